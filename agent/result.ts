@@ -1,0 +1,75 @@
+// The records that travel: a candidate to measure and its result. A failed candidate is a
+// result with an error code, never an exception.
+import type { Config } from '../tensor/templates/template.ts';
+
+export const ERROR_CODES = [
+  'INSTANTIATION', 'COMPILE', 'RUNTIME', 'WRONG_ANSWER', 'BUILD_TIMEOUT', 'RUN_TIMEOUT', 'DEVICE_LOST', 'UNKNOWN',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Device kinds an agent can serve; `sim` is an analytical landscape, never a real device. */
+export type TargetKind = 'cpu' | 'gpu' | 'fpga' | 'sim';
+
+export interface Candidate {
+  /** Unique per campaign; results are applied once per id. */
+  id: string;
+  campaign?: string;
+  /** Canonical workload key (tensor/ops/registry.ts). */
+  workload: string;
+  target: TargetKind;
+  config: Config;
+}
+
+export interface DeviceInfo {
+  kind: TargetKind;
+  name: string;
+  model: string;
+  cores: number;
+  memoryBytes: number;
+  /** Peak FP32 estimate, when known. */
+  peakGflops?: number;
+  toolchain: string;
+  limits: Record<string, unknown>;
+}
+
+/** TVM's protocol: one discarded warm-up, then `repeat` repeats of `number` runs each, with
+ *  `number` raised until a repeat lasts `minRepeatMs`. */
+export interface TimingProtocol {
+  repeat: number;
+  minRepeatMs: number;
+  /** Limits: a build and a run that take longer are BUILD_TIMEOUT and RUN_TIMEOUT. */
+  buildTimeoutMs: number;
+  runTimeoutMs: number;
+}
+
+export const DEFAULT_PROTOCOL: TimingProtocol = { repeat: 3, minRepeatMs: 50, buildTimeoutMs: 60_000, runTimeoutMs: 10_000 };
+
+export interface MeasureResult {
+  candidateId: string;
+  campaign?: string;
+  workload: string;
+  target: TargetKind;
+  config: Config;
+  /** Mean seconds of one run, per repeat. Empty on error. */
+  seconds: number[];
+  median: number | null;
+  /** Runs per repeat that the protocol settled on. */
+  number?: number;
+  error: null | { code: ErrorCode; message: string };
+  device: DeviceInfo;
+  toolchain: string;
+  /** True for the `sim` target: an analytical landscape, not a device measurement. */
+  simulated?: boolean;
+  /** True when the figure is an estimate (FPGA model or HLS report), with the estimator named. */
+  estimated?: boolean;
+  estimator?: string;
+  /** ISO timestamp. */
+  at: string;
+}
+
+export function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

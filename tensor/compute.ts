@@ -1,0 +1,43 @@
+// What an operator instance is: tensors, spatial and reduce axes, and one body expression.
+// out[spatial...] = sum over reduce axes of body (no reduce axes: out = body).
+import type { Expr } from './ir.ts';
+
+export interface Axis { name: string; extent: number }
+export interface TensorDecl { name: string; shape: number[] }
+export type DType = 'float32';
+
+export interface ComputeDef {
+  op: string;
+  /** Every shape parameter, defaults filled in. */
+  params: Record<string, number>;
+  /** Canonical workload key, e.g. `gemm(M=512,N=512,K=512,dtype=float32)`. */
+  key: string;
+  dtype: DType;
+  /** Floating-point operations of one run (multiply-add = 2). */
+  flops: number;
+  inputs: TensorDecl[];
+  /** Output tensor; its shape equals the spatial extents, indexed by the spatial axes in order. */
+  output: TensorDecl;
+  spatial: Axis[];
+  reduce: Axis[];
+  body: Expr;
+}
+
+/** One shape parameter of an operator family. */
+export interface ParamSpec {
+  name: string;
+  /** Absent: the parameter is required. */
+  default?: number;
+  /** Smallest allowed value (extents 1, pads 0, strides 1). */
+  min: number;
+  doc: string;
+}
+
+/** An operator family: its parameters and how to build the compute definition from them. */
+export interface OpFamily {
+  name: string;
+  summary: string;
+  params: ParamSpec[];
+  /** Build the definition from validated, defaulted params; throws ShapeError on inconsistent shapes. */
+  build(p: Record<string, number>): Omit<ComputeDef, 'op' | 'params' | 'key' | 'dtype' | 'flops'>;
+}

@@ -1,0 +1,121 @@
+// The one small IR of flexfarm: expressions (index arithmetic, guarded loads, float arithmetic)
+// and the loop-nest statements every renderer reads. Plain data, so it can be printed, hashed
+// and interpreted by the TypeScript reference.
+
+export type BinOp = '+' | '-' | '*' | '/' | '%' | 'min' | 'max';
+export type CmpOp = '<' | '<=' | '>' | '>=' | '==';
+
+export type Expr =
+  | { k: 'int'; v: number }
+  | { k: 'float'; v: number }
+  | { k: 'var'; name: string }
+  /** Integer ops: '/' and '%' are only ever applied to non-negative operands (guards come first). */
+  | { k: 'bin'; op: BinOp; a: Expr; b: Expr }
+  | { k: 'cmp'; op: CmpOp; a: Expr; b: Expr }
+  | { k: 'and'; terms: Expr[] }
+  /** Lazy: `b` is not evaluated when `cond` holds and vice versa (guarded loads rely on it). */
+  | { k: 'select'; cond: Expr; a: Expr; b: Expr }
+  | { k: 'load'; tensor: string; index: Expr[] };
+
+export type LoopKind =
+  | 'serial' | 'parallel' | 'vector' | 'unroll'
+  | 'block.x' | 'block.y' | 'block.z' | 'thread.x' | 'thread.y' | 'thread.z' | 'vthread' | 'pipeline';
+
+export type Stmt =
+  | { k: 'seq'; body: Stmt[] }
+  /** for (v = 0; v < extent; v++). `unroll` asks the compiler to unroll that many iterations. */
+  | { k: 'loop'; v: string; extent: Expr; kind: LoopKind; unroll?: number; body: Stmt }
+  /** An integer binding visible to the statements after it in the enclosing seq. */
+  | { k: 'let'; name: string; value: Expr }
+  /** A buffer local to the kernel: registers/stack on CPU, `local` or `shared` on GPU, BRAM on FPGA. */
+  | { k: 'alloc'; name: string; shape: number[]; scope: 'local' | 'shared' }
+  /** tensor[index] = value, or += value when `accumulate`. */
+  | { k: 'store'; tensor: string; index: Expr[]; value: Expr; accumulate?: boolean }
+  | { k: 'if'; cond: Expr; then: Stmt; else?: Stmt }
+  | { k: 'barrier' }
+  /** A note for the reader of generated code; renderers print it as a comment. */
+  | { k: 'comment'; text: string };
+
+// Constructors keep templates and operator definitions short and readable.
+export const int = (v: number): Expr => ({ k: 'int', v });
+export const float = (v: number): Expr => ({ k: 'float', v });
+export const v = (name: string): Expr => ({ k: 'var', name });
+const bin = (op: BinOp) => (a: Expr, b: Expr): Expr => ({ k: 'bin', op, a, b });
+export const add = bin('+');
+export const sub = bin('-');
+export const mul = bin('*');
+export const div = bin('/');
+export const mod = bin('%');
+export const min = bin('min');
+export const max = bin('max');
+const cmp = (op: CmpOp) => (a: Expr, b: Expr): Expr => ({ k: 'cmp', op, a, b });
+export const lt = cmp('<');
+export const le = cmp('<=');
+export const ge = cmp('>=');
+export const eq = cmp('==');
+export const and = (...terms: Expr[]): Expr => (terms.length === 1 ? terms[0] : { k: 'and', terms });
+export const select = (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', cond, a, b });
+export const load = (tensor: string, index: Expr[]): Expr => ({ k: 'load', tensor, index });
+
+export const seq = (...body: Stmt[]): Stmt => ({ k: 'seq', body });
+export const loop = (name: string, extent: Expr | number, kind: LoopKind, body: Stmt, unroll?: number): Stmt => ({
+  k: 'loop', v: name, extent: typeof extent === 'number' ? int(extent) : extent, kind, body,
+  ...(unroll ? { unroll } : {}),
+});
+
+/** Replace variables by expressions (used to express an axis through its split levels). */
+export function substitute(e: Expr, env: Record<string, Expr>): Expr {
+  switch (e.k) {
+    case 'var': return env[e.name] ?? e;
+    case 'int': case 'float': return e;
+    case 'bin': case 'cmp': return { ...e, a: substitute(e.a, env), b: substitute(e.b, env) };
+    case 'and': return { k: 'and', terms: e.terms.map((t) => substitute(t, env)) };
+    case 'select': return { k: 'select', cond: substitute(e.cond, env), a: substitute(e.a, env), b: substitute(e.b, env) };
+    case 'load': return { ...e, index: e.index.map((i) => substitute(i, env)) };
+  }
+}
+
+/** Fold integer constants so generated code stays readable (x*1, x+0, 3*4). */
+export function simplify(e: Expr): Expr {
+  switch (e.k) {
+    case 'bin': {
+      const a = simplify(e.a), b = simplify(e.b);
+      if (a.k === 'int' && b.k === 'int') return int(foldInt(e.op, a.v, b.v));
+      if (e.op === '*' && ((a.k === 'int' && a.v === 0) || (b.k === 'int' && b.v === 0))) return int(0);
+      if (e.op === '*' && a.k === 'int' && a.v === 1) return b;
+      if ((e.op === '*' || e.op === '/') && b.k === 'int' && b.v === 1) return a;
+      if (e.op === '+' && a.k === 'int' && a.v === 0) return b;
+      if ((e.op === '+' || e.op === '-') && b.k === 'int' && b.v === 0) return a;
+      if (e.op === '%' && b.k === 'int' && b.v === 1) return int(0);
+      return { ...e, a, b };
+    }
+    case 'cmp': return { ...e, a: simplify(e.a), b: simplify(e.b) };
+    case 'and': return and(...e.terms.map(simplify));
+    case 'select': return { k: 'select', cond: simplify(e.cond), a: simplify(e.a), b: simplify(e.b) };
+    case 'load': return { ...e, index: e.index.map(simplify) };
+    default: return e;
+  }
+}
+
+export function foldInt(op: BinOp, a: number, b: number): number {
+  switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return Math.floor(a / b);
+    case '%': return a - Math.floor(a / b) * b;
+    case 'min': return Math.min(a, b);
+    case 'max': return Math.max(a, b);
+  }
+}
+
+/** Names of the tensors an expression loads from, in first-use order. */
+export function loadedTensors(e: Expr, out: string[] = []): string[] {
+  switch (e.k) {
+    case 'load': if (!out.includes(e.tensor)) out.push(e.tensor); e.index.forEach((i) => loadedTensors(i, out)); break;
+    case 'bin': case 'cmp': loadedTensors(e.a, out); loadedTensors(e.b, out); break;
+    case 'and': e.terms.forEach((t) => loadedTensors(t, out)); break;
+    case 'select': loadedTensors(e.cond, out); loadedTensors(e.a, out); loadedTensors(e.b, out); break;
+  }
+  return out;
+}

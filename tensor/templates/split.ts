@@ -1,0 +1,54 @@
+// Split sub-spaces shared by every template: the ways to cut an axis of extent E into `parts`
+// nested loops. Entities are factor lists [f0, …, f_{parts-1}], outermost first.
+//
+// Exact mode (FlexTensor's original): every ordered factorisation with product E.
+// Imperfect mode (flexfarm's default): inner factors come from the divisors of E and the powers
+// of two, their product at most E, and f0 = ceil(E / product(inner)); the loops then cover at
+// least E and the generated code guards the tail. Prime and odd extents still get many choices.
+
+export function divisors(n: number): number[] {
+  const small: number[] = [], large: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d === 0) { small.push(d); if (d * d !== n) large.unshift(n / d); }
+  }
+  return small.concat(large);
+}
+
+function candidateFactors(extent: number): number[] {
+  const set = new Set(divisors(extent));
+  for (let p = 1; p <= extent; p *= 2) set.add(p);
+  return [...set].sort((a, b) => a - b);
+}
+
+export function splitEntities(extent: number, parts: number, exact: boolean): number[][] {
+  const out: number[][] = [];
+  const factors = exact ? divisors(extent) : candidateFactors(extent);
+  // Choose inner factors from the innermost outward; the outermost absorbs the rest.
+  const inner = (depth: number, remaining: number, acc: number[]): void => {
+    if (depth === 0) {
+      out.push([exact ? remaining : Math.ceil(extent / acc.reduce((a, b) => a * b, 1)), ...acc]);
+      return;
+    }
+    for (const f of factors) {
+      if (exact ? remaining % f !== 0 : f > remaining) continue;
+      inner(depth - 1, exact ? remaining / f : Math.floor(remaining / f), [f, ...acc]);
+    }
+  };
+  inner(parts - 1, extent, []);
+  return out;
+}
+
+/** True when the factors cover the extent exactly (no tail guard needed). */
+export const isPerfect = (factors: number[], extent: number) => factors.reduce((a, b) => a * b, 1) === extent;
+
+/** Validate a factor list from a config; returns an error message or null. */
+export function checkFactors(factors: unknown, parts: number, extent: number): string | null {
+  if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${JSON.stringify(factors)}`;
+  if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${JSON.stringify(factors)}`;
+  const inner = factors.slice(1).reduce((a: number, b: number) => a * b, 1);
+  if (inner > extent) return `inner factors ${JSON.stringify(factors.slice(1))} exceed the extent ${extent}`;
+  if (factors[0] !== Math.ceil(extent / inner)) {
+    return `outer factor must be ceil(${extent} / ${inner}) = ${Math.ceil(extent / inner)}, got ${factors[0]}`;
+  }
+  return null;
+}

@@ -42,7 +42,7 @@ export interface TimingProtocol {
   runTimeoutMs: number;
 }
 
-export const DEFAULT_PROTOCOL: TimingProtocol = { repeat: 3, minRepeatMs: 50, buildTimeoutMs: 60_000, runTimeoutMs: 10_000 };
+export const DEFAULT_PROTOCOL: TimingProtocol = { repeat: 3, minRepeatMs: 100, buildTimeoutMs: 60_000, runTimeoutMs: 10_000 };
 
 export interface MeasureResult {
   candidateId: string;

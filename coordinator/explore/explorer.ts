@@ -4,10 +4,22 @@ import type { MeasureResult } from '../../agent/result.ts';
 
 export interface Explorer {
   readonly name: string;
-  /** Up to `n` configs never proposed before; fewer (or none) when the method is done. */
+  /** Up to `n` configs never proposed before; fewer (or none) when the method is done.
+   *  A method that needs earlier results before it can go on returns fewer than `n` (possibly
+   *  none, with `done` still false) until those results arrive through `update`. */
   next(n: number): Config[];
   /** Feed back measurements (failures included: they steer away). */
   update(results: MeasureResult[]): void;
   /** True when the method has stopped by itself (early stop, exhausted space). */
   readonly done: boolean;
+  /** Why the method stopped, once `done` (e.g. "no valid config in 50 measurements (…)"). */
+  readonly stopReason?: string;
+  /** True when it stopped because nothing measured was valid: the caller should report failure. */
+  readonly failed?: boolean;
+  /** Factor the caller should apply to its run timeout (FlexTensor doubles it, up to 8x, when a
+   *  warm-up found nothing valid and some candidates timed out). 1 when absent. */
+  readonly timeoutMultiplier?: number;
+  /** Already-measured configs the method wants timed again (FlexTensor's periodic re-measure of
+   *  its top 10); optional for the caller. Their results come back through `update`. */
+  remeasure?(): Config[];
 }

@@ -1,0 +1,123 @@
+// One device agent without its transport: a backend, a measure queue, heartbeats on the bus.
+// The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
+import type { AgentBus, AgentHeartbeat } from '../coordinator/bus.ts';
+import type { Backend } from './backend.ts';
+import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
+import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from './result.ts';
+
+export interface AgentOptions {
+  name: string;
+  backend: Backend;
+  bus: AgentBus;
+  /** host:port where its AgentService listens; empty in-process. */
+  address?: string;
+  /** Candidates the coordinator should keep in flight here. */
+  capacity?: number;
+  /** Candidates measured at once (compiles overlap; timing stays exclusive in the backend). */
+  concurrency?: number;
+  maxBatch?: number;
+  /** Most candidates held at once; a batch beyond it is refused. */
+  maxHeld?: number;
+  heartbeatMs?: number;
+  /** Used when a Measure request carries no protocol. */
+  protocol?: TimingProtocol;
+  observer?: MeasureQueueObserver;
+}
+
+/** Defaults per device kind: a CPU compiles one candidate while it times another. */
+export function defaultCapacity(kind: Candidate['target']): { capacity: number; concurrency: number } {
+  return kind === 'sim' ? { capacity: 16, concurrency: 1 } : { capacity: 4, concurrency: 2 };
+}
+
+export class BatchTooLargeError extends Error {
+  override name = 'BatchTooLargeError';
+}
+export class WrongDeviceError extends Error {
+  override name = 'WrongDeviceError';
+}
+export class AgentStoppingError extends Error {
+  override name = 'AgentStoppingError';
+}
+
+const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;
+
+export class Agent {
+  readonly name: string;
+  readonly capacity: number;
+  readonly maxBatch: number;
+  readonly heartbeatMs: number;
+  readonly startedAt = new Date().toISOString();
+  readonly defaultProtocol: TimingProtocol;
+  address: string;
+  private readonly queue: MeasureQueue;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly options: AgentOptions) {
+    const defaults = defaultCapacity(options.backend.kind);
+    this.name = options.name;
+    this.address = options.address ?? '';
+    this.capacity = options.capacity ?? defaults.capacity;
+    this.maxBatch = options.maxBatch ?? 256;
+    this.heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.defaultProtocol = options.protocol ?? DEFAULT_PROTOCOL;
+    this.queue = new MeasureQueue(options.backend, (result) => options.bus.publishResult(result, this.name), {
+      concurrency: options.concurrency ?? defaults.concurrency,
+      maxHeld: options.maxHeld ?? Math.max(this.capacity * 4, this.maxBatch),
+      observer: options.observer,
+    });
+  }
+
+  get kind(): Candidate['target'] { return this.options.backend.kind; }
+  get device(): DeviceInfo { return this.options.backend.describe(); }
+
+  /** Starts heartbeats (and answers discovery requests at once). */
+  start(): void {
+    this.options.bus.onDiscover(() => this.beat());
+    this.beat();
+    this.timer = setInterval(() => this.beat(), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  heartbeat(): AgentHeartbeat {
+    return {
+      name: this.name, address: this.address, device: this.device, capacity: this.capacity, maxBatch: this.maxBatch,
+      load: this.queue.load(), held: this.queue.heldIds().slice(0, MAX_HELD_IDS_IN_HEARTBEAT),
+      startedAt: this.startedAt, intervalMs: this.heartbeatMs,
+    };
+  }
+
+  /** Queues a batch; candidates already held are skipped. Throws for a batch it cannot take. */
+  measure(candidates: Candidate[], protocol: TimingProtocol = this.defaultProtocol): { accepted: number; queued: number } {
+    if (this.stopped) throw new AgentStoppingError(`agent ${this.name} is shutting down`);
+    if (candidates.length > this.maxBatch) {
+      throw new BatchTooLargeError(`batch of ${candidates.length} candidates exceeds max_batch ${this.maxBatch}`);
+    }
+    candidates.forEach((c, i) => {
+      if (c.target !== this.kind) throw new WrongDeviceError(`candidates[${i}] targets '${c.target}' but agent ${this.name} measures '${this.kind}'`);
+    });
+    const accepted = this.queue.enqueue(candidates.map((candidate) => ({ candidate, protocol })));
+    return { accepted, queued: this.queue.load().queued };
+  }
+
+  cancel(filter: { campaign?: string; ids?: string[] }): number {
+    return this.queue.cancel(filter);
+  }
+
+  load() { return this.queue.load(); }
+  heldIds(): string[] { return this.queue.heldIds(); }
+
+  /** Says goodbye on the bus, drops queued work, waits for measuring and publishing up to timeoutMs. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.queue.close(timeoutMs);
+    this.options.bus.publishHeartbeat({ ...this.heartbeat(), leaving: true });
+    await this.options.backend.close?.();
+  }
+
+  private beat(): void {
+    if (!this.stopped) this.options.bus.publishHeartbeat(this.heartbeat());
+  }
+}

@@ -1,0 +1,74 @@
+// The CPU backend: C + OpenMP rendered from the CPU template, built with gcc, timed in a child.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { ComputeDef } from '../../../tensor/compute.ts';
+import type { Stmt } from '../../../tensor/ir.ts';
+import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
+import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
+import type { DeviceInfo } from '../../result.ts';
+import { CpuRenderer } from './cpu-renderer.ts';
+import { renderHarness } from './harness.ts';
+
+export const CPU_FLAGS = ['-O3', '-march=native', '-fopenmp', '-std=gnu11'];
+
+export interface CpuBackendOptions {
+  cacheDir: string;
+  /** OpenMP threads for timing runs (default: all cores). */
+  threads?: number;
+  /** C compiler (default gcc). */
+  compiler?: string;
+  /** Address-space limit of each kernel run (default 8 GiB). */
+  memoryBytes?: number;
+  sourceFilter?: CompiledBackendOptions['sourceFilter'];
+}
+
+export class ToolchainMissingError extends Error {
+  override name = 'ToolchainMissingError';
+}
+
+/** The compiler's version line; throws ToolchainMissingError when it is not installed. */
+export function compilerVersion(command: string): string {
+  try {
+    return execFileSync(command, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    throw new ToolchainMissingError(`C compiler '${command}' not found: install it (Debian: apt-get install -y gcc)`);
+  }
+}
+
+/** The C program for a nest: the kernel followed by the harness. */
+export function cpuProgram(def: ComputeDef, nest: Stmt, note?: string): string {
+  const renderer = new CpuRenderer();
+  return renderer.renderKernel(def, nest, note) + renderHarness(def, renderer.kernelName);
+}
+
+export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
+  const command = options.compiler ?? 'gcc';
+  const version = compilerVersion(command);
+  const threads = options.threads ?? os.availableParallelism();
+  const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR };
+  const device: DeviceInfo = {
+    kind: 'cpu', name: os.hostname(), model: cpuModel(), cores: threads, memoryBytes: os.totalmem(),
+    toolchain: `${version} ${CPU_FLAGS.join(' ')}`, limits,
+  };
+  return new CompiledBackend({
+    kind: 'cpu', template: cpuTemplate, limits, device, cacheDir: options.cacheDir,
+    toolchain: {
+      compiler: { command, flags: CPU_FLAGS, libs: ['-lm'], extension: '.c', version },
+      program: cpuProgram,
+      runEnv: { OMP_NUM_THREADS: String(threads) },
+    },
+    memoryBytes: options.memoryBytes ?? 8 * 1024 ** 3,
+    maxParallelCompiles: Math.max(1, os.availableParallelism()),
+    sourceFilter: options.sourceFilter,
+  });
+}
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    return line ? line.split(':')[1].trim() : os.cpus()[0]?.model ?? 'unknown CPU';
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown CPU';
+  }
+}

@@ -1,0 +1,134 @@
+// The agent's work queue: candidates wait here, are measured `concurrency` at a time (the backend
+// itself keeps timing exclusive while compiles overlap), and each result is handed to the
+// publisher and held until the bus acknowledges it.
+import type { Backend } from './backend.ts';
+import type { Candidate, MeasureResult, TimingProtocol } from './result.ts';
+
+export interface QueuedCandidate {
+  candidate: Candidate;
+  protocol: TimingProtocol;
+}
+
+/** Hooks for observers (metrics); called synchronously, must not throw. */
+export interface MeasureQueueObserver {
+  measured?(result: MeasureResult, elapsedMs: number): void;
+  published?(result: MeasureResult, elapsedMs: number): void;
+}
+
+export interface MeasureQueueOptions {
+  /** Candidates measured at once (compiles overlap; the backend serialises timing). */
+  concurrency: number;
+  /** Most candidates held at once (queued + measuring + unpublished). */
+  maxHeld: number;
+  observer?: MeasureQueueObserver;
+}
+
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+}
+
+export class MeasureQueue {
+  private readonly queue: QueuedCandidate[] = [];
+  private readonly measuring = new Set<string>();
+  private readonly unpublished = new Set<string>();
+  private readonly idle: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly publish: (result: MeasureResult) => Promise<void>,
+    private readonly options: MeasureQueueOptions,
+  ) {}
+
+  /** Queues the candidates it does not hold yet; returns how many were new. */
+  enqueue(items: QueuedCandidate[]): number {
+    const held = new Set(this.heldIds());
+    const fresh = items.filter((item) => {
+      if (held.has(item.candidate.id)) return false;
+      held.add(item.candidate.id);
+      return true;
+    });
+    if (this.heldCount() + fresh.length > this.options.maxHeld) {
+      throw new QueueFullError(`queue full: holding ${this.heldCount()} candidates, ${fresh.length} more would exceed ${this.options.maxHeld}`);
+    }
+    this.queue.push(...fresh);
+    this.pump();
+    return fresh.length;
+  }
+
+  /** Drops queued candidates of a campaign and/or with the given ids; returns how many. */
+  cancel(filter: { campaign?: string; ids?: string[] }): number {
+    const ids = new Set(filter.ids ?? []);
+    let removed = 0;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const c = this.queue[i].candidate;
+      if ((filter.campaign && c.campaign === filter.campaign) || ids.has(c.id)) {
+        this.queue.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  load(): { queued: number; measuring: number; unpublished: number } {
+    return { queued: this.queue.length, measuring: this.measuring.size, unpublished: this.unpublished.size };
+  }
+
+  heldIds(): string[] {
+    return [...this.queue.map((q) => q.candidate.id), ...this.measuring, ...this.unpublished];
+  }
+
+  heldCount(): number {
+    return this.queue.length + this.measuring.size + this.unpublished.size;
+  }
+
+  /** Stops taking queued work; resolves once what is being measured is measured and published, or after timeoutMs. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    if (this.measuring.size + this.unpublished.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.idle.push(resolve)),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.measuring.size < this.options.concurrency && this.queue.length) {
+      const item = this.queue.shift()!;
+      this.measuring.add(item.candidate.id);
+      void this.measureOne(item);
+    }
+  }
+
+  private async measureOne({ candidate, protocol }: QueuedCandidate): Promise<void> {
+    const started = performance.now();
+    const result = await this.backend.measure(candidate, protocol).catch((err: unknown) => failure(candidate, this.backend, err));
+    this.measuring.delete(candidate.id);
+    this.unpublished.add(candidate.id);
+    this.options.observer?.measured?.(result, performance.now() - started);
+    this.pump();
+    const publishStarted = performance.now();
+    try {
+      await this.publish(result);
+      this.options.observer?.published?.(result, performance.now() - publishStarted);
+    } catch {
+      // Only a closed bus rejects: the agent is shutting down and the coordinator re-dispatches.
+    }
+    this.unpublished.delete(candidate.id);
+    if (this.measuring.size + this.unpublished.size === 0) this.idle.splice(0).forEach((f) => f());
+  }
+}
+
+/** Backends never throw for a bad candidate; if one does anyway, the candidate still gets a result. */
+function failure(candidate: Candidate, backend: Backend, err: unknown): MeasureResult {
+  const device = backend.describe();
+  return {
+    candidateId: candidate.id, ...(candidate.campaign ? { campaign: candidate.campaign } : {}),
+    workload: candidate.workload, target: candidate.target, config: candidate.config,
+    seconds: [], median: null, error: { code: 'UNKNOWN', message: `backend threw: ${(err as Error)?.message ?? String(err)}` },
+    device, toolchain: device.toolchain, at: new Date().toISOString(),
+  };
+}

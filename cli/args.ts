@@ -1,0 +1,42 @@
+// Flag parsing shared by the commands: strict (unknown flags are errors), with clear messages.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A usage error: the command prints it on stderr and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+/** `M=512,N=512,K=512` → { M: 512, N: 512, K: 512 }. Values must be integers. */
+export function parseShape(text: string | undefined): Record<string, number> {
+  if (!text) throw new UsageError('--shape is required, e.g. --shape M=512,N=512,K=512 (see `flexfarm ops`)');
+  const shape: Record<string, number> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(part);
+    if (!m) throw new UsageError(`--shape: cannot read '${part}': expected NAME=INTEGER`);
+    if (m[1] in shape) throw new UsageError(`--shape: ${m[1]} given twice`);
+    shape[m[1]] = Number(m[2]);
+  }
+  return shape;
+}
+
+export function parseInteger(flag: string, text: string | undefined, fallback: number, min = 0): number {
+  if (text === undefined) return fallback;
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer, got '${text}'`);
+  const value = Number(text);
+  if (value < min) throw new UsageError(`${flag}: must be >= ${min}, got ${value}`);
+  return value;
+}
+
+export function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${flag}: '${text}' is not one of ${allowed.join(', ')}`);
+  return text as T;
+}

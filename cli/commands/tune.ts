@@ -1,0 +1,69 @@
+// `flexfarm tune <op> --shape K=V,… [--target cpu|sim] [--trials N] [--explorer NAME] [--seed N]
+//  [--records FILE] [--out DIR] [--json]`: tune one operator with an embedded local agent.
+import { join } from 'node:path';
+import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
+import { explorerNames } from '../../coordinator/explore/index.ts';
+import { tune } from '../../coordinator/tune.ts';
+import { defineWorkload } from '../../tensor/ops/registry.ts';
+import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
+import { cacheDir } from '../cache-dir.ts';
+import { formatSeconds, progressWriter } from '../progress.ts';
+
+const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
+                     [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
+  --trials N       measurements to spend (default 100)
+  --explorer NAME  search method (default random)
+  --records FILE   tuning log (JSONL); an existing log seeds the search and is appended to
+                   (default <out>/records.jsonl)
+  --out DIR        where the best kernel and the log go (default out/<op>-<target>)
+  --json           print one JSON object on stdout; progress goes to stderr`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    shape: { type: 'string' }, target: { type: 'string' }, trials: { type: 'string' },
+    explorer: { type: 'string' }, seed: { type: 'string' }, records: { type: 'string' },
+    out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${USAGE}`);
+  const def = defineWorkload(positionals[0], parseShape(values.shape));
+  const target = oneOf('--target', values.target, TARGET_KINDS, 'cpu');
+  const trials = parseInteger('--trials', values.trials, 100, 1);
+  const seed = parseInteger('--seed', values.seed, 0);
+  const explorer = oneOf('--explorer', values.explorer, explorerNames(), 'random');
+  const threads = values.threads === undefined ? undefined : parseInteger('--threads', values.threads, 1, 1);
+  const outDir = values.out ?? join('out', `${def.op}-${target}`);
+  const recordsPath = values.records ?? join(outDir, 'records.jsonl');
+  const json = values.json ?? false;
+  const backend = createBackend(target, { cacheDir: cacheDir(), seed, threads });
+
+  const progress = progressWriter(process.stderr, { forcePlain: json });
+  if (!json) process.stderr.write(`tuning ${def.key} on ${target} (${backend.describe().model}), ${trials} measurements, explorer ${explorer}\n`);
+  const outcome = await tune({
+    def, backend, trials, explorer, seed, recordsPath, outDir,
+    onProgress: (p) => progress.update(p),
+    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+  }).finally(() => progress.finish());
+
+  const best = outcome.best!;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({
+      workload: outcome.workload, target: outcome.target, trials: outcome.trials, valid: outcome.valid,
+      best: { config: best.config, seconds: best.seconds, gflops: best.gflops },
+      reference: outcome.reference, records: outcome.records, kernel: outcome.kernel,
+      ...(outcome.simulated ? { simulated: true } : {}),
+    })}\n`);
+    return 0;
+  }
+  const speedup = outcome.reference.seconds / best.seconds;
+  const lines = [
+    outcome.simulated ? 'SIMULATED (sim target: an analytical landscape, not a device measurement)' : '',
+    `measured ${outcome.trials} configs, ${outcome.valid} valid${outcome.stopReason ? ` (stopped: ${outcome.stopReason})` : ''}`,
+    `best config: ${JSON.stringify(best.config)}`,
+    `best: ${formatSeconds(best.seconds)} median, ${best.gflops.toFixed(1)} GFLOP/s, ${speedup.toFixed(1)}x the unscheduled reference (${formatSeconds(outcome.reference.seconds)}, ${outcome.reference.gflops.toFixed(1)} GFLOP/s)`,
+    `records: ${outcome.records}`,
+    `kernel:  ${outcome.kernel}`,
+  ].filter(Boolean);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

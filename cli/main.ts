@@ -1,0 +1,38 @@
+// The `flexfarm` command: picks a subcommand and turns its errors into messages and exit codes.
+import { UsageError } from './args.ts';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  tune: { summary: 'tune one operator on one target (embedded agent, no servers)', load: () => import('./commands/tune.ts') },
+  ops: { summary: 'list operators and their shape parameters', load: () => import('./commands/ops.ts') },
+  codegen: { summary: 'print the source the agent would compile for a config', load: () => import('./commands/codegen.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return ['usage: flexfarm <command> [flags]', '', 'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '', 'flexfarm <command> --help shows its flags.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`flexfarm: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await (await command.load()).run(rest);
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`flexfarm ${name}: ${e.message}\n`);
+    if (process.env.FLEXFARM_DEBUG && e.stack) process.stderr.write(`${e.stack}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

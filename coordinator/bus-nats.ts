@@ -1,0 +1,286 @@
+// The farm's bus on NATS: results on a JetStream stream (a subject per campaign) read by a durable
+// pull consumer, heartbeats and discovery on core NATS. Survives nats-server restarts: the
+// connection reconnects forever, publishes retry until acknowledged (deduplicated by message id),
+// and the consumer is re-attached (re-created if the server lost it).
+import {
+  AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, Events, nanos, RetentionPolicy, StorageType,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
+} from 'nats';
+import type { MeasureResult } from '../agent/result.ts';
+import {
+  BusClosedError, DEFAULT_CONSUMER, RESULTS_STREAM, resultSubject, SUBJECTS,
+  type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
+} from './bus.ts';
+
+export interface NatsBusOptions {
+  /** nats://host:port (comma-separated for a cluster). */
+  servers: string;
+  /** Connection name shown by the server's monitoring. */
+  name?: string;
+  /** Durable consumer name (one per coordinator). */
+  consumer?: string;
+  connectTimeoutMs?: number;
+  /** One publish attempt waits this long for JetStream's ack before retrying. */
+  publishTimeoutMs?: number;
+  /** How long results stay in the stream. */
+  streamMaxAgeMs?: number;
+  /** Unacknowledged deliveries before the server pauses the consumer. */
+  maxAckPending?: number;
+  log?: (line: string) => void;
+}
+
+export class NatsUnavailableError extends Error {
+  override name = 'NatsUnavailableError';
+}
+
+const DEFAULTS = {
+  connectTimeoutMs: 5_000, publishTimeoutMs: 5_000, streamMaxAgeMs: 7 * 24 * 3600_000, maxAckPending: 20_000,
+};
+const MAX_RETRY_DELAY_MS = 2_000;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class NatsBus implements Bus {
+  private closed = false;
+  private messages?: ConsumerMessages;
+  private consumerLoop?: Promise<void>;
+  private streamReady?: Promise<void>;
+  private readonly log: (line: string) => void;
+  private readonly options: NatsBusOptions & typeof DEFAULTS;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    options: NatsBusOptions,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+    this.log = options.log ?? (() => {});
+    void this.watchConnection();
+  }
+
+  /** Connects and makes sure the results stream exists; a clear error when NATS or JetStream is missing. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: options.servers.split(',').map((s) => s.trim()),
+        name: options.name, timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000,
+      });
+    } catch (err) {
+      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}: ${(err as Error).message}`, { cause: err });
+    }
+    let jsm: JetStreamManager;
+    try {
+      jsm = await nc.jetstreamManager({ timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs });
+    } catch (err) {
+      await nc.close();
+      throw new NatsUnavailableError(`NATS at ${options.servers} has no JetStream (start nats-server with -js): ${(err as Error).message}`, { cause: err });
+    }
+    const bus = new NatsBus(nc, nc.jetstream(), jsm, options);
+    await bus.ensureStream();
+    return bus;
+  }
+
+  /** The server's address as connected, e.g. 127.0.0.1:4222. */
+  get server(): string { return this.nc.getServer(); }
+
+  async publishResult(result: MeasureResult, agent: string): Promise<void> {
+    const envelope: ResultEnvelope = { v: 1, agent, result };
+    const data = encoder.encode(JSON.stringify(envelope));
+    const subject = resultSubject(result.campaign);
+    // A retry of the same publish is dropped by the server within its duplicate window.
+    const msgID = `${result.campaign ?? '_'}/${result.candidateId}/${agent}`;
+    let delayMs = 100;
+    for (;;) {
+      if (this.closed) throw new BusClosedError();
+      try {
+        await this.js.publish(subject, data, { msgID, timeout: this.options.publishTimeoutMs });
+        return;
+      } catch (err) {
+        if (this.closed) throw new BusClosedError();
+        this.log(`publish of ${result.candidateId} not acknowledged (${(err as Error).message}); retrying in ${delayMs} ms`);
+        if (/no responders|503|stream not found/i.test(String((err as Error).message))) this.streamReady = undefined;
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
+        await this.ensureStream().catch(() => {});
+      }
+    }
+  }
+
+  publishHeartbeat(heartbeat: AgentHeartbeat): void {
+    if (this.closed || this.nc.isClosed()) return;
+    this.nc.publish(SUBJECTS.heartbeat, encoder.encode(JSON.stringify(heartbeat)));
+  }
+
+  onDiscover(handler: () => void): void {
+    this.nc.subscribe(SUBJECTS.discover, { callback: () => handler() });
+  }
+
+  onHeartbeat(handler: (heartbeat: AgentHeartbeat) => void): void {
+    this.nc.subscribe(SUBJECTS.heartbeat, {
+      callback: (err, msg) => {
+        if (err) return;
+        let heartbeat: AgentHeartbeat;
+        try {
+          heartbeat = JSON.parse(decoder.decode(msg.data)) as AgentHeartbeat;
+        } catch {
+          this.log(`ignored a heartbeat that is not JSON on ${msg.subject}`);
+          return;
+        }
+        if (typeof heartbeat?.name !== 'string' || !heartbeat.device) return;
+        handler(heartbeat);
+      },
+    });
+  }
+
+  requestDiscover(): void {
+    if (!this.closed) this.nc.publish(SUBJECTS.discover);
+  }
+
+  consumeResults(handler: (batch: ResultDelivery[]) => Promise<void>): void {
+    if (this.consumerLoop) throw new Error('consumeResults may be called once');
+    this.consumerLoop = this.runConsumer(handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.messages?.close().catch(() => {});
+    await Promise.race([this.nc.drain().catch(() => {}), sleep(2_000)]);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => {});
+    await this.consumerLoop?.catch(() => {});
+  }
+
+  /** Idempotent: creates the stream when it is missing (the first agent or coordinator to start). */
+  ensureStream(): Promise<void> {
+    this.streamReady ??= this.createStream().catch((err) => { this.streamReady = undefined; throw err; });
+    return this.streamReady;
+  }
+
+  private async createStream(): Promise<void> {
+    try {
+      await this.jsm.streams.info(RESULTS_STREAM);
+      return;
+    } catch { /* missing: create it */ }
+    try {
+      await this.jsm.streams.add({
+        name: RESULTS_STREAM, subjects: [`${SUBJECTS.resultsPrefix}.>`], storage: StorageType.File,
+        retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old,
+        max_age: nanos(this.options.streamMaxAgeMs), duplicate_window: nanos(120_000),
+      });
+      this.log(`created JetStream stream ${RESULTS_STREAM}`);
+    } catch (err) {
+      if (!/already in use/i.test((err as Error).message)) throw err; // another process created it first
+    }
+  }
+
+  private async ensureConsumer(durable: string): Promise<void> {
+    try {
+      await this.jsm.consumers.info(RESULTS_STREAM, durable);
+      return;
+    } catch { /* missing: create it */ }
+    await this.jsm.consumers.add(RESULTS_STREAM, {
+      durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+      filter_subject: `${SUBJECTS.resultsPrefix}.>`, ack_wait: nanos(60_000), max_ack_pending: this.options.maxAckPending,
+    });
+    this.log(`created durable consumer ${durable}`);
+  }
+
+  /** Consume until closed; when the iterator ends or the consumer vanishes, attach again. */
+  private async runConsumer(handler: (batch: ResultDelivery[]) => Promise<void>): Promise<void> {
+    const durable = this.options.consumer ?? DEFAULT_CONSUMER;
+    const batcher = new DeliveryBatcher(handler, this.log);
+    while (!this.closed) {
+      try {
+        await this.ensureStream();
+        await this.ensureConsumer(durable);
+        const consumer = await this.js.consumers.get(RESULTS_STREAM, durable);
+        const messages = await consumer.consume({ max_messages: 1_000 });
+        this.messages = messages;
+        void this.watchConsumer(messages);
+        for await (const m of messages) batcher.push(m);
+      } catch (err) {
+        if (!this.closed) this.log(`results consumer stopped (${(err as Error).message}); attaching again`);
+      }
+      if (!this.closed) await sleep(500);
+    }
+  }
+
+  /** A consumer or stream lost by the server (e.g. a restart without its store) is re-created. */
+  private async watchConsumer(messages: ConsumerMessages): Promise<void> {
+    for await (const s of await messages.status()) {
+      if (s.type === ConsumerEvents.ConsumerNotFound || s.type === ConsumerEvents.StreamNotFound || s.type === ConsumerEvents.ConsumerDeleted) {
+        this.log(`results consumer: ${s.type}; re-creating it`);
+        this.streamReady = undefined;
+        messages.stop();
+        return;
+      }
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === Events.Disconnect) this.log(`disconnected from NATS ${String(s.data)}`);
+      else if (s.type === Events.Reconnect) {
+        this.log(`reconnected to NATS ${String(s.data)}`);
+        this.streamReady = undefined;
+      }
+    }
+  }
+}
+
+/** Collects messages that arrive together and hands them to the handler as one batch. */
+class DeliveryBatcher {
+  private buffer: JsMsg[] = [];
+  private running = false;
+
+  constructor(private readonly handler: (batch: ResultDelivery[]) => Promise<void>, private readonly log: (line: string) => void) {}
+
+  push(m: JsMsg): void {
+    this.buffer.push(m);
+    if (!this.running) {
+      this.running = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length) {
+      const batch = this.buffer;
+      this.buffer = [];
+      const deliveries: ResultDelivery[] = [];
+      for (const m of batch) {
+        const envelope = parseEnvelope(m);
+        if (!envelope) {
+          this.log(`dropped a message on ${m.subject} that is not a result envelope`);
+          m.term();
+          continue;
+        }
+        deliveries.push({ result: envelope.result, agent: envelope.agent, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
+      }
+      try {
+        if (deliveries.length) await this.handler(deliveries);
+      } catch (err) {
+        this.log(`result handler failed (${(err as Error).message}); results will be redelivered`);
+        for (const d of deliveries) d.nak(1_000);
+      }
+    }
+    this.running = false;
+  }
+}
+
+function parseEnvelope(m: JsMsg): ResultEnvelope | null {
+  try {
+    const envelope = JSON.parse(decoder.decode(m.data)) as ResultEnvelope;
+    if (envelope?.v !== 1 || typeof envelope.agent !== 'string' || typeof envelope.result?.candidateId !== 'string') return null;
+    return envelope;
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

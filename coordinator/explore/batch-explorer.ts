@@ -1,0 +1,191 @@
+// The common machinery of the search methods: a method is written as a generator that yields
+// batches of points to measure and reads their results back from `measured` when resumed.
+// This base turns that into next(n)/update(results), never proposes a point twice (history
+// included), records failures as data, and gives up with a clear message when nothing is valid.
+import type { MeasureResult } from '../../agent/result.ts';
+import type { Config } from '../../tensor/templates/template.ts';
+import type { Point, Space } from '../space.ts';
+import type { Explorer } from './explorer.ts';
+import { defaultGiveUpAfter, noValidConfigMessage } from './failures.ts';
+import { Rng } from './rng.ts';
+
+export interface ExplorerOptions {
+  space: Space;
+  seed: number;
+  /** Measurements the caller intends to spend; methods scale their constants with it. */
+  budget: number;
+  /** Results already in the tuning log (resume): never proposed again, and they seed the search. */
+  history?: MeasureResult[];
+  /** Measurements without a single valid one before giving up (default max(20, budget / 2)). */
+  giveUpAfter?: number;
+}
+
+export interface Measured {
+  point: Point;
+  key: string;
+  /** Median seconds; null when the measurement failed. */
+  seconds: number | null;
+  /** Order of arrival (0 = first), history first. */
+  order: number;
+}
+
+/** Search for an unvisited random point by rejection first, by enumeration on small spaces. */
+const REJECTION_TRIES = 64;
+const ENUMERABLE_POINTS = 200_000n;
+/** Batches in a row that contain only already-proposed points before the method is stopped. */
+const MAX_EMPTY_BATCHES = 1000;
+
+export abstract class BatchExplorer implements Explorer {
+  abstract readonly name: string;
+  readonly space: Space;
+  readonly budget: number;
+  protected readonly rng: Rng;
+  /** Every measured point by key (latest measurement wins). */
+  protected readonly measured = new Map<string, Measured>();
+  /** Points proposed or already in the history: never proposed again. */
+  protected readonly proposed = new Set<string>();
+  protected best: Measured | null = null;
+  private readonly results: MeasureResult[] = [];
+  private readonly giveUpAfter: number;
+  private queue: Point[] = [];
+  private readonly outstanding = new Set<string>();
+  private steps?: Generator<Point[], void, void>;
+  private remeasureQueue: Point[] = [];
+  private finished = false;
+  private reason?: string;
+  private gaveUp = false;
+  protected timeoutFactor = 1;
+
+  constructor(options: ExplorerOptions) {
+    if (!Number.isInteger(options.budget) || options.budget < 1) {
+      throw new RangeError(`explorer budget must be a positive integer, got ${options.budget}`);
+    }
+    this.space = options.space;
+    this.budget = options.budget;
+    this.rng = new Rng(options.seed);
+    this.giveUpAfter = options.giveUpAfter ?? defaultGiveUpAfter(options.budget);
+    if (options.history?.length) this.record(options.history);
+  }
+
+  get done(): boolean { return this.finished; }
+  get stopReason(): string | undefined { return this.reason; }
+  get failed(): boolean { return this.gaveUp; }
+  get timeoutMultiplier(): number { return this.timeoutFactor; }
+
+  /** The method: yield batches of points to measure; when resumed, their results are in `measured`. */
+  protected abstract search(): Generator<Point[], void, void>;
+
+  next(n: number): Config[] {
+    const out: Config[] = [];
+    let emptyBatches = 0;
+    while (out.length < n && !this.finished) {
+      const point = this.queue.shift();
+      if (point) {
+        const key = this.space.pointKey(point);
+        if (this.proposed.has(key)) continue;
+        this.proposed.add(key);
+        this.outstanding.add(key);
+        out.push(this.space.toConfig(point));
+        continue;
+      }
+      if (this.outstanding.size) break;
+      if (BigInt(this.proposed.size) >= this.space.size) { this.finish('every point of the space has been proposed'); break; }
+      this.steps ??= this.search();
+      const step = this.steps.next();
+      if (step.done) { this.finish(`${this.name} search finished`); break; }
+      if (step.value.some((p) => !this.proposed.has(this.space.pointKey(p)))) emptyBatches = 0;
+      else if (++emptyBatches > MAX_EMPTY_BATCHES) { this.finish('no unvisited point left to propose'); break; }
+      this.queue = step.value;
+    }
+    return out;
+  }
+
+  update(results: MeasureResult[]): void {
+    this.record(results);
+    const valid = this.results.some((r) => !r.error && r.median !== null);
+    if (!valid && this.results.length >= this.giveUpAfter && !this.finished) {
+      this.gaveUp = true;
+      this.finish(noValidConfigMessage(this.results));
+    }
+  }
+
+  remeasure(): Config[] {
+    const out = this.remeasureQueue.map((p) => this.space.toConfig(p));
+    this.remeasureQueue = [];
+    return out;
+  }
+
+  protected requestRemeasure(points: Point[]): void {
+    this.remeasureQueue.push(...points);
+  }
+
+  protected finish(reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.reason = reason;
+  }
+
+  /** Measured valid points, fastest first. */
+  protected ranked(): Measured[] {
+    return [...this.measured.values()].filter((m) => m.seconds !== null).sort((a, b) => a.seconds! - b.seconds! || a.order - b.order);
+  }
+
+  /** A random point never proposed, or null when none is left. */
+  protected randomUnvisited(exclude?: ReadonlySet<string>): Point | null {
+    const free = (p: Point) => {
+      const key = this.space.pointKey(p);
+      return !this.proposed.has(key) && !exclude?.has(key);
+    };
+    for (let t = 0; t < REJECTION_TRIES; t++) {
+      const p = this.space.randomPoint(this.rng);
+      if (free(p)) return p;
+    }
+    if (this.space.size > ENUMERABLE_POINTS) {
+      // Huge space and still no luck: keep drawing (the space is practically never exhausted).
+      for (let t = 0; t < 100 * REJECTION_TRIES; t++) {
+        const p = this.space.randomPoint(this.rng);
+        if (free(p)) return p;
+      }
+      return null;
+    }
+    const left: Point[] = [];
+    for (let r = 0n; r < this.space.size; r++) {
+      const p = this.space.pointAt(r);
+      if (free(p)) left.push(p);
+    }
+    return left.length ? this.rng.pick(left) : null;
+  }
+
+  /** Up to `count` distinct unvisited random points. */
+  protected randomBatch(count: number): Point[] {
+    const out: Point[] = [];
+    const taken = new Set<string>();
+    while (out.length < count) {
+      const p = this.randomUnvisited(taken);
+      if (!p) break;
+      taken.add(this.space.pointKey(p));
+      out.push(p);
+    }
+    return out;
+  }
+
+  protected isProposed(point: Point): boolean {
+    return this.proposed.has(this.space.pointKey(point));
+  }
+
+  private record(results: readonly MeasureResult[]): void {
+    for (const r of results) {
+      this.results.push(r);
+      const point = this.space.fromConfig(r.config);
+      if (!point) continue;
+      const key = this.space.pointKey(point);
+      this.outstanding.delete(key);
+      this.proposed.add(key);
+      const seconds = r.error || r.median === null || !Number.isFinite(r.median) ? null : r.median;
+      const m: Measured = { point, key, seconds, order: this.measured.get(key)?.order ?? this.measured.size };
+      this.measured.set(key, m);
+      if (seconds !== null && (!this.best || seconds < this.best.seconds!)) this.best = m;
+      else if (this.best?.key === key) this.best = this.ranked()[0] ?? null; // re-measured slower
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// Explorers by name, as `--explorer` selects them.
+import type { Explorer } from './explorer.ts';
+import type { ExplorerOptions } from './batch-explorer.ts';
+import { RandomExplorer } from './random.ts';
+import { GridExplorer } from './grid.ts';
+
+export class UnknownExplorerError extends Error {
+  override name = 'UnknownExplorerError';
+  constructor(readonly explorer: string, known: readonly string[]) {
+    super(`unknown explorer '${explorer}' (known: ${known.join(', ')})`);
+  }
+}
+
+const FACTORIES: Record<string, (options: ExplorerOptions) => Explorer> = {
+  random: (o) => new RandomExplorer(o),
+  grid: (o) => new GridExplorer(o),
+};
+
+export function explorerNames(): string[] {
+  return Object.keys(FACTORIES);
+}
+
+/** The explorer `name` over `options.space`; throws UnknownExplorerError listing the known names. */
+export function createExplorer(name: string, options: ExplorerOptions): Explorer {
+  const factory = Object.hasOwn(FACTORIES, name) ? FACTORIES[name] : undefined;
+  if (!factory) throw new UnknownExplorerError(name, explorerNames());
+  return factory(options);
+}
+
+export type { ExplorerOptions } from './batch-explorer.ts';

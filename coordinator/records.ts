@@ -1,0 +1,108 @@
+// The tuning log: append-only JSONL, one measurement per line, each line carrying the format
+// version. Appends are one write each; a torn last line (a crash mid-write) is skipped with a
+// warning and never costs an earlier line; a log written by a newer format is refused.
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { MeasureResult } from '../agent/result.ts';
+
+export const RECORD_FORMAT_VERSION = 1;
+
+/** One line of the log: a MeasureResult plus who proposed it. */
+export interface TuningRecord extends MeasureResult {
+  /** Format version of this line. */
+  v: number;
+  /** Search method that proposed the config, when known. */
+  explorer?: string;
+}
+
+export class RecordFormatError extends Error {
+  override name = 'RecordFormatError';
+}
+
+export interface RecordLogOptions {
+  /** Called for each line that cannot be read (torn last line, corrupt line). */
+  warn?: (message: string) => void;
+}
+
+export class RecordLog {
+  private readonly records: TuningRecord[] = [];
+  /** The file does not end in a newline (torn last line): the next append starts a new line. */
+  private needsNewline = false;
+
+  private constructor(readonly path: string) {}
+
+  /** Open (or create on first append) the log at `path`, loading every complete line. */
+  static open(path: string, options: RecordLogOptions = {}): RecordLog {
+    const log = new RecordLog(path);
+    if (existsSync(path)) log.load(options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
+    return log;
+  }
+
+  private load(warn: (message: string) => void): void {
+    const text = readFileSync(this.path, 'utf8');
+    const lines = text.split('\n');
+    this.needsNewline = text.length > 0 && !text.endsWith('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      const last = i === lines.length - 1;
+      let record: TuningRecord;
+      try {
+        record = JSON.parse(line) as TuningRecord;
+      } catch {
+        warn(`${this.path}:${i + 1}: ${last ? 'torn last line (interrupted write)' : 'unreadable line'} skipped`);
+        return;
+      }
+      if (typeof record.v !== 'number') {
+        warn(`${this.path}:${i + 1}: line without a format version skipped`);
+        return;
+      }
+      if (record.v > RECORD_FORMAT_VERSION) {
+        throw new RecordFormatError(`${this.path}:${i + 1}: tuning log format v${record.v} is newer than this flexfarm reads (v${RECORD_FORMAT_VERSION}); upgrade flexfarm`);
+      }
+      this.records.push(record);
+    });
+  }
+
+  /** Append one measurement; it is on disk when this returns. */
+  append(result: MeasureResult, extra: { explorer?: string } = {}): TuningRecord {
+    const record: TuningRecord = { v: RECORD_FORMAT_VERSION, ...result, ...extra };
+    if (!this.records.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
+    if (this.needsNewline && fileEndsWithoutNewline(this.path)) appendFileSync(this.path, '\n');
+    this.needsNewline = false;
+    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    this.records.push(record);
+    return record;
+  }
+
+  all(): readonly TuningRecord[] {
+    return this.records;
+  }
+
+  /** Records of one workload on one target. */
+  select(workload: string, target: string): TuningRecord[] {
+    return this.records.filter((r) => r.workload === workload && r.target === target);
+  }
+}
+
+/** The fastest valid record, or null when none is valid. */
+export function bestRecord<T extends MeasureResult>(records: readonly T[]): T | null {
+  let best: T | null = null;
+  for (const r of records) {
+    if (r.error || r.median === null) continue;
+    if (!best || r.median < best.median!) best = r;
+  }
+  return best;
+}
+
+function fileEndsWithoutNewline(path: string): boolean {
+  const size = statSync(path).size;
+  if (size === 0) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1);
+    readSync(fd, buf, 0, 1, size - 1);
+    return buf[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,135 @@
+// The embedded tuning loop: explorer → backend → tuning log → explorer, until the budget is spent
+// or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, ReferenceTiming } from '../agent/backend.ts';
+import { DEFAULT_PROTOCOL, type Candidate, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+import type { Config } from '../tensor/templates/template.ts';
+import { createExplorer } from './explore/index.ts';
+import { bestRecord, RecordLog } from './records.ts';
+import { Space } from './space.ts';
+
+export interface TuneOptions {
+  def: ComputeDef;
+  backend: Backend;
+  /** Measurements to spend in this run (results already in the log do not count). */
+  trials: number;
+  explorer?: string;
+  seed?: number;
+  /** Tuning log; existing lines for this workload and target seed the search (resume). */
+  recordsPath: string;
+  /** Where the best kernel's source is written. */
+  outDir: string;
+  protocol?: TimingProtocol;
+  /** Candidates handed to the backend at once (compiles overlap, timing stays exclusive). */
+  batchSize?: number;
+  onProgress?: (progress: TuneProgress) => void;
+  /** Log lines that cannot be read (torn last line). */
+  warn?: (message: string) => void;
+}
+
+export interface TuneProgress {
+  measured: number;
+  budget: number;
+  valid: number;
+  best: { seconds: number; gflops: number } | null;
+  elapsedMs: number;
+  /** The latest result, for displays that show failures as they happen. */
+  last?: MeasureResult;
+}
+
+export interface TuneOutcome {
+  workload: string;
+  target: string;
+  explorer: string;
+  /** Measurements made in this run. */
+  trials: number;
+  /** Of which valid. */
+  valid: number;
+  /** Best over this run and the log's earlier lines for the same workload and target. */
+  best: { config: Config; seconds: number; gflops: number } | null;
+  reference: ReferenceTiming;
+  records: string;
+  kernel: string | null;
+  /** Why the search ended before the budget, if it did. */
+  stopReason?: string;
+  simulated?: boolean;
+}
+
+export class NoValidScheduleError extends Error {
+  override name = 'NoValidScheduleError';
+}
+
+export async function tune(options: TuneOptions): Promise<TuneOutcome> {
+  const { def, backend } = options;
+  const target = backend.kind;
+  const explorerName = options.explorer ?? 'random';
+  const protocol = options.protocol ?? DEFAULT_PROTOCOL;
+  const log = RecordLog.open(options.recordsPath, { warn: options.warn });
+  const history = log.select(def.key, target);
+  const space = new Space(backend.template.knobs(def));
+  const explorer = createExplorer(explorerName, { space, seed: options.seed ?? 0, budget: options.trials, history });
+  const batchSize = options.batchSize ?? 4;
+  const started = Date.now();
+  const results: MeasureResult[] = [];
+  let stopReason: string | undefined;
+
+  while (results.length < options.trials) {
+    if (explorer.done) { stopReason = explorer.stopReason; break; }
+    const configs = explorer.next(Math.min(batchSize, options.trials - results.length));
+    if (!configs.length) {
+      stopReason = explorer.stopReason ?? `explorer '${explorerName}' proposed nothing more`;
+      break;
+    }
+    const runProtocol = { ...protocol, runTimeoutMs: protocol.runTimeoutMs * (explorer.timeoutMultiplier ?? 1) };
+    const batch = configs.map((config, i): Candidate => ({
+      id: `${def.key}#${target}#${history.length + results.length + i}`, workload: def.key, target, config,
+    }));
+    const measured = await Promise.all(batch.map((c) => backend.measure(c, runProtocol)));
+    for (const result of measured) {
+      log.append(result, { explorer: explorerName });
+      results.push(result);
+      options.onProgress?.(progress(def, results, options.trials, started, result));
+    }
+    explorer.update(measured);
+  }
+
+  const best = bestRecord([...history, ...results]);
+  if (!best) {
+    throw new NoValidScheduleError(
+      `no valid schedule for ${def.key} on ${target} after ${results.length} measurements` +
+      `${stopReason ? ` (${stopReason})` : ''}; errors: ${summariseErrors(results)}; see ${options.recordsPath}`,
+    );
+  }
+  const reference = await backend.reference(def, protocol);
+  mkdirSync(options.outDir, { recursive: true });
+  const kernel = join(options.outDir, `kernel${sourceExtension(target)}`);
+  writeFileSync(kernel, backend.source(def, best.config));
+  return {
+    workload: def.key, target, explorer: explorerName,
+    trials: results.length, valid: results.filter((r) => !r.error).length,
+    best: { config: best.config, seconds: best.median!, gflops: def.flops / best.median! / 1e9 },
+    reference, records: options.recordsPath, kernel,
+    ...(stopReason ? { stopReason } : {}),
+    ...(best.simulated ? { simulated: true } : {}),
+  };
+}
+
+function progress(def: ComputeDef, results: MeasureResult[], budget: number, started: number, last: MeasureResult): TuneProgress {
+  const best = bestRecord(results);
+  return {
+    measured: results.length, budget, valid: results.filter((r) => !r.error).length,
+    best: best ? { seconds: best.median!, gflops: def.flops / best.median! / 1e9 } : null,
+    elapsedMs: Date.now() - started, last,
+  };
+}
+
+function summariseErrors(results: MeasureResult[]): string {
+  const counts = new Map<string, number>();
+  for (const r of results) if (r.error) counts.set(r.error.code, (counts.get(r.error.code) ?? 0) + 1);
+  const first = results.find((r) => r.error)?.error?.message;
+  return [...counts].map(([code, n]) => `${code} x${n}`).join(', ') + (first ? `; first: ${first}` : '');
+}
+
+const sourceExtension = (target: string) => ({ gpu: '.cu', fpga: '.cpp' } as Record<string, string>)[target] ?? '.c';

@@ -1,0 +1,118 @@
+// Conversions between the records the code works with (agent/result.ts) and the generated wire
+// messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
+// WireError naming it, which servers turn into INVALID_ARGUMENT.
+import { ERROR_CODES, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import type { Config } from '../tensor/templates/template.ts';
+import type * as pb from './flexfarm/v1/common.ts';
+
+export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'gpu', 'fpga', 'sim'];
+
+export class WireError extends Error {
+  override name = 'WireError';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export function isTargetKind(value: string): value is TargetKind {
+  return (TARGET_KINDS as readonly string[]).includes(value);
+}
+
+export function candidateToWire(c: Candidate): pb.Candidate {
+  return { id: c.id, campaign: c.campaign ?? '', workload: c.workload, target: c.target, configJson: JSON.stringify(c.config) };
+}
+
+/** `where` names the candidate in errors, e.g. `candidates[3]`. */
+export function candidateFromWire(c: pb.Candidate, where = 'candidate'): Candidate {
+  if (!c.id) throw new WireError(`${where}.id`, 'is empty');
+  if (c.id.length > 200) throw new WireError(`${where}.id`, `is ${c.id.length} characters long (at most 200)`);
+  if (!c.workload) throw new WireError(`${where}.workload`, 'is empty');
+  if (!isTargetKind(c.target)) {
+    throw new WireError(`${where}.target`, `unknown device class '${c.target}' (expected one of ${TARGET_KINDS.join(', ')})`);
+  }
+  return {
+    id: c.id, ...(c.campaign ? { campaign: c.campaign } : {}), workload: c.workload, target: c.target,
+    config: configFromJson(c.configJson, `${where}.config_json`),
+  };
+}
+
+export function configFromJson(text: string, field: string): Config {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new WireError(field, `is not JSON (${(err as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new WireError(field, 'must be a JSON object (knob → entity)');
+  for (const [knob, entity] of Object.entries(value)) {
+    const ok = typeof entity === 'number' || (Array.isArray(entity) && entity.every((x) => typeof x === 'number'));
+    if (!ok) throw new WireError(field, `knob '${knob}' must be a number or an array of numbers`);
+  }
+  return value as Config;
+}
+
+/** Zero fields of a wire protocol take the defaults' values. */
+export function protocolFromWire(p: pb.TimingProtocol | undefined, defaults: TimingProtocol): TimingProtocol {
+  if (!p) return defaults;
+  const pick = (value: number, fallback: number, field: string): number => {
+    if (!Number.isFinite(value) || value < 0) throw new WireError(`protocol.${field}`, `must be a finite number >= 0, got ${value}`);
+    return value || fallback;
+  };
+  return {
+    repeat: pick(p.repeat, defaults.repeat, 'repeat'),
+    minRepeatMs: pick(p.minRepeatMs, defaults.minRepeatMs, 'min_repeat_ms'),
+    buildTimeoutMs: pick(p.buildTimeoutMs, defaults.buildTimeoutMs, 'build_timeout_ms'),
+    runTimeoutMs: pick(p.runTimeoutMs, defaults.runTimeoutMs, 'run_timeout_ms'),
+  };
+}
+
+export function protocolToWire(p: Partial<TimingProtocol> | undefined): pb.TimingProtocol | undefined {
+  if (!p) return undefined;
+  return { repeat: p.repeat ?? 0, minRepeatMs: p.minRepeatMs ?? 0, buildTimeoutMs: p.buildTimeoutMs ?? 0, runTimeoutMs: p.runTimeoutMs ?? 0 };
+}
+
+export function deviceToWire(d: DeviceInfo): pb.DeviceInfo {
+  return {
+    kind: d.kind, name: d.name, model: d.model, cores: d.cores, memoryBytes: d.memoryBytes,
+    ...(d.peakGflops !== undefined ? { peakGflops: d.peakGflops } : {}),
+    toolchain: d.toolchain, limitsJson: JSON.stringify(d.limits ?? {}),
+  };
+}
+
+export function deviceFromWire(d: pb.DeviceInfo | undefined): DeviceInfo {
+  if (!d) throw new WireError('device', 'is missing');
+  let limits: Record<string, unknown> = {};
+  try { limits = d.limitsJson ? JSON.parse(d.limitsJson) as Record<string, unknown> : {}; } catch { throw new WireError('device.limits_json', 'is not JSON'); }
+  return {
+    kind: isTargetKind(d.kind) ? d.kind : 'sim', name: d.name, model: d.model, cores: d.cores, memoryBytes: d.memoryBytes,
+    ...(d.peakGflops !== undefined ? { peakGflops: d.peakGflops } : {}),
+    toolchain: d.toolchain, limits,
+  };
+}
+
+export function resultToWire(r: MeasureResult, agent = ''): pb.MeasureResult {
+  return {
+    candidateId: r.candidateId, campaign: r.campaign ?? '', workload: r.workload, target: r.target,
+    configJson: JSON.stringify(r.config), seconds: r.seconds,
+    ...(r.median !== null ? { median: r.median } : {}),
+    ...(r.number !== undefined ? { number: r.number } : {}),
+    ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+    device: deviceToWire(r.device), toolchain: r.toolchain, simulated: !!r.simulated, estimated: !!r.estimated,
+    estimator: r.estimator ?? '', at: r.at, agent,
+  };
+}
+
+export function resultFromWire(r: pb.MeasureResult): MeasureResult {
+  if (!isTargetKind(r.target)) throw new WireError('result.target', `unknown device class '${r.target}'`);
+  const code = r.error?.code as ErrorCode | undefined;
+  if (r.error && !(ERROR_CODES as readonly string[]).includes(r.error.code)) throw new WireError('result.error.code', `unknown error code '${r.error.code}'`);
+  return {
+    candidateId: r.candidateId, ...(r.campaign ? { campaign: r.campaign } : {}), workload: r.workload, target: r.target,
+    config: configFromJson(r.configJson, 'result.config_json'), seconds: r.seconds, median: r.median ?? null,
+    ...(r.number !== undefined ? { number: r.number } : {}),
+    error: r.error && code ? { code, message: r.error.message } : null,
+    device: deviceFromWire(r.device), toolchain: r.toolchain,
+    ...(r.simulated ? { simulated: true } : {}), ...(r.estimated ? { estimated: true } : {}),
+    ...(r.estimator ? { estimator: r.estimator } : {}), at: r.at,
+  };
+}

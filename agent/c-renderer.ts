@@ -33,6 +33,9 @@ export class CRenderer {
   }
   /** Pragmas on the line before a loop. */
   protected loopPragmas(_loop: LoopStmt, _ctx: RenderContext): string[] { return []; }
+  /** A loop the target maps onto hardware indices instead of iterating (e.g. a GPU's blockIdx):
+   *  the declaration binding its variable, or null for an ordinary for loop. */
+  protected loopBinding(_loop: LoopStmt, _ctx: RenderContext): string | null { return null; }
   /** Declaration of a local buffer. */
   protected allocDecl(name: string, size: number, scope: 'local' | 'shared'): string {
     if (scope === 'shared') throw new Error(`${this.constructor.name} cannot render shared buffer '${name}'`);
@@ -75,8 +78,10 @@ export class CRenderer {
         return s.body.flatMap((b) => this.renderStmt(b, inner, depth));
       }
       case 'loop': {
-        const pragmas = this.loopPragmas(s, ctx).map((p) => pad + p);
         const inner = { shapes: ctx.shapes, parentLoop: s };
+        const binding = this.loopBinding(s, ctx);
+        if (binding !== null) return [`${pad}{`, `${pad}${this.indentUnit}${binding}`, ...this.renderStmt(s.body, inner, depth + 1), `${pad}}`];
+        const pragmas = this.loopPragmas(s, ctx).map((p) => pad + p);
         return [
           ...pragmas,
           `${pad}for (int ${s.v} = 0; ${s.v} < ${this.expr(s.extent, ctx)}; ++${s.v}) {`,

@@ -42,6 +42,9 @@ export interface CompiledBackendOptions {
   referenceTimeoutMs?: number;
   /** Tests only: rewrite the source before compiling, to inject crashes, hangs and wrong answers. */
   sourceFilter?: (source: string, candidate: Candidate) => string;
+  /** false: run each program once, for the correctness check only (FPGA C simulation, where the
+   *  host's speed means nothing); results then carry no seconds. Default true. */
+  timing?: boolean;
 }
 
 interface HarnessReport { ok: boolean; code?: ErrorCode; message?: string; number?: number; seconds?: number[] }
@@ -105,8 +108,7 @@ export class CompiledBackend implements Backend {
     const reference = await this.referenceOutput(def, protocol);
     const { atol, rtol } = tolerance(def.reduce.reduce((n, a) => n * a.extent, 1));
     const outcome = await this.lock.time(() => runChild(binary, [
-      '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol),
-      '--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs),
+      '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol), ...this.timingArgs(protocol),
     ], { timeoutMs: protocol.runTimeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() }));
     const report = interpret(outcome, protocol.runTimeoutMs);
     return { seconds: report.seconds ?? [], number: report.number };
@@ -141,7 +143,7 @@ export class CompiledBackend implements Backend {
     const tmp = `${outputPath}.${process.pid}.tmp`;
     const timeoutMs = this.options.referenceTimeoutMs ?? 600_000;
     const outcome = await this.lock.time(() => runChild(binary, [
-      '--write', tmp, '--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs),
+      '--write', tmp, ...this.timingArgs(protocol),
     ], { timeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() }));
     let report: HarnessReport;
     try {
@@ -176,6 +178,11 @@ export class CompiledBackend implements Backend {
   private releaseCompileSlot(): void {
     this.compileSlots++;
     this.slotWaiters.shift()?.();
+  }
+
+  private timingArgs(protocol: TimingProtocol): string[] {
+    if (this.options.timing === false) return ['--no-time'];
+    return ['--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs)];
   }
 
   private runEnv(): NodeJS.ProcessEnv {

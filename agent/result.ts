@@ -63,8 +63,17 @@ export interface MeasureResult {
   /** True when the figure is an estimate (FPGA model or HLS report), with the estimator named. */
   estimated?: boolean;
   estimator?: string;
+  /** FPGA: what the estimate behind `seconds` consists of. */
+  estimate?: HardwareEstimate;
   /** ISO timestamp. */
   at: string;
+}
+
+/** An FPGA estimate in flat numbers: cycles at a clock, the compute pipeline's achieved II, and
+ *  the resources used (DSP slices, 18 Kb block RAMs, LUTs, flip-flops, UltraRAMs). */
+export interface HardwareEstimate {
+  cycles: number; clockMhz: number; ii: number;
+  dsp: number; bram18: number; lut: number; ff: number; uram: number;
 }
 
 export function median(values: number[]): number | null {

@@ -8,6 +8,7 @@ import {
 } from '../proto/flexfarm/v1/agent.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
+import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { candidateFromWire, deviceToWire, protocolFromWire, WireError } from '../proto/wire.ts';
 import { Agent, AgentStoppingError, BatchTooLargeError, WrongDeviceError, type AgentOptions } from './agent.ts';
 import { QueueFullError } from './measure-queue.ts';
@@ -41,7 +42,7 @@ export class AgentServer {
       'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     });
     const self = new AgentServer(agent, server);
-    server.addService(AgentServiceService, self.implementation());
+    server.addService(...withMalformedRequestCheck(AgentServiceService, self.implementation()));
     server.addService(HealthService, self.health.implementation());
     const port = await bind(server, options.listen);
     const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
@@ -55,7 +56,7 @@ export class AgentServer {
     this.health.shutdown();
     await this.agent.stop(drainMs);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2_000);
+      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 500);
       this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
     });
   }

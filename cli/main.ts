@@ -7,6 +7,13 @@ const COMMANDS: Record<string, Command> = {
   tune: { summary: 'tune one operator on one target (embedded agent, no servers)', load: () => import('./commands/tune.ts') },
   ops: { summary: 'list operators and their shape parameters', load: () => import('./commands/ops.ts') },
   codegen: { summary: 'print the source the agent would compile for a config', load: () => import('./commands/codegen.ts') },
+  best: { summary: 'the best measurement per workload and device in tuning logs', load: () => import('./commands/best.ts') },
+  export: { summary: 'write the best kernel as a standalone source tree (make run)', load: () => import('./commands/export.ts') },
+  report: { summary: 'write a self-contained HTML report of tuning logs', load: () => import('./commands/report.ts') },
+  agent: { summary: 'serve one device to the farm (gRPC, NATS heartbeats and results)', load: () => import('./commands/agent.ts') },
+  coordinator: { summary: 'run the farm coordinator (campaigns, dispatch, results)', load: () => import('./commands/coordinator.ts') },
+  campaign: { summary: 'submit, get, list, cancel or watch campaigns on a coordinator', load: () => import('./commands/campaign.ts') },
+  agents: { summary: 'list the agents a coordinator sees', load: () => import('./commands/agents.ts') },
 };
 
 function usage(): string {

@@ -37,6 +37,8 @@ const DEFAULTS = {
   connectTimeoutMs: 5_000, publishTimeoutMs: 5_000, streamMaxAgeMs: 7 * 24 * 3600_000, maxAckPending: 20_000,
 };
 const MAX_RETRY_DELAY_MS = 2_000;
+/** A delivery not acked this long (its coordinator died mid-batch) is delivered again. */
+const ACK_WAIT_MS = 10_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -46,6 +48,9 @@ export class NatsBus implements Bus {
   private consumerLoop?: Promise<void>;
   private streamReady?: Promise<void>;
   private readonly log: (line: string) => void;
+  private readonly connectionHandlers: ((connected: boolean) => void)[] = [];
+  private backlogDone!: () => void;
+  private readonly backlog = new Promise<void>((resolve) => { this.backlogDone = resolve; });
   private readonly options: NatsBusOptions & typeof DEFAULTS;
 
   private constructor(
@@ -135,6 +140,14 @@ export class NatsBus implements Bus {
     });
   }
 
+  onConnection(handler: (connected: boolean) => void): void {
+    this.connectionHandlers.push(handler);
+  }
+
+  caughtUp(): Promise<void> {
+    return this.backlog;
+  }
+
   requestDiscover(): void {
     if (!this.closed) this.nc.publish(SUBJECTS.discover);
   }
@@ -176,27 +189,46 @@ export class NatsBus implements Bus {
     }
   }
 
-  private async ensureConsumer(durable: string): Promise<void> {
+  private async ensureConsumer(durable: string, firstAttach: boolean): Promise<void> {
+    let info;
     try {
-      await this.jsm.consumers.info(RESULTS_STREAM, durable);
-      return;
+      info = await this.jsm.consumers.info(RESULTS_STREAM, durable);
     } catch { /* missing: create it */ }
+    if (info && firstAttach && info.num_ack_pending > 0) {
+      // Deliveries a previous coordinator took but never acknowledged (it was killed) would only
+      // come back after ack_wait: restart the durable just past its ack floor so they come now.
+      // Any among them that were applied after all are recognised by candidate id.
+      const startSeq = info.ack_floor.stream_seq + 1;
+      this.log(`${info.num_ack_pending} results were taken by a previous coordinator but not acknowledged; replaying from stream sequence ${startSeq}`);
+      await this.jsm.consumers.delete(RESULTS_STREAM, durable);
+      await this.addConsumer(durable, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq });
+      return;
+    }
+    if (!info) {
+      await this.addConsumer(durable, { deliver_policy: DeliverPolicy.All });
+      this.log(`created durable consumer ${durable}`);
+    }
+  }
+
+  private async addConsumer(durable: string, start: { deliver_policy: DeliverPolicy; opt_start_seq?: number }): Promise<void> {
     await this.jsm.consumers.add(RESULTS_STREAM, {
-      durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
-      filter_subject: `${SUBJECTS.resultsPrefix}.>`, ack_wait: nanos(60_000), max_ack_pending: this.options.maxAckPending,
+      durable_name: durable, ack_policy: AckPolicy.Explicit, ...start,
+      filter_subject: `${SUBJECTS.resultsPrefix}.>`, ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: this.options.maxAckPending,
     });
-    this.log(`created durable consumer ${durable}`);
   }
 
   /** Consume until closed; when the iterator ends or the consumer vanishes, attach again. */
   private async runConsumer(handler: (batch: ResultDelivery[]) => Promise<void>): Promise<void> {
     const durable = this.options.consumer ?? DEFAULT_CONSUMER;
     const batcher = new DeliveryBatcher(handler, this.log);
+    let firstAttach = true;
     while (!this.closed) {
       try {
         await this.ensureStream();
-        await this.ensureConsumer(durable);
+        await this.ensureConsumer(durable, firstAttach);
+        firstAttach = false;
         const consumer = await this.js.consumers.get(RESULTS_STREAM, durable);
+        batcher.expect((await consumer.info()).num_pending, () => this.backlogDone());
         const messages = await consumer.consume({ max_messages: 1_000 });
         this.messages = messages;
         void this.watchConsumer(messages);
@@ -222,10 +254,13 @@ export class NatsBus implements Bus {
 
   private async watchConnection(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === Events.Disconnect) this.log(`disconnected from NATS ${String(s.data)}`);
-      else if (s.type === Events.Reconnect) {
+      if (s.type === Events.Disconnect) {
+        this.log(`disconnected from NATS ${String(s.data)}`);
+        this.connectionHandlers.forEach((h) => h(false));
+      } else if (s.type === Events.Reconnect) {
         this.log(`reconnected to NATS ${String(s.data)}`);
         this.streamReady = undefined;
+        this.connectionHandlers.forEach((h) => h(true));
       }
     }
   }
@@ -235,8 +270,17 @@ export class NatsBus implements Bus {
 class DeliveryBatcher {
   private buffer: JsMsg[] = [];
   private running = false;
+  private waitingFor = 0;
+  private onCaughtUp?: () => void;
 
   constructor(private readonly handler: (batch: ResultDelivery[]) => Promise<void>, private readonly log: (line: string) => void) {}
+
+  /** Calls `done` once `count` more messages have been handled (at once when count is 0). */
+  expect(count: number, done: () => void): void {
+    this.waitingFor = count;
+    this.onCaughtUp = done;
+    if (count <= 0) this.caughtUp();
+  }
 
   push(m: JsMsg): void {
     this.buffer.push(m);
@@ -266,8 +310,15 @@ class DeliveryBatcher {
         this.log(`result handler failed (${(err as Error).message}); results will be redelivered`);
         for (const d of deliveries) d.nak(1_000);
       }
+      if (this.onCaughtUp && (this.waitingFor -= batch.length) <= 0) this.caughtUp();
     }
     this.running = false;
+  }
+
+  private caughtUp(): void {
+    const done = this.onCaughtUp;
+    this.onCaughtUp = undefined;
+    done?.();
   }
 }
 

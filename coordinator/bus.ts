@@ -70,6 +70,10 @@ export interface CoordinatorBus {
   consumeResults(handler: (batch: ResultDelivery[]) => Promise<void>): void;
   onHeartbeat(handler: (heartbeat: AgentHeartbeat) => void): void;
   requestDiscover(): void;
+  /** Connection changes (NATS only): while down, silent agents are not lost, the coordinator is cut off. */
+  onConnection?(handler: (connected: boolean) => void): void;
+  /** Resolves once the results that waited on the bus when consuming began have been handed over. */
+  caughtUp?(): Promise<void>;
 }
 
 export interface Bus extends AgentBus, CoordinatorBus {

@@ -3,7 +3,7 @@
 // warning and never costs an earlier line; a log written by a newer format is refused.
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MeasureResult } from '../agent/result.ts';
+import type { DeviceInfo, MeasureResult, TargetKind } from '../agent/result.ts';
 
 export const RECORD_FORMAT_VERSION = 1;
 
@@ -13,6 +13,21 @@ export interface TuningRecord extends MeasureResult {
   v: number;
   /** Search method that proposed the config, when known. */
   explorer?: string;
+}
+
+/** A line with `type: "reference"`: the unscheduled reference kernel's timing on a device,
+ *  written once per tuning run so that reports can show speedups. Never a search result. */
+export interface ReferenceRecord {
+  v: number;
+  type: 'reference';
+  workload: string;
+  target: TargetKind;
+  device: DeviceInfo;
+  toolchain: string;
+  /** Median seconds of one run of the unscheduled reference kernel. */
+  median: number;
+  simulated?: boolean;
+  at: string;
 }
 
 export class RecordFormatError extends Error {
@@ -26,6 +41,7 @@ export interface RecordLogOptions {
 
 export class RecordLog {
   private readonly records: TuningRecord[] = [];
+  private readonly referenceRecords: ReferenceRecord[] = [];
   /** The file does not end in a newline (torn last line): the next append starts a new line. */
   private needsNewline = false;
 
@@ -59,23 +75,44 @@ export class RecordLog {
       if (record.v > RECORD_FORMAT_VERSION) {
         throw new RecordFormatError(`${this.path}:${i + 1}: tuning log format v${record.v} is newer than this flexfarm reads (v${RECORD_FORMAT_VERSION}); upgrade flexfarm`);
       }
-      this.records.push(record);
+      const type = (record as { type?: unknown }).type;
+      if (type === 'reference') this.referenceRecords.push(record as unknown as ReferenceRecord);
+      else if (type === undefined) this.records.push(record);
+      else warn(`${this.path}:${i + 1}: line of unknown type ${JSON.stringify(type)} skipped`);
     });
   }
 
   /** Append one measurement; it is on disk when this returns. */
   append(result: MeasureResult, extra: { explorer?: string } = {}): TuningRecord {
     const record: TuningRecord = { v: RECORD_FORMAT_VERSION, ...result, ...extra };
-    if (!this.records.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
-    if (this.needsNewline && fileEndsWithoutNewline(this.path)) appendFileSync(this.path, '\n');
-    this.needsNewline = false;
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    this.writeLine(record);
     this.records.push(record);
     return record;
   }
 
+  /** Append the reference kernel's timing on a device (a `type: "reference"` line). */
+  appendReference(reference: Omit<ReferenceRecord, 'v' | 'type' | 'at'> & { at?: string }): ReferenceRecord {
+    const record: ReferenceRecord = { v: RECORD_FORMAT_VERSION, type: 'reference', ...reference, at: reference.at ?? new Date().toISOString() };
+    this.writeLine(record);
+    this.referenceRecords.push(record);
+    return record;
+  }
+
+  private writeLine(record: object): void {
+    if (!this.records.length && !this.referenceRecords.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
+    if (this.needsNewline && fileEndsWithoutNewline(this.path)) appendFileSync(this.path, '\n');
+    this.needsNewline = false;
+    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+  }
+
+  /** Every measurement line (reference lines are not measurements: see references()). */
   all(): readonly TuningRecord[] {
     return this.records;
+  }
+
+  /** Every reference-timing line. */
+  references(): readonly ReferenceRecord[] {
+    return this.referenceRecords;
   }
 
   /** Records of one workload on one target. */

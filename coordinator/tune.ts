@@ -6,9 +6,12 @@ import type { Backend, ReferenceTiming } from '../agent/backend.ts';
 import { DEFAULT_PROTOCOL, type Candidate, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
+import { deviceKey } from './best.ts';
+import type { Explorer } from './explore/explorer.ts';
 import { createExplorer } from './explore/index.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { Space } from './space.ts';
+import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
 
 export interface TuneOptions {
   def: ComputeDef;
@@ -27,6 +30,12 @@ export interface TuneOptions {
   onProgress?: (progress: TuneProgress) => void;
   /** Log lines that cannot be read (torn last line). */
   warn?: (message: string) => void;
+  /** A tuning log whose nearest workloads seed this search (coordinator/transfer.ts): their best
+   *  configs, adapted to this shape, are measured first (they count against `trials`, logged
+   *  with explorer "transfer"), then given to the explorer as history. */
+  transferFrom?: string;
+  /** Seeds taken from `transferFrom` at most (default: a fifth of `trials`, 1 to 8). */
+  transferSeeds?: number;
 }
 
 export interface TuneProgress {
@@ -55,6 +64,11 @@ export interface TuneOutcome {
   /** Why the search ended before the budget, if it did. */
   stopReason?: string;
   simulated?: boolean;
+  /** FPGA: the best figure is an estimate, and which estimator made it (from the best record). */
+  estimated?: boolean;
+  estimator?: string;
+  /** Configs transferred from `transferFrom` and measured first. */
+  transferred?: number;
 }
 
 export class NoValidScheduleError extends Error {
@@ -69,30 +83,45 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   const log = RecordLog.open(options.recordsPath, { warn: options.warn });
   const history = log.select(def.key, target);
   const space = new Space(backend.template.knobs(def));
-  const explorer = createExplorer(explorerName, { space, seed: options.seed ?? 0, budget: options.trials, history });
+  const results: MeasureResult[] = [];
+  // Transferred seeds are measured before the explorer starts, which then sees them as history.
+  const seedQueue = options.transferFrom
+    ? transferSeedsFromLog(options.transferFrom, def, backend.template, backend.limits, {
+      target, deviceKey: deviceKey({ target, device: backend.describe() }), exclude: history.map((r) => r.config),
+      count: Math.min(options.trials, options.transferSeeds ?? defaultSeedCount(options.trials)),
+    }, options.warn).map((s) => s.config)
+    : [];
+  const transferred = seedQueue.length;
+  if (options.transferFrom && !transferred) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
+  const makeExplorer = () => createExplorer(explorerName, {
+    space, seed: options.seed ?? 0, budget: Math.max(1, options.trials - results.length), history: [...history, ...results],
+  });
+  let explorer: Explorer | null = null;
   const batchSize = options.batchSize ?? 4;
   const started = Date.now();
-  const results: MeasureResult[] = [];
   let stopReason: string | undefined;
 
   while (results.length < options.trials) {
-    if (explorer.done) { stopReason = explorer.stopReason; break; }
-    const configs = explorer.next(Math.min(batchSize, options.trials - results.length));
+    const fromSeeds = seedQueue.length > 0;
+    const active = fromSeeds ? null : (explorer ??= makeExplorer());
+    if (active?.done) { stopReason = active.stopReason; break; }
+    const want = Math.min(batchSize, options.trials - results.length);
+    const configs = active ? active.next(want) : seedQueue.splice(0, want);
     if (!configs.length) {
-      stopReason = explorer.stopReason ?? `explorer '${explorerName}' proposed nothing more`;
+      stopReason = active?.stopReason ?? `explorer '${explorerName}' proposed nothing more`;
       break;
     }
-    const runProtocol = { ...protocol, runTimeoutMs: protocol.runTimeoutMs * (explorer.timeoutMultiplier ?? 1) };
+    const runProtocol = { ...protocol, runTimeoutMs: protocol.runTimeoutMs * (active?.timeoutMultiplier ?? 1) };
     const batch = configs.map((config, i): Candidate => ({
       id: `${def.key}#${target}#${history.length + results.length + i}`, workload: def.key, target, config,
     }));
     const measured = await Promise.all(batch.map((c) => backend.measure(c, runProtocol)));
     for (const result of measured) {
-      log.append(result, { explorer: explorerName });
+      log.append(result, { explorer: active ? explorerName : 'transfer' });
       results.push(result);
       options.onProgress?.(progress(def, results, options.trials, started, result));
     }
-    explorer.update(measured);
+    active?.update(measured);
   }
 
   const best = bestRecord([...history, ...results]);
@@ -103,6 +132,10 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
     );
   }
   const reference = await backend.reference(def, protocol);
+  if (Number.isFinite(reference.seconds) && reference.seconds > 0) {
+    const device = backend.describe();
+    log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(target === 'sim' ? { simulated: true } : {}) });
+  }
   mkdirSync(options.outDir, { recursive: true });
   const kernel = join(options.outDir, `kernel${sourceExtension(target)}`);
   writeFileSync(kernel, backend.source(def, best.config));
@@ -113,6 +146,8 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
     reference, records: options.recordsPath, kernel,
     ...(stopReason ? { stopReason } : {}),
     ...(best.simulated ? { simulated: true } : {}),
+    ...(best.estimated ? { estimated: true, estimator: best.estimator } : {}),
+    ...(transferred ? { transferred } : {}),
   };
 }
 

@@ -39,5 +39,8 @@ export interface OpFamily {
   summary: string;
   params: ParamSpec[];
   /** Build the definition from validated, defaulted params; throws ShapeError on inconsistent shapes. */
-  build(p: Record<string, number>): Omit<ComputeDef, 'op' | 'params' | 'key' | 'dtype' | 'flops'>;
+  build(p: Record<string, number>): Omit<ComputeDef, 'op' | 'params' | 'key' | 'dtype' | 'flops'> & {
+    /** Useful FLOPs when they differ from (spatial x reduce points x body ops), e.g. taps a guard skips. */
+    flops?: number;
+  };
 }

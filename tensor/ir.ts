@@ -21,14 +21,20 @@ export type LoopKind =
   | 'serial' | 'parallel' | 'vector' | 'unroll'
   | 'block.x' | 'block.y' | 'block.z' | 'thread.x' | 'thread.y' | 'thread.z' | 'vthread' | 'pipeline';
 
+/** How one dimension of a buffer is split into banks (HLS ARRAY_PARTITION): element i of the
+ *  dimension goes to bank i % factor (cyclic), i / ceil(extent / factor) (block), or i (complete). */
+export interface ArrayPartition { dim: number; type: 'cyclic' | 'block' | 'complete'; factor?: number }
+
 export type Stmt =
   | { k: 'seq'; body: Stmt[] }
-  /** for (v = 0; v < extent; v++). `unroll` asks the compiler to unroll that many iterations. */
-  | { k: 'loop'; v: string; extent: Expr; kind: LoopKind; unroll?: number; body: Stmt }
+  /** for (v = 0; v < extent; v++). `unroll` asks the compiler to unroll that many iterations;
+   *  `ii` is the initiation interval asked of a `pipeline` loop (HLS). */
+  | { k: 'loop'; v: string; extent: Expr; kind: LoopKind; unroll?: number; ii?: number; body: Stmt }
   /** An integer binding visible to the statements after it in the enclosing seq. */
   | { k: 'let'; name: string; value: Expr }
-  /** A buffer local to the kernel: registers/stack on CPU, `local` or `shared` on GPU, BRAM on FPGA. */
-  | { k: 'alloc'; name: string; shape: number[]; scope: 'local' | 'shared' }
+  /** A buffer local to the kernel: registers/stack on CPU, `local` or `shared` on GPU, BRAM on FPGA.
+   *  `partition` splits it into banks (FPGA), one entry per partitioned dimension. */
+  | { k: 'alloc'; name: string; shape: number[]; scope: 'local' | 'shared'; partition?: ArrayPartition[] }
   /** tensor[index] = value, or += value when `accumulate`. */
   | { k: 'store'; tensor: string; index: Expr[]; value: Expr; accumulate?: boolean }
   | { k: 'if'; cond: Expr; then: Stmt; else?: Stmt }

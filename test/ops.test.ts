@@ -117,13 +117,15 @@ describe('FLOP counts (multiply-add = 2)', () => {
     expect(flops('depthwise_conv2d', dw)).toBe(2 * dw.N * K * convOut(7, 3, 2, 1, 1) * convOut(5, 3, 2, 1, 1) * dw.R * dw.S);
   });
 
-  it('transposed convolutions count every (output point, input channel, tap) of the gather form', () => {
-    // The gather formulation visits every tap of every output point, guarded-out ones included.
-    const t = SMALL.conv_transpose2d;
-    const out = [convTOut(t.H, t.R, 2, 1, 2), convTOut(t.W, t.S, 2, 1, 2)];
-    expect(flops('conv_transpose2d', t)).toBe(2 * t.N * t.K * product(out) * t.C * t.R * t.S);
-    const t1 = SMALL.conv_transpose1d;
-    expect(flops('conv_transpose1d', t1)).toBe(2 * t1.N * t1.K * convTOut(t1.L, t1.R, 2, 1, 1) * t1.C * t1.R);
+  it('transposed convolutions count only the taps that read an input (the scatter form: 2*N*C*K*input points*taps, less cropped taps)', () => {
+    // Without padding or cropping every input point meets every tap exactly once.
+    const plain = { N: 2, C: 3, H: 4, W: 5, K: 2, R: 3, S: 2, stride: 2 };
+    expect(flops('conv_transpose2d', plain)).toBe(2 * plain.N * plain.C * plain.K * plain.H * plain.W * plain.R * plain.S);
+    const p1 = { N: 1, C: 2, L: 6, K: 3, R: 3, stride: 3 };
+    expect(flops('conv_transpose1d', p1)).toBe(2 * p1.N * p1.C * p1.K * p1.L * p1.R);
+    // Padding crops the output: taps landing in the cropped border are not work.
+    const padded = { ...plain, pad: 1 };
+    expect(flops('conv_transpose2d', padded)).toBeLessThan(flops('conv_transpose2d', plain));
   });
 });
 

@@ -107,4 +107,9 @@ describe('checkFactors', () => {
     expect(checkFactors([5, 2, 2], 3, 16)).toMatch(/= 4, got 5/);
     expect(checkFactors([1, 1, 1, 1], 4, 7)).toMatch(/= 7, got 1/);
   });
+
+  it('rejects factors outside the sub-space (neither a divisor nor a power of two)', () => {
+    expect(checkFactors([6, 3, 1, 1], 4, 16)).toMatch(/factor 3 is neither a divisor of 16 nor a power of two/);
+    expect(checkFactors([2, 1, 1, 6], 4, 12)).toBeNull();
+  });
 });

@@ -2,8 +2,11 @@
 import type { Backend } from '../backend.ts';
 import type { TargetKind } from '../result.ts';
 import { createCpuBackend } from './cpu/cpu-backend.ts';
+import { createFpgaBackend } from './fpga/fpga-backend.ts';
+import { createGpuBackend } from './gpu/gpu-backend.ts';
+import { SimBackend } from './sim/sim-backend.ts';
 
-export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'sim'];
+export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'sim', 'gpu', 'fpga'];
 
 export interface BackendOptions {
   /** Binaries and reference outputs are cached here. */
@@ -14,6 +17,15 @@ export interface BackendOptions {
   delayMs?: number;
   /** CPU: OpenMP threads for timing runs. */
   threads?: number;
+  /** GPU: which device (nvidia-smi's index, default 0). */
+  gpuIndex?: number;
+  /** GPU: false renders only, with the limits of `gpuArch`, and needs no device (codegen). */
+  probe?: boolean;
+  /** GPU: architecture of a render-only backend (default sm_90). */
+  gpuArch?: string;
+  /** FPGA: part (default xcvu9p) and kernel clock (default: the part's usual clock). */
+  part?: string;
+  clockMhz?: number;
 }
 
 export class UnknownTargetError extends Error {
@@ -26,6 +38,9 @@ export class UnknownTargetError extends Error {
 export function createBackend(kind: string, options: BackendOptions): Backend {
   switch (kind) {
     case 'cpu': return createCpuBackend({ cacheDir: options.cacheDir, threads: options.threads });
+    case 'sim': return new SimBackend({ seed: options.seed, delayMs: options.delayMs });
+    case 'gpu': return createGpuBackend({ cacheDir: options.cacheDir, gpuIndex: options.gpuIndex, probe: options.probe, arch: options.gpuArch });
+    case 'fpga': return createFpgaBackend({ cacheDir: options.cacheDir, part: options.part, clockMhz: options.clockMhz });
     default: throw new UnknownTargetError(kind);
   }
 }

@@ -11,18 +11,23 @@ import { formatSeconds, progressWriter } from '../progress.ts';
 
 const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
                      [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
+                     [--transfer-from FILE]
   --trials N       measurements to spend (default 100)
   --explorer NAME  search method (default random)
   --records FILE   tuning log (JSONL); an existing log seeds the search and is appended to
                    (default <out>/records.jsonl)
   --out DIR        where the best kernel and the log go (default out/<op>-<target>)
-  --json           print one JSON object on stdout; progress goes to stderr`;
+  --json           print one JSON object on stdout; progress goes to stderr
+  --transfer-from FILE  seed the search with the best configs of the nearest workloads (same
+                   operator, other shapes or devices) in that tuning log, adapted to this shape;
+                   they are measured first and count against --trials`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     shape: { type: 'string' }, target: { type: 'string' }, trials: { type: 'string' },
     explorer: { type: 'string' }, seed: { type: 'string' }, records: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    'transfer-from': { type: 'string' },
   });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${USAGE}`);
@@ -43,13 +48,17 @@ export async function run(argv: string[]): Promise<number> {
     def, backend, trials, explorer, seed, recordsPath, outDir,
     onProgress: (p) => progress.update(p),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    transferFrom: values['transfer-from'],
   }).finally(() => progress.finish());
 
   const best = outcome.best!;
   if (json) {
     process.stdout.write(`${JSON.stringify({
       workload: outcome.workload, target: outcome.target, trials: outcome.trials, valid: outcome.valid,
-      best: { config: best.config, seconds: best.seconds, gflops: best.gflops },
+      best: {
+        config: best.config, seconds: best.seconds, gflops: best.gflops,
+        ...(outcome.estimated ? { estimated: true, estimator: outcome.estimator } : {}),
+      },
       reference: outcome.reference, records: outcome.records, kernel: outcome.kernel,
       ...(outcome.simulated ? { simulated: true } : {}),
     })}\n`);
@@ -58,7 +67,9 @@ export async function run(argv: string[]): Promise<number> {
   const speedup = outcome.reference.seconds / best.seconds;
   const lines = [
     outcome.simulated ? 'SIMULATED (sim target: an analytical landscape, not a device measurement)' : '',
+    outcome.estimated ? `ESTIMATED (${outcome.target}: seconds from the ${outcome.estimator} estimator, checked by C simulation, not measured on a device)` : '',
     `measured ${outcome.trials} configs, ${outcome.valid} valid${outcome.stopReason ? ` (stopped: ${outcome.stopReason})` : ''}`,
+    outcome.transferred ? `transferred ${outcome.transferred} seed configs from ${values['transfer-from']}` : '',
     `best config: ${JSON.stringify(best.config)}`,
     `best: ${formatSeconds(best.seconds)} median, ${best.gflops.toFixed(1)} GFLOP/s, ${speedup.toFixed(1)}x the unscheduled reference (${formatSeconds(outcome.reference.seconds)}, ${outcome.reference.gflops.toFixed(1)} GFLOP/s)`,
     `records: ${outcome.records}`,

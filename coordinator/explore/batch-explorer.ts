@@ -95,7 +95,7 @@ export abstract class BatchExplorer implements Explorer {
       if (step.done) { this.finish(`${this.name} search finished`); break; }
       if (step.value.some((p) => !this.proposed.has(this.space.pointKey(p)))) emptyBatches = 0;
       else if (++emptyBatches > MAX_EMPTY_BATCHES) { this.finish('no unvisited point left to propose'); break; }
-      this.queue = step.value;
+      this.queue = [...step.value]; // the method keeps its batch to read results back
     }
     return out;
   }
@@ -103,10 +103,7 @@ export abstract class BatchExplorer implements Explorer {
   update(results: MeasureResult[]): void {
     this.record(results);
     const valid = this.results.some((r) => !r.error && r.median !== null);
-    if (!valid && this.results.length >= this.giveUpAfter && !this.finished) {
-      this.gaveUp = true;
-      this.finish(noValidConfigMessage(this.results));
-    }
+    if (!valid && this.results.length >= this.giveUpAfter) this.giveUp();
   }
 
   remeasure(): Config[] {
@@ -117,6 +114,25 @@ export abstract class BatchExplorer implements Explorer {
 
   protected requestRemeasure(points: Point[]): void {
     this.remeasureQueue.push(...points);
+  }
+
+  /** Stop because nothing measured is valid (the caller reports it as a failure). */
+  protected giveUp(): void {
+    if (this.finished) return;
+    this.gaveUp = true;
+    this.finish(noValidConfigMessage(this.results));
+  }
+
+  /** Valid measurements so far (history included). */
+  protected validCount(): number {
+    let n = 0;
+    for (const m of this.measured.values()) if (m.seconds !== null) n++;
+    return n;
+  }
+
+  /** True when some result so far ran out of time (a longer timeout might make it valid). */
+  protected sawTimeouts(): boolean {
+    return this.results.some((r) => r.error?.code === 'RUN_TIMEOUT' || r.error?.code === 'BUILD_TIMEOUT');
   }
 
   protected finish(reason: string): void {
@@ -156,10 +172,10 @@ export abstract class BatchExplorer implements Explorer {
     return left.length ? this.rng.pick(left) : null;
   }
 
-  /** Up to `count` distinct unvisited random points. */
-  protected randomBatch(count: number): Point[] {
+  /** Up to `count` distinct unvisited random points, none of them in `exclude`. */
+  protected randomBatch(count: number, exclude: Iterable<string> = []): Point[] {
     const out: Point[] = [];
-    const taken = new Set<string>();
+    const taken = new Set<string>(exclude);
     while (out.length < count) {
       const p = this.randomUnvisited(taken);
       if (!p) break;

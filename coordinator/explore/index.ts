@@ -3,6 +3,9 @@ import type { Explorer } from './explorer.ts';
 import type { ExplorerOptions } from './batch-explorer.ts';
 import { RandomExplorer } from './random.ts';
 import { GridExplorer } from './grid.ts';
+import { FlexTensorExplorer } from './flextensor.ts';
+import { QExplorer } from './q.ts';
+import { ModelExplorer } from './model.ts';
 
 export class UnknownExplorerError extends Error {
   override name = 'UnknownExplorerError';
@@ -14,6 +17,9 @@ export class UnknownExplorerError extends Error {
 const FACTORIES: Record<string, (options: ExplorerOptions) => Explorer> = {
   random: (o) => new RandomExplorer(o),
   grid: (o) => new GridExplorer(o),
+  flextensor: (o) => new FlexTensorExplorer(o),
+  q: (o) => new QExplorer(o),
+  model: (o) => new ModelExplorer(o),
 };
 
 export function explorerNames(): string[] {

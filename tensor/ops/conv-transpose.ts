@@ -12,6 +12,18 @@ export function convTransposeOutSize(x: number, r: number, stride: number, pad: 
   return (x - 1) * stride - 2 * pad + dilation * (r - 1) + 1;
 }
 
+/** Number of (output position, kernel tap) pairs along one dimension that read a real input. */
+function validTaps(outSize: number, taps: number, inSize: number, stride: number, pad: number, dilation: number): number {
+  let count = 0;
+  for (let o = 0; o < outSize; o++) {
+    for (let r = 0; r < taps; r++) {
+      const q = o + pad - r * dilation;
+      if (q >= 0 && q % stride === 0 && q / stride < inSize) count++;
+    }
+  }
+  return count;
+}
+
 function convTransposeFamily(rank: 1 | 2 | 3): OpFamily {
   const dims = DIMS[rank];
   const name = `conv_transpose${rank}d`;
@@ -34,7 +46,10 @@ function convTransposeFamily(rank: 1 | 2 | 3): OpFamily {
         if (Math.floor((outSizes[i] - 1 + pad) / stride) > X - 1) guards.push(lt(div(q, int(stride)), int(X)));
         return div(q, int(stride));
       });
+      // Useful work: only (output, tap) pairs whose source index passes the guards (2 FLOPs each).
+      const pairs = dims.out.map((_, i) => validTaps(outSizes[i], p[dims.kernel[i]], p[dims.input[i]], stride, pad, dilation));
       return {
+        flops: 2 * N * K * C * pairs.reduce((a, b) => a * b, 1),
         inputs: [
           { name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] },
           { name: 'W', shape: [C, K, ...dims.kernel.map((d) => p[d])] },

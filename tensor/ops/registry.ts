@@ -38,8 +38,9 @@ export function defineWorkload(
     throw new ShapeError(op, 'shape', `tensors need ${formatBytes(bytes)}, over the cap of ${formatBytes(cap)} (${biggest})`);
   }
   const points = built.spatial.concat(built.reduce).reduce((n, a) => n * a.extent, 1);
-  const flops = points * (floatOps(built.body) + (built.reduce.length ? 1 : 0));
-  return { op, params, key: workloadKey(op, params), dtype: 'float32', flops, ...built };
+  const { flops: usefulFlops, ...rest } = built;
+  const flops = usefulFlops ?? points * (floatOps(built.body) + (built.reduce.length ? 1 : 0));
+  return { op, params, key: workloadKey(op, params), dtype: 'float32', flops, ...rest };
 }
 
 function validateParams(family: OpFamily, shape: Record<string, number>): Record<string, number> {

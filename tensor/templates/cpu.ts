@@ -16,7 +16,7 @@
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import {
-  add, and, float, int, le, load, loop, min, mul, seq, simplify, sub, substitute, v,
+  add, and, float, int, le, load, loop, lt, min, mul, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
 import { checkFactors, isPerfect, splitEntities } from './split.ts';
@@ -129,7 +129,10 @@ function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: bool
   const body = (bounded: boolean) => tileBody(def, plan, accumulateIntoOutput, bounded);
   if (!tails.length) return seq(...lets, alloc, body(false));
   const fits = and(...tails.map((a) => le(add(v(baseVar(a.name)), int(a.factors[3])), int(a.extent))));
-  return seq(...lets, alloc, { k: 'if', cond: fits, then: body(false), else: body(true) });
+  // Tiles that start past the extent (the split's product exceeds it) are skipped: an axis whose
+  // level-3 factor is 1 has no S3 loop whose bound could stop them.
+  const inRange = and(...tails.map((a) => lt(v(baseVar(a.name)), int(a.extent))));
+  return seq(...lets, alloc, { k: 'if', cond: fits, then: body(false), else: { k: 'if', cond: inRange, then: body(true) } });
 }
 
 function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, bounded: boolean): Stmt {

@@ -45,6 +45,9 @@ export const isPerfect = (factors: number[], extent: number) => factors.reduce((
 export function checkFactors(factors: unknown, parts: number, extent: number): string | null {
   if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${JSON.stringify(factors)}`;
   if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${JSON.stringify(factors)}`;
+  const allowed = candidateFactors(extent);
+  const outside = factors.slice(1).find((f: number) => !allowed.includes(f));
+  if (outside !== undefined) return `factor ${outside} is neither a divisor of ${extent} nor a power of two (not in the split sub-space)`;
   const inner = factors.slice(1).reduce((a: number, b: number) => a * b, 1);
   if (inner > extent) return `inner factors ${JSON.stringify(factors.slice(1))} exceed the extent ${extent}`;
   if (factors[0] !== Math.ceil(extent / inner)) {

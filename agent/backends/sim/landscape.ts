@@ -61,12 +61,13 @@ export interface SimEstimate {
 const CEILING = 0.85;
 const LAUNCH_SECONDS = 2e-6;
 const BYTES_PER_FLOAT = 4;
-/** Loads an AVX-512 core sustains per FMA: fewer flops per loaded element leave FMAs idle. */
-const REGISTER_REUSE_NEEDED = 6;
+/** Flops per element loaded into registers that keep the FMAs busy, by where the operand
+ *  panels of one register tile live (L1 feeds two vector loads per cycle, L2 far fewer). */
+const REGISTER_REUSE_NEEDED = { l1: 8, l2: 14, l3: 24 };
 /** Flops per element brought in that hide each level's bandwidth. */
-const REUSE_NEEDED = { l1: 2, l2: 6, l3: 14, dram: 40 };
+const REUSE_NEEDED = { l1: 3, l2: 10, l3: 24, dram: 64 };
 /** A vector along an axis that a load reads with a stride becomes a gather. */
-const GATHER_PENALTY = 0.45;
+const GATHER_PENALTY = 0.3;
 
 const product = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
@@ -101,18 +102,24 @@ export function estimate(def: ComputeDef, s: SimSchedule, dev: SimDevice = DEFAU
     vector = Math.max(1 / dev.lanes, used * GATHER_PENALTY ** gathers);
   }
 
-  // Register tile: flops per input element loaded per reduce step; spills past the register file.
+  // Register tile: flops per input element loaded per reduce step, against what the level its
+  // operand panels (the inputs of one tile's whole inner reduction) stream from can feed;
+  // spills past the register file.
   const tile = product(s.spatial.map((f) => f[3]));
-  const level3 = extentOf(spatialNames, s.spatial.map((f) => f[3]), reduceNames, s.reduce.map(() => 1));
-  const loadsPerStep = sum(accesses, (a) => footprint(a, level3));
+  const level3 = s.spatial.map((f) => f[3]);
+  const loadsPerStep = sum(accesses, (a) => footprint(a, extentOf(spatialNames, level3, reduceNames, s.reduce.map(() => 1))));
+  const insideTile = s.reduce.map((f) => (s.reorder === 1 ? f[0] * f[1] * f[2] : f[1] * f[2]));
+  const panelBytes = BYTES_PER_FLOAT * sum(accesses, (a) => footprint(a, extentOf(spatialNames, level3, reduceNames, insideTile)));
   const registerReuse = (2 * tile) / Math.max(1, loadsPerStep);
-  let register = saturate(registerReuse, REGISTER_REUSE_NEEDED);
+  const panelNeed = panelBytes <= dev.l1Bytes ? REGISTER_REUSE_NEEDED.l1
+    : panelBytes <= dev.l2Bytes ? REGISTER_REUSE_NEEDED.l2 : REGISTER_REUSE_NEEDED.l3;
+  let register = saturate(registerReuse, panelNeed);
   const registersNeeded = Math.ceil(tile / dev.lanes) + 4;
-  if (registersNeeded > dev.vectorRegisters) register *= (dev.vectorRegisters / registersNeeded) ** 1.2;
+  if (registersNeeded > dev.vectorRegisters) register *= (dev.vectorRegisters / registersNeeded) ** 2;
 
   // Cache tile: levels 1..3 of the spatial axes and the reduce levels inside the tile.
   const spatialTile = s.spatial.map((f) => f[1] * f[2] * f[3]);
-  const reduceTile = s.reduce.map((f) => (s.reorder === 1 ? f[0] * f[1] * f[2] : f[1] * f[2]));
+  const reduceTile = insideTile;
   const cacheExtent = extentOf(spatialNames, spatialTile, reduceNames, reduceTile);
   const inputElements = sum(accesses, (a) => footprint(a, cacheExtent));
   const outputElements = product(spatialTile);
@@ -121,8 +128,9 @@ export function estimate(def: ComputeDef, s: SimSchedule, dev: SimDevice = DEFAU
   // reorder 2 the output of the whole parallel chunk is swept once per outer reduce step.
   const outputPasses = s.reorder === 1 || outerReduce === 1 ? 1 : s.reorder === 0 ? 2 : 3;
   const tileBytes = BYTES_PER_FLOAT * (inputElements + outputElements);
+  // Half of L2: the tile shares it with the streams of the next one.
   const need = tileBytes <= dev.l1Bytes ? REUSE_NEEDED.l1
-    : tileBytes <= dev.l2Bytes ? REUSE_NEEDED.l2
+    : tileBytes <= dev.l2Bytes / 2 ? REUSE_NEEDED.l2
       : tileBytes <= dev.l3Bytes / dev.cores ? REUSE_NEEDED.l3 : REUSE_NEEDED.dram;
   const cacheReuse = (2 * outputElements * product(reduceTile)) / (inputElements + outputPasses * outputElements);
   const cache = saturate(cacheReuse, need);
@@ -148,11 +156,11 @@ export function referenceEstimate(def: ComputeDef, dev: SimDevice = DEFAULT_SIM_
   }, { ...dev, cores: 1 });
 }
 
-/** Reuse x against the reuse a level needs, saturating smoothly: 0.67 at need/2, 0.8 at need,
- *  about 0.98 at 4 x need (continuous with a continuous slope at need). */
+/** Reuse x against the reuse a level needs: proportional below it (bandwidth-bound), 0.8 at
+ *  need, saturating towards 1 beyond it (continuous, with a continuous slope). */
 function saturate(x: number, need: number): number {
   const r = x / need;
-  return r <= 1 ? r / (r + 0.25) : 0.8 + 0.2 * (1 - Math.exp(-0.8 * (r - 1)));
+  return r <= 1 ? 0.8 * r : 0.8 + 0.2 * (1 - Math.exp(-4 * (r - 1)));
 }
 
 function extentOf(spatial: string[], spatialExtents: number[], reduce: string[], reduceExtents: number[]) {

@@ -23,7 +23,7 @@ export interface SimBackendOptions {
 
 export const SIM_TOOLCHAIN = 'flexfarm sim landscape v1 (analytical, no device)';
 /** Relative noise of one config's time (uniform in ±NOISE) and of each repeat around it. */
-const NOISE = 0.03;
+const NOISE = 0.02;
 const REPEAT_NOISE = 0.01;
 
 export class SimBackend implements Backend {

@@ -1,0 +1,98 @@
+// The anchors compute the right thing (their own spot checks pass on awkward shapes), a library
+// called wrongly is caught as a wrong answer, and a missing library reads "not installed".
+// No timing is asserted: timing belongs to `npm run bench:cpu`.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TimingProtocol } from '../../agent/result.ts';
+import { defineWorkload } from '../../tensor/ops/registry.ts';
+import { ANCHOR_SOURCE_DIR } from './build.ts';
+import { ANCHORS, anchorsFor, AnchorRunner, type AnchorSpec } from './anchors.ts';
+
+const FAST: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 30_000 };
+const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-anchors-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const runner = new AnchorRunner({ buildDir: join(work, 'build'), threads: 2, baseEnv: process.env });
+const openblas = await runner.isInstalled('openblas');
+const onednn = await runner.isInstalled('onednn');
+const installed = (spec: AnchorSpec) => (spec.library === 'openblas' ? openblas : onednn);
+
+const SHAPES = {
+  gemm: [{ M: 37, N: 29, K: 53 }, { M: 64, N: 1, K: 7 }],
+  conv2d: [
+    { N: 2, C: 8, H: 11, W: 13, K: 12, R: 3, S: 3, stride: 2, pad: 1, dilation: 2, groups: 4 },
+    { N: 1, C: 5, H: 9, W: 7, K: 3, R: 3, S: 2, stride: 1, pad: 2 },
+  ],
+} as const;
+
+describe('anchor programs', () => {
+  for (const spec of ANCHORS) {
+    for (const op of spec.ops) {
+      for (const shape of SHAPES[op as keyof typeof SHAPES]) {
+        it.skipIf(!installed(spec))(`${spec.program} computes ${op} ${JSON.stringify(shape)}`, async () => {
+          const def = defineWorkload(op, shape);
+          const outcome = await runner.measure(spec, def, FAST);
+          expect(outcome, outcome.status !== 'ok' ? outcome.message : '').toMatchObject({ status: 'ok' });
+          if (outcome.status !== 'ok') return;
+          expect(outcome.checked).toBe(256); // positions may repeat on tiny outputs; each is checked
+          expect(outcome.maxAbsErr).toBeLessThan(1e-3);
+          expect(outcome.seconds.length).toBe(1);
+        });
+      }
+    }
+  }
+
+  it('lists anchors for gemm and conv2d only', () => {
+    expect(anchorsFor('gemm').map((a) => a.program).sort()).toEqual(['onednn-sgemm', 'openblas-sgemm']);
+    expect(anchorsFor('conv2d').map((a) => a.program).sort()).toEqual(['onednn-conv2d', 'openblas-conv2d']);
+    expect(anchorsFor('gemv')).toEqual([]);
+  });
+});
+
+describe('a broken anchor cannot flatter us', () => {
+  // Copies of the sources with one deliberate mistake each; their own checks must refuse them.
+  const mutants: { program: string; library: 'openblas' | 'onednn'; from: string; to: string }[] = [
+    { program: 'openblas-sgemm', library: 'openblas', from: 'CblasNoTrans, CblasNoTrans', to: 'CblasNoTrans, CblasTrans' },
+    { program: 'onednn-sgemm', library: 'onednn', from: "dnnl_sgemm('N', 'N'", to: "dnnl_sgemm('N', 'T'" },
+    { program: 'onednn-conv2d', library: 'onednn', from: 'dnnl_goihw : dnnl_oihw', to: 'dnnl_gohwi : dnnl_ohwi' },
+    { program: 'openblas-conv2d', library: 'openblas', from: ': 0.0f;', to: ': 1.0f;' },
+  ];
+  for (const mutant of mutants) {
+    it.skipIf(!(mutant.library === 'openblas' ? openblas : onednn))(`${mutant.program} with a wrong call → WRONG_ANSWER`, async () => {
+      const sourceDir = join(work, `mutant-${mutant.program}`);
+      cpSync(ANCHOR_SOURCE_DIR, sourceDir, { recursive: true, filter: (f) => !f.endsWith('.ts') });
+      const file = join(sourceDir, `${mutant.program}.c`);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain(mutant.from);
+      writeFileSync(file, text.replace(mutant.from, mutant.to));
+      const broken = new AnchorRunner({ buildDir: join(work, `build-${mutant.program}`), sourceDir, threads: 2, baseEnv: process.env });
+      const spec = ANCHORS.find((a) => a.program === mutant.program)!;
+      const op = spec.ops[0] as keyof typeof SHAPES;
+      const shape = op === 'gemm' ? { M: 40, N: 40, K: 40 } : SHAPES.conv2d[0];
+      const outcome = await broken.measure(spec, defineWorkload(op, shape), FAST);
+      expect(outcome.status).toBe('failed');
+      expect(outcome.status === 'failed' && outcome.message).toMatch(/^WRONG_ANSWER: output element \d+ is/);
+    });
+  }
+});
+
+describe('library detection', () => {
+  it('a library that does not link reads "not installed" with the package to install', async () => {
+    const missing = new AnchorRunner({
+      buildDir: join(work, 'build-missing'), threads: 2, baseEnv: process.env,
+      libraries: { onednn: { name: 'oneDNN', libs: ['-lflexfarm_no_such_library'], debian: 'libdnnl-dev', probe: 'int main(void) { return 0; }\n' } },
+    });
+    expect(await missing.isInstalled('onednn')).toBe(false);
+    const spec = ANCHORS.find((a) => a.program === 'onednn-sgemm')!;
+    const outcome = await missing.measure(spec, defineWorkload('gemm', { M: 4, N: 4, K: 4 }), FAST);
+    expect(outcome).toMatchObject({ status: 'not-installed' });
+    expect(outcome.status === 'not-installed' && outcome.message).toContain('apt-get install -y libdnnl-dev');
+  });
+
+  it('sets the thread count for every runtime and the OpenBLAS core', () => {
+    const env = new AnchorRunner({ buildDir: work, threads: 3, baseEnv: { PATH: '/usr/bin' } }).env();
+    expect(env).toMatchObject({ OMP_NUM_THREADS: '3', OPENBLAS_NUM_THREADS: '3', OPENBLAS_CORETYPE: 'SkylakeX', PATH: '/usr/bin' });
+  });
+});

@@ -1,0 +1,160 @@
+// The anchors: library kernels measured in the same run as flexfarm's, on the same inputs, with
+// the same timing protocol. Each program spot-checks its own output against naive sums, so a
+// library called wrongly shows up as a failure instead of a flattering (or unflattering) ratio.
+import { runChild } from '../../agent/child-process.ts';
+import { median, type TimingProtocol } from '../../agent/result.ts';
+import type { ComputeDef } from '../../tensor/compute.ts';
+import { tolerance } from '../../tensor/data.ts';
+import { AnchorBuildError, buildAnchor, linksWith, type BuildOptions } from './build.ts';
+
+export type AnchorLibrary = 'openblas' | 'onednn';
+
+export interface LibrarySpec {
+  name: string;
+  libs: string[];
+  /** Debian package that provides it. */
+  debian: string;
+  /** Compiles and links only when the library is installed. */
+  probe: string;
+}
+
+export const LIBRARIES: Record<AnchorLibrary, LibrarySpec> = {
+  openblas: {
+    name: 'OpenBLAS', libs: ['-lopenblas'], debian: 'libopenblas-dev',
+    probe: '#include <cblas.h>\nint main(void) { return openblas_get_corename() == 0; }\n',
+  },
+  onednn: {
+    name: 'oneDNN', libs: ['-ldnnl'], debian: 'libdnnl-dev',
+    probe: '#include <dnnl.h>\nint main(void) { return dnnl_version()->major < 1; }\n',
+  },
+};
+
+export interface AnchorSpec {
+  /** C source bench/anchors/<program>.c. */
+  program: string;
+  library: AnchorLibrary;
+  /** Operators it computes, with flexfarm's layouts and shape parameter names. */
+  ops: string[];
+  label: string;
+}
+
+export const ANCHORS: readonly AnchorSpec[] = [
+  { program: 'openblas-sgemm', library: 'openblas', ops: ['gemm'], label: 'OpenBLAS sgemm' },
+  { program: 'onednn-sgemm', library: 'onednn', ops: ['gemm'], label: 'oneDNN dnnl_sgemm' },
+  { program: 'onednn-conv2d', library: 'onednn', ops: ['conv2d'], label: 'oneDNN convolution' },
+  { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
+];
+
+export function anchorsFor(op: string): AnchorSpec[] {
+  return ANCHORS.filter((a) => a.ops.includes(op));
+}
+
+export type AnchorOutcome =
+  | {
+    status: 'ok'; spec: AnchorSpec;
+    /** What the program reports about itself: library, version, core or ISA, layouts. */
+    library: string; detail: string;
+    seconds: number[]; median: number; gflops: number; number: number;
+    /** Output elements compared with naive sums, and the largest difference. */
+    checked: number; maxAbsErr: number;
+  }
+  | { status: 'not-installed'; spec: AnchorSpec; message: string }
+  | { status: 'failed'; spec: AnchorSpec; message: string };
+
+export interface AnchorRunnerOptions extends BuildOptions {
+  /** Threads for every library (OpenMP and OpenBLAS). */
+  threads: number;
+  /** Environment the programs start from (the bench entry passes its own). */
+  baseEnv: NodeJS.ProcessEnv;
+  /** OpenBLAS kernel set; SkylakeX unless told otherwise (newer CPUs are not recognised by 0.3.21). */
+  openblasCoretype?: string;
+  runTimeoutMs?: number;
+  /** Output elements each anchor checks. */
+  samples?: number;
+  /** Replaces entries of LIBRARIES (tests: a library that is not installed). */
+  libraries?: Partial<Record<AnchorLibrary, LibrarySpec>>;
+}
+
+interface AnchorReport {
+  ok: boolean; code?: string; message?: string; library?: string; detail?: string;
+  checked?: number; maxAbsErr?: number; number?: number; seconds?: number[];
+}
+
+export class AnchorRunner {
+  private readonly installed = new Map<AnchorLibrary, Promise<boolean>>();
+  private readonly binaries = new Map<string, Promise<string>>();
+
+  constructor(private readonly options: AnchorRunnerOptions) {}
+
+  /** The environment anchors run in: the thread count for every runtime, the OpenBLAS core. */
+  env(): NodeJS.ProcessEnv {
+    const threads = String(this.options.threads);
+    return {
+      ...this.options.baseEnv,
+      OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads,
+      OPENBLAS_CORETYPE: this.options.openblasCoretype ?? 'SkylakeX',
+    };
+  }
+
+  library(library: AnchorLibrary): LibrarySpec {
+    return this.options.libraries?.[library] ?? LIBRARIES[library];
+  }
+
+  isInstalled(library: AnchorLibrary): Promise<boolean> {
+    let found = this.installed.get(library);
+    if (!found) {
+      const spec = this.library(library);
+      found = linksWith(spec.probe, spec.libs, library, this.options);
+      this.installed.set(library, found);
+    }
+    return found;
+  }
+
+  async measure(spec: AnchorSpec, def: ComputeDef, protocol: TimingProtocol): Promise<AnchorOutcome> {
+    if (!spec.ops.includes(def.op)) throw new TypeError(`anchor ${spec.program} does not compute ${def.op}`);
+    const lib = this.library(spec.library);
+    if (!(await this.isInstalled(spec.library))) {
+      return { status: 'not-installed', spec, message: `${lib.name} not installed (Debian: apt-get install -y ${lib.debian})` };
+    }
+    let binary: string;
+    try {
+      binary = await this.binary(spec);
+    } catch (err) {
+      if (err instanceof AnchorBuildError) return { status: 'failed', spec, message: err.message };
+      throw err;
+    }
+    const { atol, rtol } = tolerance(def.reduce.reduce((n, a) => n * a.extent, 1));
+    const args = [
+      '--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs),
+      '--atol', String(atol), '--rtol', String(rtol), '--samples', String(this.options.samples ?? 256),
+      ...Object.entries(def.params).map(([name, value]) => `${name}=${value}`),
+    ];
+    const timeoutMs = this.options.runTimeoutMs ?? 120_000;
+    const outcome = await runChild(binary, args, { timeoutMs, env: this.env() });
+    if (outcome.timedOut) return { status: 'failed', spec, message: `did not finish within ${timeoutMs} ms` };
+    if (outcome.signal) return { status: 'failed', spec, message: `crashed with ${outcome.signal}` };
+    let report: AnchorReport | undefined;
+    try { report = JSON.parse(outcome.stdout.trim().split('\n').pop() ?? '') as AnchorReport; } catch { /* below */ }
+    if (!report) {
+      return { status: 'failed', spec, message: `exit ${outcome.code}, no report${outcome.stderr.trim() ? `: ${outcome.stderr.trim().slice(-300)}` : ''}` };
+    }
+    if (!report.ok || !report.seconds?.length) {
+      return { status: 'failed', spec, message: `${report.code ?? 'RUNTIME'}: ${report.message ?? 'no timing'}` };
+    }
+    const seconds = median(report.seconds)!;
+    return {
+      status: 'ok', spec, library: report.library ?? spec.label, detail: report.detail ?? '',
+      seconds: report.seconds, median: seconds, gflops: def.flops / seconds / 1e9, number: report.number ?? 0,
+      checked: report.checked ?? 0, maxAbsErr: report.maxAbsErr ?? NaN,
+    };
+  }
+
+  private binary(spec: AnchorSpec): Promise<string> {
+    let built = this.binaries.get(spec.program);
+    if (!built) {
+      built = buildAnchor(spec.program, this.library(spec.library).libs, this.options);
+      this.binaries.set(spec.program, built);
+    }
+    return built;
+  }
+}

@@ -1,0 +1,255 @@
+// `npm run bench:cpu [-- --trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b] [--out DIR]`
+//
+// Tunes gemm 512 and 1024 and YOLO layers C4 and C9 with N random configs on the local CPU, then
+// measures, in the same run and with the same timing protocol, the unscheduled reference kernel
+// and the library anchors (OpenBLAS, oneDNN), and prints GFLOP/s and ratios ours/anchor.
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
+import { DEFAULT_PROTOCOL, median, type TimingProtocol } from '../agent/result.ts';
+import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { progressWriter } from '../cli/progress.ts';
+import { NoValidScheduleError, tune } from '../coordinator/tune.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+import { defineWorkload } from '../tensor/ops/registry.ts';
+import { anchorsFor, AnchorRunner, LIBRARIES, type AnchorLibrary } from './anchors/anchors.ts';
+import { formatBlock, type BenchRow } from './report.ts';
+import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+
+const FULL_WORKLOADS = ['gemm-512', 'gemm-1024', 'yolo-C4', 'yolo-C9'];
+const QUICK_WORKLOADS = ['gemm-512'];
+const DEFAULT_TRIALS = 40, QUICK_TRIALS = 8, DEFAULT_ROUNDS = 3, SAMPLES = 256;
+/** Issue 2's target for this 2-core machine. */
+const TARGET = { workload: 'gemm-1024', gflops: 150 };
+
+const USAGE = `usage: npm run bench:cpu -- [--trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b,...] [--out DIR]
+  --trials N         random configs per workload (default ${DEFAULT_TRIALS}; ${QUICK_TRIALS} with --quick)
+  --quick            smoke run: ${QUICK_WORKLOADS.join(', ')} only, ${QUICK_TRIALS} trials
+  --seed N           seed of the random explorer (default 1)
+  --threads N        threads for flexfarm's kernels and every library (default 2)
+  --rounds N         measurements of ours and of each anchor, interleaved; rows show their median (default ${DEFAULT_ROUNDS})
+  --workloads LIST   workload names from the shared lists (default ${FULL_WORKLOADS.join(',')})
+  --out DIR          keep the tuning log, kernels and anchor binaries here (default: a temp folder,
+                     removed); a log already there seeds the search, as with flexfarm tune
+environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
+
+interface BenchOptions {
+  workloads: NamedWorkload[];
+  trials: number;
+  seed: number;
+  threads: number;
+  /** Measurements of ours and of each anchor, interleaved; each row shows the median of the rounds. */
+  rounds: number;
+  /** Output elements each anchor compares with naive sums. */
+  samples: number;
+  workDir: string;
+  /** The work folder is kept (--out) rather than removed. */
+  keep: boolean;
+  protocol: TimingProtocol;
+}
+
+interface WorkloadResult {
+  name: string;
+  /** Median over the rounds, and the best figure the search saw. */
+  oursGflops: number | null;
+  searchGflops: number | null;
+  failed: boolean;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    trials: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' },
+    rounds: { type: 'string' }, workloads: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  const quick = values.quick ?? false;
+  const names = values.workloads?.split(',').map((n) => n.trim()).filter(Boolean) ?? (quick ? QUICK_WORKLOADS : FULL_WORKLOADS);
+  if (!names.length) throw new UsageError('--workloads: no workload named');
+  const workloadsDir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
+  const workloads = findWorkloads(names, workloadsDir);
+  const trials = parseInteger('--trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, 1);
+  const seed = parseInteger('--seed', values.seed, 1);
+  const threads = parseInteger('--threads', values.threads, 2, 1);
+  const rounds = parseInteger('--rounds', values.rounds, DEFAULT_ROUNDS, 1);
+  // Last, once every argument is known good: nothing to clean up after a usage error.
+  const workDir = values.out ? resolve(values.out) : mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-cpu-'));
+  const options: BenchOptions = { workloads, trials, seed, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL };
+  const cleanUp = () => { if (!options.keep) rmSync(workDir, { recursive: true, force: true }); };
+  const interrupted = () => { cleanUp(); process.exit(130); };
+  process.once('SIGINT', interrupted);
+  try {
+    return await bench(options);
+  } finally {
+    process.off('SIGINT', interrupted);
+    cleanUp();
+  }
+}
+
+async function bench(options: BenchOptions): Promise<number> {
+  const { threads, protocol } = options;
+  const backend = createCpuBackend({ cacheDir: join(options.workDir, 'cache'), threads });
+  const anchors = new AnchorRunner({ buildDir: join(options.workDir, 'anchors'), threads, samples: options.samples, baseEnv: process.env });
+  const device = backend.describe();
+  const installed = await libraryLine(anchors);
+  const anchorEnv = anchors.env();
+  write([
+    `flexfarm bench:cpu — ${device.model}, ${threads} threads for everything (OMP_NUM_THREADS=${anchorEnv.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${anchorEnv.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE=${anchorEnv.OPENBLAS_CORETYPE})`,
+    `ours: best of ${options.trials} random configs (explorer random, seed ${options.seed}), ${device.toolchain.split(' ').slice(0, 4).join(' ')} ${CPU_FLAGS.join(' ')}`,
+    `anchors: ${installed}`,
+    `timing (all rows): one checked warm-up run, number raised until a repeat lasts ≥ ${protocol.minRepeatMs} ms, ${protocol.repeat} repeats, median;`,
+    `  ours and the anchors measured ${options.rounds} times, interleaved: median of the rounds, spread = (max - min) / median`,
+    `load average at start: ${loadAverage()} on ${os.availableParallelism()} cores (other load makes figures noisy; ratios are measured side by side)`,
+    '',
+  ]);
+
+  const results: WorkloadResult[] = [];
+  for (const workload of options.workloads) {
+    const def = defineWorkload(workload.op, workload.shape);
+    results.push(await benchWorkload(workload, def, backend, anchors, options));
+  }
+  write([...targetLines(results), `load average at end: ${loadAverage()}`]);
+  if (options.keep) write([`records, kernels and anchor binaries: ${options.workDir}`]);
+  return results.some((r) => r.failed) ? 1 : 0;
+}
+
+/** One implementation measured once per round, interleaved with the others so that a burst of
+ *  load from elsewhere falls on all of them rather than on one. */
+interface Contender {
+  label: string;
+  check: string;
+  run(): Promise<{ seconds: number; library?: string; detail?: string } | { error: string } | { notInstalled: string }>;
+  /** Median seconds of each round. */
+  medians: number[];
+  stopped?: { error: string } | { notInstalled: string };
+  detail?: string;
+}
+
+async function benchWorkload(
+  workload: NamedWorkload, def: ComputeDef, backend: ReturnType<typeof createCpuBackend>, anchors: AnchorRunner, options: BenchOptions,
+): Promise<WorkloadResult> {
+  const { protocol } = options;
+  const title = `${workload.name}  ${def.key}  (${(def.flops / 1e9).toFixed(3)} GFLOP)`;
+  process.stderr.write(`${workload.name}: tuning ${options.trials} random configs…\n`);
+  const progress = progressWriter(process.stderr);
+  const notes: string[] = [];
+  const contenders: Contender[] = [];
+  let reference: BenchRow | null = null;
+  let failedSearch: BenchRow | null = null;
+  let searchGflops: number | null = null;
+
+  try {
+    const outcome = await tune({
+      def, backend, trials: options.trials, explorer: 'random', seed: options.seed, protocol,
+      recordsPath: join(options.workDir, 'records.jsonl'), outDir: join(options.workDir, workload.name),
+      onProgress: (p) => progress.update(p),
+      warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    }).finally(() => progress.finish());
+    const best = outcome.best!;
+    searchGflops = best.gflops;
+    // The search's best is the fastest of many noisy medians: it is measured again, like the anchors.
+    let round = 0;
+    contenders.push({
+      label: `ours: best of ${outcome.trials} random (${outcome.valid} valid)`, check: 'every element vs reference', medians: [],
+      run: async () => {
+        const id = `${def.key}#cpu#bench-best-${++round}`;
+        const r = await backend.measure({ id, workload: def.key, target: 'cpu', config: best.config }, protocol);
+        return r.error || r.median === null ? { error: `${r.error?.code}: ${r.error?.message}` } : { seconds: r.median };
+      },
+    });
+    notes.push(`ours: the search measured its best at ${best.gflops.toFixed(1)} GFLOP/s; config ${JSON.stringify(best.config)}`);
+    reference = {
+      label: 'unscheduled reference (flexfarm, serial)', seconds: outcome.reference.seconds, gflops: outcome.reference.gflops,
+      check: 'is the oracle (measured once)',
+    };
+  } catch (err) {
+    progress.finish();
+    if (!(err instanceof NoValidScheduleError)) throw err;
+    failedSearch = { label: `ours: best of ${options.trials} random`, status: `FAILED — no valid schedule: ${err.message}` };
+  }
+  for (const spec of anchorsFor(def.op)) {
+    contenders.push({
+      label: spec.label, check: '', medians: [],
+      run: async () => {
+        const o = await anchors.measure(spec, def, protocol);
+        if (o.status === 'not-installed') return { notInstalled: o.message };
+        if (o.status === 'failed') return { error: o.message.replace(/\n/g, ' ') };
+        return { seconds: o.median, library: o.library, detail: o.detail };
+      },
+    });
+  }
+
+  process.stderr.write(`${workload.name}: measuring ours and the anchors, interleaved, ${options.rounds} rounds…\n`);
+  for (let round = 0; round < options.rounds; ++round) {
+    for (const c of contenders) {
+      if (c.stopped) continue;
+      const r = await c.run();
+      if ('seconds' in r) {
+        c.medians.push(r.seconds);
+        if (r.library) c.label = r.library;
+        if (r.detail) c.detail = r.detail;
+        if (!c.check) c.check = `${options.samples} sampled elements = naive sums`;
+      } else {
+        c.stopped = r;
+      }
+    }
+  }
+
+  const rows = contenders.map((c) => contenderRow(c, def));
+  const oursRow = failedSearch ?? rows.shift()!;
+  const oursGflops = oursRow.gflops ?? null;
+  const others = [...(reference ? [reference] : []), ...rows];
+  for (const row of others) if (oursGflops !== null && row.gflops !== undefined) row.ratio = oursGflops / row.gflops;
+  oursRow.ratio = null;
+  const table = [oursRow, ...others];
+  for (const c of contenders) if (c.detail) notes.push(`${c.label}: ${c.detail}`);
+  if (def.op === 'conv2d') {
+    notes.push('ours reads and writes plain NCHW/KCRS; oneDNN runs in the layouts it chose (format any), its input reorders untimed');
+  }
+  write([formatBlock(title, table, notes)]);
+  const failed = Boolean(failedSearch) || contenders.some((c) => c.stopped && 'error' in c.stopped);
+  return { name: workload.name, oursGflops, searchGflops, failed };
+}
+
+/** A contender's row: the median over rounds, and the spread of the round medians around it. */
+function contenderRow(c: Contender, def: ComputeDef): BenchRow {
+  if (c.stopped && 'notInstalled' in c.stopped) return { label: c.label, status: `not installed — ${c.stopped.notInstalled}` };
+  if (c.stopped && 'error' in c.stopped) return { label: c.label, status: `FAILED — ${c.stopped.error}` };
+  const seconds = median(c.medians)!;
+  const spread = (Math.max(...c.medians) - Math.min(...c.medians)) / seconds;
+  return { label: c.label, seconds, gflops: def.flops / seconds / 1e9, spread, check: c.check };
+}
+
+async function libraryLine(anchors: AnchorRunner): Promise<string> {
+  const parts: string[] = [];
+  for (const library of Object.keys(LIBRARIES) as AnchorLibrary[]) {
+    parts.push(`${anchors.library(library).name} ${(await anchors.isInstalled(library)) ? 'installed' : 'not installed'}`);
+  }
+  return `${parts.join(', ')} (checked by compiling and linking a probe)`;
+}
+
+function targetLines(results: WorkloadResult[]): string[] {
+  const line = `target (issue 2): tuned ${TARGET.workload} ≥ ${TARGET.gflops} GFLOP/s`;
+  const result = results.find((r) => r.name === TARGET.workload);
+  if (!result) return [`${line} → not measured in this run (${TARGET.workload} not among the workloads)`];
+  if (result.oursGflops === null) return [`${line} → missed (no valid schedule)`];
+  const verdict = result.oursGflops >= TARGET.gflops ? 'met' : 'missed';
+  return [`${line} → ${verdict} (${result.oursGflops.toFixed(1)} GFLOP/s over the rounds; the search saw ${result.searchGflops?.toFixed(1)} GFLOP/s)`];
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+function write(lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`bench:cpu: ${(err as Error).message}\n`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+}

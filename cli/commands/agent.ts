@@ -1,0 +1,80 @@
+// `flexfarm agent`: serve one device to the farm. Every flag can come from an environment variable
+// (flags win), so a systemd unit can keep its settings in an environment file.
+import os from 'node:os';
+import { AgentServer } from '../../agent/server.ts';
+import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
+import { DEFAULT_PROTOCOL } from '../../agent/result.ts';
+import { NatsBus } from '../../coordinator/bus-nats.ts';
+import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
+import { cacheDir } from '../cache-dir.ts';
+import { logLine, waitForSignal } from '../service.ts';
+
+const USAGE = `usage: flexfarm agent --device cpu|sim --listen HOST:PORT --nats URL [flags]
+
+  --device KIND        device class served (FLEXFARM_DEVICE)
+  --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7070)
+  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
+  --name NAME          agent name, unique in the farm (FLEXFARM_NAME, default HOST-KIND-PORT)
+  --advertise H:P      address the coordinator dials (FLEXFARM_ADVERTISE, default the bound address)
+  --capacity N         candidates kept in flight here (FLEXFARM_CAPACITY; cpu 4, sim 16)
+  --concurrency N      candidates measured at once; timing stays exclusive (FLEXFARM_CONCURRENCY)
+  --heartbeat-ms N     heartbeat interval (FLEXFARM_HEARTBEAT_MS, default 1000)
+  --threads N          cpu: OpenMP threads of timing runs (FLEXFARM_THREADS, default all cores)
+  --seed N             sim: seed of the landscape's noise (FLEXFARM_SEED, default 0)
+  --delay-ms N         sim: fixed delay per measurement (FLEXFARM_DELAY_MS, default 0)
+  --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)
+
+Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT" when ready; logs go to stderr.
+SIGTERM or SIGINT: finish what is being measured, publish it, say goodbye, exit.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    device: { type: 'string' }, listen: { type: 'string' }, nats: { type: 'string' }, name: { type: 'string' },
+    advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
+    'heartbeat-ms': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, 'delay-ms': { type: 'string' },
+    cache: { type: 'string' }, help: { type: 'boolean' },
+  }, false);
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const env = process.env;
+  const deviceText = values.device ?? env.FLEXFARM_DEVICE;
+  if (!deviceText) throw new UsageError(`--device is required (one of ${TARGET_KINDS.join(', ')})`);
+  const device = oneOf('--device', deviceText, TARGET_KINDS, 'cpu');
+  const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7070';
+  if (!/^.+:\d+$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
+  const natsUrl = values.nats ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222';
+  const int = (flag: string, envName: string, min = 0) => {
+    const text = values[flag as keyof typeof values] as string | undefined ?? env[envName];
+    return text === undefined ? undefined : parseInteger(`--${flag}`, text, 0, min);
+  };
+  const capacity = int('capacity', 'FLEXFARM_CAPACITY', 1);
+  const concurrency = int('concurrency', 'FLEXFARM_CONCURRENCY', 1);
+  const heartbeatMs = int('heartbeat-ms', 'FLEXFARM_HEARTBEAT_MS', 50) ?? 1_000;
+  const threads = int('threads', 'FLEXFARM_THREADS', 1);
+  const seed = int('seed', 'FLEXFARM_SEED') ?? 0;
+  const delayMs = int('delay-ms', 'FLEXFARM_DELAY_MS') ?? 0;
+
+  // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
+  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir(), threads, seed, delayMs });
+  const log = (line: string) => logLine('agent', line);
+  const bus = await NatsBus.connect({ servers: natsUrl, name: `flexfarm-agent-${os.hostname()}`, log });
+  let server: AgentServer;
+  try {
+    const port = listen.slice(listen.lastIndexOf(':') + 1);
+    server = await AgentServer.start({
+      name: values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`,
+      backend, bus, listen, advertise: values.advertise ?? env.FLEXFARM_ADVERTISE,
+      capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL,
+    });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  const d = backend.describe();
+  process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}\n`);
+  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${natsUrl}`);
+  const signal = await waitForSignal();
+  log(`${signal}: finishing measurements in progress`);
+  await server.stop();
+  await bus.close();
+  return 0;
+}

@@ -1,0 +1,76 @@
+// `flexfarm best [--records FILE] [--workload KEY|OP] [--target T] [--json]`: the best valid
+// measurement per workload and device in tuning logs, with config, seconds and GFLOP/s.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TARGET_KINDS } from '../../agent/backends/index.ts';
+import { bestPerWorkloadDevice, deviceLabel, openLog, type BestEntry } from '../../coordinator/best.ts';
+import { oneOf, parseFlags, UsageError } from '../args.ts';
+import { formatSeconds } from '../progress.ts';
+
+const USAGE = `usage: flexfarm best [--records FILE] [--workload KEY|OP] [--target ${TARGET_KINDS.join('|')}] [--json]
+  --records FILE   tuning log (JSONL); may be given several times (default: every out/*/records.jsonl)
+  --workload KEY   a workload key, e.g. 'gemm(M=512,N=512,K=512,dtype=float32)', or an operator name
+  --target T       only this target
+  --json           print a JSON array on stdout, one object per (workload, device)
+Exit status 1 when no valid measurement matches.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    records: { type: 'string', multiple: true }, workload: { type: 'string' }, target: { type: 'string' },
+    json: { type: 'boolean' }, help: { type: 'boolean' },
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  const target = values.target === undefined ? undefined : oneOf('--target', values.target, TARGET_KINDS, 'cpu');
+  const paths = values.records?.length ? values.records : defaultLogs();
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+
+  const entries: BestEntry[] = [];
+  for (const path of paths) {
+    const log = openLog(path, { warn });
+    entries.push(...bestPerWorkloadDevice(log.all(), log.references(), { workload: values.workload, target }));
+  }
+  if (!entries.length) {
+    const filters = [values.workload && `--workload ${values.workload}`, target && `--target ${target}`].filter(Boolean).join(' ');
+    process.stderr.write(`flexfarm best: no valid measurement in ${paths.join(', ')}${filters ? ` matches ${filters}` : ''}\n`);
+    return 1;
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(entries.map(toJson))}\n`);
+    return 0;
+  }
+  let workload = '';
+  for (const e of entries) {
+    if (e.workload !== workload) {
+      workload = e.workload;
+      process.stdout.write(`${workload}\n`);
+    }
+    const gflops = e.gflops === null ? '? GFLOP/s' : `${e.gflops.toFixed(1)} GFLOP/s`;
+    const speedup = e.speedup === null ? '' : `, ${e.speedup.toFixed(1)}x the reference`;
+    process.stdout.write(`  ${deviceLabel(e)}${e.simulated ? ' [SIMULATED]' : ''}\n`);
+    process.stdout.write(`    ${formatSeconds(e.seconds)} median, ${gflops}${speedup} (best of ${e.valid} valid / ${e.measurements} measured)\n`);
+    process.stdout.write(`    config: ${JSON.stringify(e.config)}\n`);
+  }
+  return 0;
+}
+
+function toJson(e: BestEntry) {
+  return {
+    workload: e.workload, target: e.target,
+    device: { name: e.device.name, model: e.device.model, toolchain: e.device.toolchain },
+    config: e.config, seconds: e.seconds, gflops: e.gflops,
+    measurements: e.measurements, valid: e.valid,
+    reference: e.reference, speedup: e.speedup,
+    ...(e.simulated ? { simulated: true } : {}), ...(e.estimated ? { estimated: true } : {}),
+    at: e.at,
+  };
+}
+
+/** The logs `flexfarm tune` writes by default: out/<op>-<target>/records.jsonl. */
+function defaultLogs(): string[] {
+  const found = existsSync('out')
+    ? readdirSync('out').map((d) => join('out', d, 'records.jsonl')).filter((p) => existsSync(p)).sort()
+    : [];
+  if (!found.length) throw new UsageError('no --records given and no out/*/records.jsonl here');
+  return found;
+}

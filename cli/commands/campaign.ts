@@ -1,0 +1,151 @@
+// `flexfarm campaign submit|get|list|cancel|watch`: campaigns on a coordinator.
+import type * as pb from '../../proto/flexfarm/v1/coordinator.ts';
+import { parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
+import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts';
+
+const USAGE = `usage:
+  flexfarm campaign submit <op> --shape K=V[,K=V...] --targets cpu,sim --trials N [--explorer NAME] [--seed N]
+                           [--repeat N] [--min-repeat-ms N] [--coordinator ADDR] [--json]
+  flexfarm campaign get ID [--coordinator ADDR] [--json]
+  flexfarm campaign list [--coordinator ADDR] [--json]
+  flexfarm campaign cancel ID [--coordinator ADDR] [--json]
+  flexfarm campaign watch ID [--coordinator ADDR] [--json]
+
+--coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000. --trials is the budget per target.
+submit --json prints {"id"}; get, cancel and watch --json print the campaign as one JSON object
+(watch: when it ends); list --json prints an array.`;
+
+/** The campaign as the commands print it in JSON. */
+export interface CampaignJson {
+  id: string;
+  state: string;
+  op: string;
+  workload: string;
+  explorer: string;
+  seed: number;
+  createdAt: string;
+  finishedAt: string | null;
+  message: string | null;
+  targets: {
+    target: string; budget: number; measured: number; valid: number; queued: number; inFlight: number;
+    best: { config: unknown; seconds: number; gflops: number; candidateId: string; agent: string } | null;
+  }[];
+}
+
+export function campaignJson(c: pb.Campaign): CampaignJson {
+  return {
+    id: c.id, state: c.state, op: c.op, workload: c.workload, explorer: c.explorer, seed: c.seed,
+    createdAt: c.createdAt, finishedAt: c.finishedAt || null, message: c.message || null,
+    targets: c.targets.map((t) => ({
+      target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
+      best: t.best ? { config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent } : null,
+    })),
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') { process.stdout.write(`${USAGE}\n`); return sub ? 0 : 2; }
+  const { values, positionals } = parseFlags(rest, {
+    coordinator: { type: 'string' }, json: { type: 'boolean' }, shape: { type: 'string' }, targets: { type: 'string' },
+    trials: { type: 'string' }, explorer: { type: 'string' }, seed: { type: 'string' }, repeat: { type: 'string' },
+    'min-repeat-ms': { type: 'string' }, help: { type: 'boolean' },
+  });
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
+  try {
+    switch (sub) {
+      case 'submit': return await submit(client, positionals, values);
+      case 'get': return await get(client, onlyId(positionals, sub), !!values.json);
+      case 'list': return await list(client, !!values.json);
+      case 'cancel': return await cancel(client, onlyId(positionals, sub), !!values.json);
+      case 'watch': return await watch(client, onlyId(positionals, sub), !!values.json);
+      default: throw new UsageError(`unknown campaign command '${sub}' (submit, get, list, cancel, watch)`);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function onlyId(positionals: string[], sub: string): string {
+  if (positionals.length !== 1) throw new UsageError(`campaign ${sub} takes one campaign id, got ${positionals.length}`);
+  return positionals[0];
+}
+
+async function submit(client: CoordinatorClient, positionals: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('campaign submit takes one operator name, e.g. `campaign submit gemm --shape M=64,N=64,K=64`');
+  const targets = String(values.targets ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (!targets.length) throw new UsageError('--targets is required, e.g. --targets cpu,sim');
+  if (values.trials === undefined) throw new UsageError('--trials N is required (measurements per target)');
+  const request: pb.SubmitCampaignRequest = {
+    op: positionals[0], shape: parseShape(values.shape as string | undefined), targets,
+    trials: parseInteger('--trials', values.trials as string, 0, 1), explorer: (values.explorer as string | undefined) ?? '',
+    ...(values.seed !== undefined ? { seed: parseInteger('--seed', values.seed as string, 0, 0) } : {}),
+    protocol: {
+      repeat: parseInteger('--repeat', values.repeat as string | undefined, 0, 1),
+      minRepeatMs: parseInteger('--min-repeat-ms', values['min-repeat-ms'] as string | undefined, 0, 0),
+      buildTimeoutMs: 0, runTimeoutMs: 0,
+    },
+  };
+  const { id } = await client.call<pb.SubmitCampaignRequest, pb.SubmitCampaignResponse>('submitCampaign', request);
+  process.stdout.write(values.json ? `${JSON.stringify({ id })}\n` : `campaign ${id} submitted; follow it with: flexfarm campaign watch ${id}\n`);
+  return 0;
+}
+
+async function get(client: CoordinatorClient, id: string, json: boolean): Promise<number> {
+  const c = await client.call<pb.GetCampaignRequest, pb.Campaign>('getCampaign', { id });
+  process.stdout.write(json ? `${JSON.stringify(campaignJson(c))}\n` : `${describe(c)}\n`);
+  return 0;
+}
+
+async function list(client: CoordinatorClient, json: boolean): Promise<number> {
+  const { campaigns } = await client.call<pb.ListCampaignsRequest, pb.ListCampaignsResponse>('listCampaigns', {});
+  if (json) process.stdout.write(`${JSON.stringify(campaigns.map(campaignJson))}\n`);
+  else if (!campaigns.length) process.stdout.write('no campaigns\n');
+  else for (const c of campaigns) process.stdout.write(`${describe(c)}\n`);
+  return 0;
+}
+
+async function cancel(client: CoordinatorClient, id: string, json: boolean): Promise<number> {
+  const c = await client.call<pb.CancelCampaignRequest, pb.Campaign>('cancelCampaign', { id });
+  process.stdout.write(json ? `${JSON.stringify(campaignJson(c))}\n` : `${describe(c)}\n`);
+  return 0;
+}
+
+/** Progress lines (at most one per second) until the campaign ends; exit 0 when it is done. */
+async function watch(client: CoordinatorClient, id: string, json: boolean): Promise<number> {
+  let last: pb.Campaign | undefined;
+  let lastPrintMs = 0;
+  const out = json ? process.stderr : process.stdout;
+  await client.watch(id, (event) => {
+    if (!event.campaign) return;
+    last = event.campaign;
+    const now = Date.now();
+    if (now - lastPrintMs >= 1_000 || last.state !== 'running') {
+      lastPrintMs = now;
+      out.write(`${progressLine(last)}\n`);
+    }
+  });
+  if (!last) throw new Error(`the coordinator ended the watch of ${id} without a single event`);
+  if (last.state === 'running') throw new Error(`the coordinator stopped the watch of ${id} while it was still running`);
+  process.stdout.write(json ? `${JSON.stringify(campaignJson(last))}\n` : `${describe(last)}\n`);
+  return last.state === 'done' ? 0 : 1;
+}
+
+function progressLine(c: pb.Campaign): string {
+  const parts = c.targets.map((t) => {
+    const best = t.best ? `best ${t.best.seconds.toExponential(3)} s (${t.best.gflops.toFixed(1)} GFLOP/s)` : 'no valid yet';
+    return `${t.target} ${t.measured}/${t.budget} valid ${t.valid} ${best}`;
+  });
+  return `${c.id} ${c.state}: ${parts.join(' | ')}`;
+}
+
+function describe(c: pb.Campaign): string {
+  const lines = [`${c.id}  ${c.state}  ${c.workload}  explorer ${c.explorer} seed ${c.seed}  created ${c.createdAt}${c.finishedAt ? `  ended ${c.finishedAt}` : ''}`];
+  for (const t of c.targets) {
+    const best = t.best ? `best ${t.best.seconds.toExponential(3)} s  ${t.best.gflops.toFixed(2)} GFLOP/s  on ${t.best.agent || '?'}  ${t.best.configJson}` : 'no valid measurement yet';
+    lines.push(`  ${t.target.padEnd(5)} ${t.measured}/${t.budget} measured, ${t.valid} valid, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
+  }
+  if (c.message) lines.push(`  ${c.message}`);
+  return lines.join('\n');
+}

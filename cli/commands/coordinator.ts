@@ -1,0 +1,81 @@
+// `flexfarm coordinator`: the farm's coordinator service. Flags may come from the environment.
+import { resolve } from 'node:path';
+import { NatsBus } from '../../coordinator/bus-nats.ts';
+import { statePathFor } from '../../coordinator/campaign-store.ts';
+import { Farm } from '../../coordinator/farm/farm.ts';
+import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
+import { CoordinatorServer } from '../../coordinator/server.ts';
+import { parseFlags, parseInteger, UsageError } from '../args.ts';
+import { logLine, waitForSignal } from '../service.ts';
+
+const USAGE = `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
+
+  --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7000)
+  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
+  --records FILE       tuning log, JSONL (FLEXFARM_RECORDS, required)
+  --state FILE         campaign state (FLEXFARM_STATE, default next to the records: NAME.campaigns.json)
+  --http HOST:PORT     HTTP: /healthz, /api/campaigns, /api/agents (FLEXFARM_HTTP)
+  --agent HOST:PORT    an agent to poll over gRPC, besides heartbeats; repeatable
+                       (FLEXFARM_AGENTS, comma-separated)
+  --lost-after-ms N    an agent silent this long is lost and its work re-dispatched (default 3000)
+  --inflight-timeout-ms N  a dispatched candidate may take this long (default: cpu 300000, sim 60000)
+  --settle-ms N        after start, wait this long for agents to report held work (default 1500)
+  --consumer NAME      durable JetStream consumer (FLEXFARM_CONSUMER, default flexfarm-coordinator)
+
+Prints one line "flexfarm coordinator listening on HOST:PORT" when ready; logs go to stderr.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv, {
+    listen: { type: 'string' }, nats: { type: 'string' }, records: { type: 'string' }, state: { type: 'string' },
+    http: { type: 'string' }, agent: { type: 'string', multiple: true }, 'lost-after-ms': { type: 'string' },
+    'inflight-timeout-ms': { type: 'string' }, 'settle-ms': { type: 'string' }, consumer: { type: 'string' },
+    help: { type: 'boolean' },
+  }, false);
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  const env = process.env;
+  const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7000';
+  const httpListen = values.http ?? env.FLEXFARM_HTTP;
+  for (const [flag, address] of [['--listen', listen], ['--http', httpListen]] as const) {
+    if (address !== undefined && !/^.+:\d+$/.test(address)) throw new UsageError(`${flag}: expected HOST:PORT, got '${address}'`);
+  }
+  const recordsText = values.records ?? env.FLEXFARM_RECORDS;
+  if (!recordsText) throw new UsageError('--records FILE is required (the tuning log every result is appended to)');
+  const recordsPath = resolve(recordsText);
+  const statePath = resolve(values.state ?? env.FLEXFARM_STATE ?? statePathFor(recordsPath));
+  const staticAgents = values.agent ?? (env.FLEXFARM_AGENTS ? env.FLEXFARM_AGENTS.split(',').map((s) => s.trim()).filter(Boolean) : []);
+  for (const a of staticAgents) if (!/^.+:\d+$/.test(a)) throw new UsageError(`--agent: expected HOST:PORT, got '${a}'`);
+  const inflight = values['inflight-timeout-ms'] ? parseInteger('--inflight-timeout-ms', values['inflight-timeout-ms'], 0, 100) : undefined;
+
+  const log = (line: string) => logLine('coordinator', line);
+  const bus = await NatsBus.connect({
+    servers: values.nats ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222', name: 'flexfarm-coordinator',
+    consumer: values.consumer ?? env.FLEXFARM_CONSUMER, log,
+  });
+  const farm = new Farm({
+    bus, recordsPath, statePath, staticAgents, log, warn: log,
+    lostAfterMs: parseInteger('--lost-after-ms', values['lost-after-ms'], 3_000, 100),
+    settleMs: parseInteger('--settle-ms', values['settle-ms'], 1_500, 0),
+    ...(inflight ? { inflightTimeoutMs: { cpu: inflight, gpu: inflight, fpga: inflight, sim: inflight } } : {}),
+  });
+  let server: CoordinatorServer | undefined;
+  let http: CoordinatorHttpServer | undefined;
+  try {
+    server = await CoordinatorServer.start({ farm, listen });
+    if (httpListen) http = await CoordinatorHttpServer.start({ farm, listen: httpListen });
+  } catch (err) {
+    await server?.stop();
+    await farm.close();
+    await bus.close();
+    throw err;
+  }
+  farm.start();
+  process.stdout.write(`flexfarm coordinator listening on ${server.address}${http ? ` (http ${http.address})` : ''}\n`);
+  log(`records ${recordsPath}; campaign state ${statePath}`);
+  const signal = await waitForSignal();
+  log(`${signal}: stopping`);
+  await server.stop();
+  await http?.stop();
+  await farm.close();
+  await bus.close();
+  return 0;
+}

@@ -1,0 +1,144 @@
+// Queries over a tuning log: the best valid measurement per (workload, device), and the best
+// config for a workload and target (what TVM calls apply-history-best).
+import { existsSync } from 'node:fs';
+import type { DeviceInfo, TargetKind } from '../agent/result.ts';
+import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
+import type { Config } from '../tensor/templates/template.ts';
+import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
+
+export class RecordsNotFoundError extends Error {
+  override name = 'RecordsNotFoundError';
+  constructor(readonly path: string) {
+    super(`tuning log '${path}' does not exist (tune with --records FILE to write one)`);
+  }
+}
+
+export interface BestEntry {
+  workload: string;
+  op: string;
+  target: TargetKind;
+  device: DeviceInfo;
+  /** Identity of the device within its target: target, host name and model. */
+  deviceKey: string;
+  config: Config;
+  /** Median seconds of the best measurement. */
+  seconds: number;
+  /** From the workload's FLOP count; null when the key cannot be parsed by this flexfarm. */
+  gflops: number | null;
+  /** Measurements of this workload on this device, and how many were valid. */
+  measurements: number;
+  valid: number;
+  simulated: boolean;
+  estimated: boolean;
+  /** The unscheduled reference kernel on this device, when the log holds its timing. */
+  reference: { seconds: number; gflops: number | null } | null;
+  speedup: number | null;
+  explorer?: string;
+  candidateId: string;
+  at: string;
+}
+
+export interface BestQuery {
+  /** A workload key, or an operator name for every shape of that operator. */
+  workload?: string;
+  target?: string;
+}
+
+export interface LoadOptions {
+  warn?: (message: string) => void;
+}
+
+/** Open an existing log; a missing file is an error (a typo must not read as "no results"). */
+export function openLog(path: string, options: LoadOptions = {}): RecordLog {
+  if (!existsSync(path)) throw new RecordsNotFoundError(path);
+  return RecordLog.open(path, { warn: options.warn });
+}
+
+export function deviceKey(r: { target: string; device: DeviceInfo }): string {
+  return `${r.target}|${r.device.name}|${r.device.model}`;
+}
+
+/** A short human name for a device: "cpu: AMD EPYC … (host)". */
+export function deviceLabel(r: { target: string; device: DeviceInfo }): string {
+  return r.target === 'sim' ? `sim: ${r.device.model}` : `${r.target}: ${r.device.model} (${r.device.name})`;
+}
+
+/** FLOPs of one run of a workload, or null when this flexfarm cannot parse the key. */
+const flopsCache = new Map<string, number | null>();
+export function workloadFlops(workload: string): number | null {
+  if (!flopsCache.has(workload)) {
+    let flops: number | null = null;
+    try { flops = defineFromKey(workload).flops; } catch { /* a key from another version */ }
+    flopsCache.set(workload, flops);
+  }
+  return flopsCache.get(workload)!;
+}
+
+/** A predicate for `--workload`: an exact (canonicalised) key, or an operator name. */
+export function workloadMatcher(query: string | undefined): (key: string) => boolean {
+  if (query === undefined) return () => true;
+  if (query.includes('(')) {
+    const key = defineFromKey(query).key; // canonical: defaults filled, parameters in order
+    return (k) => k === key;
+  }
+  opFamily(query); // throws UnknownOpError naming the known operators
+  return (k) => k.startsWith(`${query}(`);
+}
+
+const isValid = (r: TuningRecord) => !r.error && r.median !== null && Number.isFinite(r.median) && r.median > 0;
+
+/** The best valid measurement per (workload, device), sorted by workload, then fastest first. */
+export function bestPerWorkloadDevice(
+  records: readonly TuningRecord[],
+  references: readonly ReferenceRecord[] = [],
+  query: BestQuery = {},
+): BestEntry[] {
+  const matches = workloadMatcher(query.workload);
+  const groups = new Map<string, TuningRecord[]>();
+  for (const r of records) {
+    if (query.target !== undefined && r.target !== query.target) continue;
+    if (!matches(r.workload)) continue;
+    const key = `${r.workload}#${deviceKey(r)}`;
+    const list = groups.get(key);
+    if (list) list.push(r); else groups.set(key, [r]);
+  }
+  const latestReference = new Map<string, ReferenceRecord>();
+  for (const ref of references) latestReference.set(`${ref.workload}#${deviceKey(ref)}`, ref);
+
+  const out: BestEntry[] = [];
+  for (const [key, list] of groups) {
+    const valid = list.filter(isValid);
+    if (!valid.length) continue;
+    const best = valid.reduce((a, b) => (b.median! < a.median! ? b : a));
+    const flops = workloadFlops(best.workload);
+    const ref = latestReference.get(key);
+    const reference = ref && ref.median > 0
+      ? { seconds: ref.median, gflops: flops === null ? null : flops / ref.median / 1e9 } : null;
+    out.push({
+      workload: best.workload, op: best.workload.split('(')[0], target: best.target, device: best.device,
+      deviceKey: deviceKey(best), config: best.config, seconds: best.median!,
+      gflops: flops === null ? null : flops / best.median! / 1e9,
+      measurements: list.length, valid: valid.length,
+      simulated: list.some((r) => r.simulated), estimated: list.some((r) => r.estimated),
+      reference, speedup: reference ? reference.seconds / best.median! : null,
+      ...(best.explorer ? { explorer: best.explorer } : {}),
+      candidateId: best.candidateId, at: best.at,
+    });
+  }
+  return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.seconds - b.seconds);
+}
+
+/** The fastest valid measurement of a workload on a target (any device of that target). */
+export function bestEntry(log: RecordLog, workloadKey: string, target: string): BestEntry | null {
+  const key = defineFromKey(workloadKey).key;
+  return bestPerWorkloadDevice(log.all(), log.references(), { workload: key, target })[0] ?? null;
+}
+
+/**
+ * The best config for a workload and target from a tuning log, or null when the log holds no
+ * valid measurement of it. Throws RecordsNotFoundError for a missing log and ShapeError /
+ * UnknownOpError for a key that does not parse.
+ */
+export function bestConfig(recordsPath: string, workloadKey: string, target: string, options: LoadOptions = {}): Config | null {
+  return bestEntry(openLog(recordsPath, options), workloadKey, target)?.config ?? null;
+}

@@ -1,0 +1,79 @@
+// What a campaign is asked to do, validated before anything is queued: every error names the
+// field that is wrong.
+import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
+import { defineWorkload } from '../tensor/ops/registry.ts';
+import { explorerNames } from './explore/index.ts';
+import { TARGET_KINDS } from '../proto/wire.ts';
+import { templateFor } from './farm/templates.ts';
+
+export interface CampaignSpec {
+  op: string;
+  shape: Record<string, number>;
+  targets: TargetKind[];
+  /** Measurements per target. */
+  trials: number;
+  explorer: string;
+  seed: number;
+  protocol: TimingProtocol;
+}
+
+export class CampaignSpecError extends Error {
+  override name = 'CampaignSpecError';
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** Largest budget per target one campaign may ask for. */
+export const MAX_TRIALS = 10_000_000;
+
+export interface CampaignSpecInput {
+  op: string;
+  shape: Record<string, number>;
+  targets: string[];
+  trials: number;
+  explorer?: string;
+  seed?: number;
+  protocol?: Partial<TimingProtocol>;
+}
+
+/** Validates and fills defaults; returns the spec and the compute definition. */
+export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; def: ComputeDef } {
+  if (!input.op) throw new CampaignSpecError('op', 'is empty (see `flexfarm ops`)');
+  let def: ComputeDef;
+  try {
+    def = defineWorkload(input.op, input.shape);
+  } catch (err) {
+    if (err instanceof UnknownOpError) throw new CampaignSpecError('op', err.message);
+    if (err instanceof ShapeError) throw new CampaignSpecError('shape', err.message);
+    throw err;
+  }
+  if (!input.targets.length) throw new CampaignSpecError('targets', 'is empty: name at least one device class, e.g. cpu');
+  const targets: TargetKind[] = [];
+  for (const t of input.targets) {
+    if (!(TARGET_KINDS as readonly string[]).includes(t)) {
+      throw new CampaignSpecError('targets', `unknown device class '${t}' (known: ${TARGET_KINDS.join(', ')})`);
+    }
+    if (targets.includes(t as TargetKind)) throw new CampaignSpecError('targets', `'${t}' is listed twice`);
+    if (!templateFor(t as TargetKind)) throw new CampaignSpecError('targets', `this coordinator has no template for device class '${t}' yet`);
+    targets.push(t as TargetKind);
+  }
+  if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > MAX_TRIALS) {
+    throw new CampaignSpecError('trials', `must be an integer from 1 to ${MAX_TRIALS}, got ${input.trials}`);
+  }
+  const explorer = input.explorer || 'random';
+  if (!explorerNames().includes(explorer)) {
+    throw new CampaignSpecError('explorer', `unknown explorer '${explorer}' (known: ${explorerNames().join(', ')})`);
+  }
+  const seed = input.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0) throw new CampaignSpecError('seed', `must be a non-negative integer, got ${seed}`);
+  const protocol = { ...DEFAULT_PROTOCOL };
+  for (const [key, value] of Object.entries(input.protocol ?? {})) {
+    if (!(key in protocol)) throw new CampaignSpecError(`protocol.${key}`, 'unknown field');
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CampaignSpecError(`protocol.${key}`, `must be a number >= 0, got ${value}`);
+    if (value > 0) protocol[key as keyof TimingProtocol] = value;
+  }
+  return { spec: { op: input.op, shape: { ...input.shape }, targets, trials: input.trials, explorer, seed, protocol }, def };
+}

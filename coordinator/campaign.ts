@@ -1,0 +1,269 @@
+// One campaign: an operator and shape tuned on one or more device classes at once, each with its
+// own explorer and budget. Results are applied once per candidate id. What survives a restart is
+// the spec, the state and the id counters (campaign-store.ts) plus the results in the tuning log:
+// explorers are rebuilt from those results, so nothing but the records needs to be durable.
+import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../agent/result.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+import type { Config } from '../tensor/templates/template.ts';
+import type { CampaignSpec } from './campaign-spec.ts';
+import { createExplorer } from './explore/index.ts';
+import type { Explorer } from './explore/explorer.ts';
+import { templateFor } from './farm/templates.ts';
+import { Space } from './space.ts';
+
+export type CampaignState = 'running' | 'done' | 'cancelled' | 'failed';
+export const CAMPAIGN_STATES: readonly CampaignState[] = ['running', 'done', 'cancelled', 'failed'];
+
+/** Candidate ids are reserved in blocks: the state file is written once per block, not per candidate. */
+export const ID_BLOCK = 4096;
+
+export interface Best {
+  config: Config;
+  seconds: number;
+  gflops: number;
+  candidateId: string;
+  /** Agent that measured it ('' when read back from the records). */
+  agent: string;
+}
+
+export interface TargetSnapshot {
+  target: TargetKind;
+  budget: number;
+  measured: number;
+  valid: number;
+  best: Best | null;
+  queued: number;
+  inFlight: number;
+}
+
+export interface CampaignSnapshot {
+  id: string;
+  state: CampaignState;
+  op: string;
+  shape: Record<string, number>;
+  workload: string;
+  explorer: string;
+  seed: number;
+  targets: TargetSnapshot[];
+  createdAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** The campaign as the state file keeps it. */
+export interface PersistedCampaign {
+  id: string;
+  spec: CampaignSpec;
+  state: CampaignState;
+  createdAt: string;
+  finishedAt?: string;
+  message?: string;
+  /** Per target: candidate ids below this number may have been issued. */
+  idsReserved: Partial<Record<TargetKind, number>>;
+  stopReasons?: Partial<Record<TargetKind, string>>;
+}
+
+export interface Proposal {
+  candidate: Candidate;
+  protocol: TimingProtocol;
+}
+
+interface TargetRun {
+  kind: TargetKind;
+  explorer: Explorer;
+  nextId: number;
+  idsReserved: number;
+  measured: number;
+  valid: number;
+  best: Best | null;
+  /** Issued, not yet applied; null = reclaimed from an agent after a restart (config not known here). */
+  pending: Map<string, Candidate | null>;
+  done: boolean;
+  stopReason?: string;
+}
+
+export class Campaign {
+  state: CampaignState;
+  readonly createdAt: string;
+  finishedAt?: string;
+  message?: string;
+  private readonly runs = new Map<TargetKind, TargetRun>();
+  private readonly applied = new Set<string>();
+
+  /** `history`: this campaign's results already in the tuning log (resume after a restart). */
+  constructor(
+    readonly id: string,
+    readonly spec: CampaignSpec,
+    readonly def: ComputeDef,
+    persisted?: PersistedCampaign,
+    history: readonly MeasureResult[] = [],
+  ) {
+    this.state = persisted?.state ?? 'running';
+    this.createdAt = persisted?.createdAt ?? new Date().toISOString();
+    this.finishedAt = persisted?.finishedAt;
+    this.message = persisted?.message;
+    for (const kind of spec.targets) {
+      const mine = history.filter((r) => r.target === kind && r.campaign === id);
+      const template = templateFor(kind);
+      if (!template) throw new Error(`no template for device class '${kind}'`);
+      const explorer = createExplorer(spec.explorer, {
+        space: new Space(template.knobs(def)), seed: spec.seed, budget: spec.trials, history: [...mine],
+      });
+      // After a restart, ids continue past the reserved block: none can collide with one issued before.
+      const reserved = persisted?.idsReserved[kind] ?? 0;
+      const run: TargetRun = {
+        kind, explorer, nextId: reserved, idsReserved: reserved, measured: 0, valid: 0, best: null,
+        pending: new Map(), done: false, stopReason: persisted?.stopReasons?.[kind],
+      };
+      this.runs.set(kind, run);
+      for (const r of mine) if (!this.applied.has(r.candidateId)) this.count(run, r, '');
+    }
+    if (this.state !== 'running') for (const run of this.runs.values()) run.done = true;
+  }
+
+  get running(): boolean { return this.state === 'running'; }
+
+  targetKinds(): TargetKind[] { return [...this.runs.keys()]; }
+
+  /**
+   * Up to `n` new candidates for `kind`, within the budget. `reserved` is true when an id block was
+   * reserved: the caller must persist the campaign before sending them anywhere.
+   */
+  propose(kind: TargetKind, n: number): { proposals: Proposal[]; reserved: boolean } {
+    const run = this.runs.get(kind);
+    if (!run || run.done || !this.running) return { proposals: [], reserved: false };
+    const room = this.spec.trials - run.measured - run.pending.size;
+    if (room <= 0 || n <= 0) return { proposals: [], reserved: false };
+    const configs = run.explorer.next(Math.min(n, room));
+    const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * (run.explorer.timeoutMultiplier ?? 1) };
+    let reserved = false;
+    const proposals = configs.map((config): Proposal => {
+      const seq = run.nextId++;
+      if (seq >= run.idsReserved) {
+        run.idsReserved = seq + ID_BLOCK;
+        reserved = true;
+      }
+      const candidate: Candidate = { id: `${this.id}/${kind}/${seq}`, campaign: this.id, workload: this.def.key, target: kind, config };
+      run.pending.set(candidate.id, candidate);
+      return { candidate, protocol };
+    });
+    return { proposals, reserved };
+  }
+
+  /** True when the result belongs to this campaign (its id prefix and one of its targets). */
+  owns(result: MeasureResult): boolean {
+    const run = this.runs.get(result.target);
+    return !!run && result.candidateId.startsWith(`${this.id}/${result.target}/`);
+  }
+
+  isApplied(candidateId: string): boolean { return this.applied.has(candidateId); }
+
+  /** Applies new results (duplicates skipped) and feeds each target's explorer; returns those applied. */
+  apply(deliveries: { result: MeasureResult; agent: string }[]): MeasureResult[] {
+    const byKind = new Map<TargetKind, MeasureResult[]>();
+    for (const { result, agent } of deliveries) {
+      if (this.applied.has(result.candidateId) || !this.owns(result)) continue;
+      const run = this.runs.get(result.target)!;
+      this.count(run, result, agent);
+      run.pending.delete(result.candidateId);
+      let list = byKind.get(run.kind);
+      if (!list) byKind.set(run.kind, (list = []));
+      list.push(result);
+    }
+    const applied: MeasureResult[] = [];
+    for (const [kind, results] of byKind) {
+      this.runs.get(kind)!.explorer.update(results);
+      applied.push(...results);
+    }
+    return applied;
+  }
+
+  /** An agent holds a candidate of this campaign that is neither pending nor applied: count it as pending. */
+  reclaim(candidateId: string): boolean {
+    if (!this.running || this.applied.has(candidateId)) return false;
+    const kind = candidateId.split('/')[1] as TargetKind;
+    const run = this.runs.get(kind);
+    if (!run || run.pending.has(candidateId) || !candidateId.startsWith(`${this.id}/${kind}/`)) return false;
+    run.pending.set(candidateId, null);
+    return true;
+  }
+
+  /** A pending candidate will never come back (refused, or reclaimed and its agent lost): make room for another. */
+  forget(candidateId: string): void {
+    const kind = candidateId.split('/')[1] as TargetKind;
+    this.runs.get(kind)?.pending.delete(candidateId);
+  }
+
+  /** Ends finished targets and, when all have ended, the campaign. Returns true when the state changed. */
+  settle(): boolean {
+    if (!this.running) return false;
+    for (const run of this.runs.values()) {
+      if (run.done) continue;
+      if (run.measured >= this.spec.trials) run.done = true;
+      else if (run.explorer.done && run.pending.size === 0) {
+        run.done = true;
+        run.stopReason = run.explorer.stopReason ?? 'the explorer stopped';
+      }
+    }
+    if ([...this.runs.values()].some((r) => !r.done)) return false;
+    const empty = [...this.runs.values()].filter((r) => r.valid === 0);
+    this.state = empty.length ? 'failed' : 'done';
+    if (empty.length) this.message = empty.map((r) => `${r.kind}: no valid schedule${r.stopReason ? ` (${r.stopReason})` : ''}`).join('; ');
+    else {
+      const stopped = [...this.runs.values()].filter((r) => r.stopReason);
+      if (stopped.length) this.message = stopped.map((r) => `${r.kind}: ${r.stopReason}`).join('; ');
+    }
+    this.finishedAt = new Date().toISOString();
+    return true;
+  }
+
+  cancel(reason = 'cancelled by request'): void {
+    if (!this.running) return;
+    this.state = 'cancelled';
+    this.message = reason;
+    this.finishedAt = new Date().toISOString();
+    for (const run of this.runs.values()) {
+      run.done = true;
+      run.pending.clear();
+    }
+  }
+
+  /** Pending candidates of a target (issued, result not yet applied). */
+  pendingCount(kind: TargetKind): number { return this.runs.get(kind)?.pending.size ?? 0; }
+
+  snapshot(counts: (kind: TargetKind) => { queued: number; inFlight: number }): CampaignSnapshot {
+    return {
+      id: this.id, state: this.state, op: this.spec.op, shape: this.spec.shape, workload: this.def.key,
+      explorer: this.spec.explorer, seed: this.spec.seed, createdAt: this.createdAt,
+      ...(this.finishedAt ? { finishedAt: this.finishedAt } : {}), ...(this.message ? { message: this.message } : {}),
+      targets: [...this.runs.values()].map((run) => ({
+        target: run.kind, budget: this.spec.trials, measured: run.measured, valid: run.valid, best: run.best,
+        ...(this.running ? counts(run.kind) : { queued: 0, inFlight: 0 }),
+      })),
+    };
+  }
+
+  persisted(): PersistedCampaign {
+    const idsReserved: Partial<Record<TargetKind, number>> = {};
+    const stopReasons: Partial<Record<TargetKind, string>> = {};
+    for (const run of this.runs.values()) {
+      idsReserved[run.kind] = run.idsReserved;
+      if (run.stopReason) stopReasons[run.kind] = run.stopReason;
+    }
+    return {
+      id: this.id, spec: this.spec, state: this.state, createdAt: this.createdAt,
+      ...(this.finishedAt ? { finishedAt: this.finishedAt } : {}), ...(this.message ? { message: this.message } : {}),
+      idsReserved, ...(Object.keys(stopReasons).length ? { stopReasons } : {}),
+    };
+  }
+
+  private count(run: TargetRun, r: MeasureResult, agent: string): void {
+    this.applied.add(r.candidateId);
+    run.measured++;
+    if (r.error || r.median === null || !Number.isFinite(r.median)) return;
+    run.valid++;
+    if (!run.best || r.median < run.best.seconds) {
+      run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent };
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// How the coordinator talks to one agent: over gRPC (a farm) or by direct calls (embedded mode).
+import { credentials, Metadata } from '@grpc/grpc-js';
+import type { Agent } from '../../agent/agent.ts';
+import type { Candidate, TimingProtocol } from '../../agent/result.ts';
+import { AgentServiceClient, type AgentDescription } from '../../proto/flexfarm/v1/agent.ts';
+import { candidateToWire, deviceFromWire, protocolToWire } from '../../proto/wire.ts';
+import type { AgentHeartbeat } from '../bus.ts';
+
+export interface AgentClient {
+  measure(candidates: Candidate[], protocol: TimingProtocol): Promise<{ accepted: number; queued: number }>;
+  cancel(filter: { campaign?: string; ids?: string[] }): Promise<number>;
+  /** What the agent says about itself, in heartbeat form (static agents are polled with it). */
+  describe(): Promise<AgentHeartbeat>;
+  close(): void;
+}
+
+export class GrpcAgentClient implements AgentClient {
+  private readonly client: AgentServiceClient;
+
+  constructor(readonly address: string, private readonly callTimeoutMs = 10_000) {
+    this.client = new AgentServiceClient(address, credentials.createInsecure(), {
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+    });
+  }
+
+  measure(candidates: Candidate[], protocol: TimingProtocol): Promise<{ accepted: number; queued: number }> {
+    return new Promise((resolve, reject) => {
+      this.client.measure(
+        { candidates: candidates.map(candidateToWire), protocol: protocolToWire(protocol) },
+        new Metadata(), { deadline: Date.now() + this.callTimeoutMs },
+        (err, response) => (err ? reject(err) : resolve(response)),
+      );
+    });
+  }
+
+  cancel(filter: { campaign?: string; ids?: string[] }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.client.cancel(
+        { campaign: filter.campaign ?? '', candidateIds: filter.ids ?? [] },
+        new Metadata(), { deadline: Date.now() + this.callTimeoutMs },
+        (err, response) => (err ? reject(err) : resolve(response.cancelled)),
+      );
+    });
+  }
+
+  describe(): Promise<AgentHeartbeat> {
+    return new Promise((resolve, reject) => {
+      this.client.describe({}, new Metadata(), { deadline: Date.now() + this.callTimeoutMs }, (err, response) => {
+        if (err) reject(err);
+        else resolve(heartbeatFromDescription(response, this.address));
+      });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export function heartbeatFromDescription(d: AgentDescription, address: string): AgentHeartbeat {
+  return {
+    name: d.name, address: d.address || address, device: deviceFromWire(d.device), capacity: d.capacity, maxBatch: d.maxBatch,
+    load: d.load ?? { queued: 0, measuring: 0, unpublished: 0 }, held: d.heldIds, startedAt: d.startedAt, intervalMs: 1_000,
+  };
+}
+
+/** An agent in the same process (embedded mode): the same calls, no network. */
+export class LocalAgentClient implements AgentClient {
+  constructor(private readonly agent: Agent) {}
+
+  async measure(candidates: Candidate[], protocol: TimingProtocol) {
+    return this.agent.measure(candidates, protocol);
+  }
+
+  async cancel(filter: { campaign?: string; ids?: string[] }): Promise<number> {
+    return this.agent.cancel(filter);
+  }
+
+  async describe(): Promise<AgentHeartbeat> {
+    return this.agent.heartbeat();
+  }
+
+  close(): void {}
+}

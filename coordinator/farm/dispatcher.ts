@@ -1,0 +1,247 @@
+// A queue per device class; each agent is kept at its capacity; every dispatched candidate has a
+// deadline. Work of a lost agent, of a failed Measure call or past its deadline goes back to the
+// front of its queue. A candidate leaves the dispatcher when its result is applied (complete).
+import { status } from '@grpc/grpc-js';
+import type { Candidate, TargetKind, TimingProtocol } from '../../agent/result.ts';
+import { isServiceError } from '../../proto/grpc-status.ts';
+import type { AgentEntry, AgentRegistry } from './registry.ts';
+
+export interface Work {
+  candidate: Candidate;
+  protocol: TimingProtocol;
+  /** Times it was sent to an agent. */
+  attempts: number;
+}
+
+interface InFlight {
+  /** Null for work reclaimed from an agent's heartbeat after a coordinator restart (config unknown here). */
+  work: Work | null;
+  candidateId: string;
+  kind: TargetKind;
+  agent: string;
+  deadlineMs: number;
+}
+
+/** Hooks for the farm and for metrics; called synchronously. */
+export interface DispatcherObserver {
+  /** Work sent back to the queue (lost agent, failed call, deadline). */
+  requeued?(work: Work, reason: string): void;
+  /** Work that cannot be measured by any agent (refused as invalid); the campaign replaces it. */
+  dropped?(candidate: Candidate, reason: string): void;
+  /** Reclaimed work whose agent was lost: its config is unknown, the campaign must forget it. */
+  forgotten?(candidateId: string, reason: string): void;
+  dispatched?(agent: AgentEntry, count: number): void;
+}
+
+export interface DispatcherOptions {
+  /** Time a dispatched candidate may take before it is sent elsewhere, per device class. */
+  inflightTimeoutMs: (kind: TargetKind) => number;
+  /** Pause before sending more work to an agent whose Measure call failed. */
+  backoffMs?: number;
+  log?: (line: string) => void;
+  observer?: DispatcherObserver;
+}
+
+export class Dispatcher {
+  private readonly queues = new Map<TargetKind, Work[]>();
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly byAgent = new Map<string, Set<string>>();
+  private pumpScheduled = false;
+
+  constructor(private readonly registry: AgentRegistry, private readonly options: DispatcherOptions) {
+    registry.listen({
+      up: () => this.schedulePump(),
+      lost: (agent, reason) => this.agentLost(agent.name, reason),
+    });
+  }
+
+  enqueue(works: Work[]): void {
+    for (const w of works) this.queue(w.candidate.target).push(w);
+    if (works.length) this.schedulePump();
+  }
+
+  /** The candidate's result was applied (or is no longer wanted): forget it everywhere. */
+  complete(candidateId: string): void {
+    const f = this.inflight.get(candidateId);
+    if (f) {
+      this.inflight.delete(candidateId);
+      this.byAgent.get(f.agent)?.delete(candidateId);
+      this.schedulePump();
+      return;
+    }
+    // Requeued after a deadline, then its late result arrived: take it out of the queue.
+    for (const q of this.queues.values()) {
+      const i = q.findIndex((w) => w.candidate.id === candidateId);
+      if (i >= 0) { q.splice(i, 1); return; }
+    }
+  }
+
+  /** An agent says it holds a candidate the dispatcher did not send it (coordinator restart). */
+  claim(agent: AgentEntry, candidateId: string): void {
+    if (this.inflight.has(candidateId)) return;
+    this.track({ work: null, candidateId, kind: agent.kind, agent: agent.name, deadlineMs: Date.now() + this.options.inflightTimeoutMs(agent.kind) });
+  }
+
+  isTracked(candidateId: string): boolean {
+    return this.inflight.has(candidateId) || [...this.queues.values()].some((q) => q.some((w) => w.candidate.id === candidateId));
+  }
+
+  /** Drops a campaign's queued work and tells agents to drop theirs; returns the candidate ids removed. */
+  cancelCampaign(campaign: string): string[] {
+    const removed: string[] = [];
+    for (const [kind, q] of this.queues) {
+      const keep = q.filter((w) => w.candidate.campaign !== campaign);
+      q.filter((w) => w.candidate.campaign === campaign).forEach((w) => removed.push(w.candidate.id));
+      this.queues.set(kind, keep);
+    }
+    const agents = new Set<string>();
+    for (const f of [...this.inflight.values()]) {
+      if (campaignOf(f) !== campaign) continue;
+      agents.add(f.agent);
+      this.complete(f.candidateId);
+      removed.push(f.candidateId);
+    }
+    for (const name of agents) {
+      this.registry.get(name)?.client.cancel({ campaign }).catch(() => { /* it will publish; results are ignored */ });
+    }
+    return removed;
+  }
+
+  queued(kind: TargetKind): number { return this.queues.get(kind)?.length ?? 0; }
+
+  inFlight(kind?: TargetKind): number {
+    if (!kind) return this.inflight.size;
+    let n = 0;
+    for (const f of this.inflight.values()) if (f.kind === kind) n++;
+    return n;
+  }
+
+  inFlightOn(agent: string): number { return this.byAgent.get(agent)?.size ?? 0; }
+
+  /** Per campaign and target: queued and in flight (for progress). */
+  counts(campaign: string, kind: TargetKind): { queued: number; inFlight: number } {
+    const queued = (this.queues.get(kind) ?? []).filter((w) => w.candidate.campaign === campaign).length;
+    let inFlight = 0;
+    for (const f of this.inflight.values()) if (f.kind === kind && campaignOf(f) === campaign) inFlight++;
+    return { queued, inFlight };
+  }
+
+  /** Deadlines: work past its deadline goes back to the queue; the agent is asked to drop it. */
+  checkDeadlines(nowMs = Date.now()): void {
+    for (const f of [...this.inflight.values()]) {
+      if (f.deadlineMs > nowMs) continue;
+      this.untrack(f);
+      const agent = this.registry.get(f.agent);
+      agent?.client.cancel({ ids: [f.candidateId] }).catch(() => {});
+      this.giveBack(f, `deadline passed on ${f.agent}`);
+    }
+    this.schedulePump();
+  }
+
+  schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const now = Date.now();
+    for (const [kind, q] of this.queues) {
+      if (!q.length) continue;
+      // The emptiest agents first, so work spreads evenly.
+      const agents = this.registry.up(kind).filter((a) => a.backoffUntilMs <= now)
+        .map((a) => ({ a, free: a.capacity - this.inFlightOn(a.name) }))
+        .filter((x) => x.free > 0)
+        .sort((x, y) => y.free - x.free);
+      for (const { a, free } of agents) {
+        if (!q.length) break;
+        const batch = q.splice(0, Math.min(free, a.maxBatch || free));
+        this.send(a, batch, now);
+      }
+    }
+  }
+
+  private send(agent: AgentEntry, batch: Work[], now: number): void {
+    const deadlineMs = now + this.options.inflightTimeoutMs(agent.kind);
+    for (const w of batch) {
+      w.attempts++;
+      this.track({ work: w, candidateId: w.candidate.id, kind: agent.kind, agent: agent.name, deadlineMs });
+    }
+    this.options.observer?.dispatched?.(agent, batch.length);
+    // One protocol per call: a batch mixes protocols only across campaigns, so group by it.
+    for (const group of groupByProtocol(batch)) {
+      agent.client.measure(group.map((w) => w.candidate), group[0].protocol).catch((err: unknown) => this.sendFailed(agent, group, err));
+    }
+  }
+
+  private sendFailed(agent: AgentEntry, group: Work[], err: unknown): void {
+    const code = isServiceError(err) ? err.code : undefined;
+    const message = (err as Error)?.message ?? String(err);
+    const refused = code === status.INVALID_ARGUMENT || code === status.FAILED_PRECONDITION;
+    this.options.log?.(`Measure on ${agent.name} failed (${message}); ${refused ? 'dropping' : 'requeueing'} ${group.length} candidates`);
+    if (!refused) agent.backoffUntilMs = Date.now() + (this.options.backoffMs ?? 1_000);
+    for (const w of group) {
+      const f = this.inflight.get(w.candidate.id);
+      if (!f || f.agent !== agent.name) continue; // already completed or moved
+      this.untrack(f);
+      if (refused) this.options.observer?.dropped?.(w.candidate, message);
+      else this.giveBack(f, `Measure on ${agent.name} failed`);
+    }
+    this.schedulePump();
+  }
+
+  private agentLost(name: string, reason: string): void {
+    const ids = [...(this.byAgent.get(name) ?? [])];
+    for (const id of ids) {
+      const f = this.inflight.get(id);
+      if (f) { this.untrack(f); this.giveBack(f, `agent ${name} ${reason}`); }
+    }
+    if (ids.length) this.options.log?.(`re-dispatching ${ids.length} candidates of agent ${name}`);
+    this.schedulePump();
+  }
+
+  private giveBack(f: InFlight, reason: string): void {
+    if (!f.work) {
+      this.options.observer?.forgotten?.(f.candidateId, reason);
+      return;
+    }
+    this.queue(f.kind).unshift(f.work);
+    this.options.observer?.requeued?.(f.work, reason);
+  }
+
+  private track(f: InFlight): void {
+    this.inflight.set(f.candidateId, f);
+    let set = this.byAgent.get(f.agent);
+    if (!set) this.byAgent.set(f.agent, (set = new Set()));
+    set.add(f.candidateId);
+  }
+
+  private untrack(f: InFlight): void {
+    this.inflight.delete(f.candidateId);
+    this.byAgent.get(f.agent)?.delete(f.candidateId);
+  }
+
+  private queue(kind: TargetKind): Work[] {
+    let q = this.queues.get(kind);
+    if (!q) this.queues.set(kind, (q = []));
+    return q;
+  }
+}
+
+function campaignOf(f: InFlight): string | undefined {
+  return f.work ? f.work.candidate.campaign : f.candidateId.split('/')[0];
+}
+
+function groupByProtocol(batch: Work[]): Work[][] {
+  const groups = new Map<string, Work[]>();
+  for (const w of batch) {
+    const key = JSON.stringify(w.protocol);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(w);
+  }
+  return [...groups.values()];
+}

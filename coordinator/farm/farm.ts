@@ -1,0 +1,393 @@
+// The coordinator's engine: campaigns, the agent registry, the dispatcher and the result consumer,
+// wired together. Transport-free: the gRPC server (coordinator/server.ts) and embedded `tune` use it.
+//
+// Flow: refill asks each running campaign's explorers for candidates (up to the agents' capacity
+// per device class, plus one more round queued) → dispatcher → agents → bus → handleResults:
+// append to the tuning log, apply to the campaign (once per candidate id), ack, refill.
+import { randomBytes } from 'node:crypto';
+import type { Agent } from '../../agent/agent.ts';
+import type { MeasureResult, TargetKind } from '../../agent/result.ts';
+import type { CoordinatorBus, ResultDelivery } from '../bus.ts';
+import { Campaign, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
+import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
+import { CampaignStore } from '../campaign-store.ts';
+import { RecordLog } from '../records.ts';
+import { GrpcAgentClient, LocalAgentClient, type AgentClient } from './agent-client.ts';
+import { Dispatcher, type DispatcherObserver } from './dispatcher.ts';
+import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './errors.ts';
+import { AgentRegistry, type AgentEntry } from './registry.ts';
+
+export interface CampaignEvent {
+  campaign: CampaignSnapshot;
+  /** The result just applied; absent on the first event and on state changes. */
+  result?: MeasureResult;
+}
+
+/** Hooks for metrics (issue 5) and logs; called synchronously, must not throw. */
+export interface FarmObserver extends DispatcherObserver {
+  applied?(campaign: Campaign, result: MeasureResult, agent: string): void;
+  duplicate?(result: MeasureResult, agent: string): void;
+  campaignChanged?(campaign: Campaign): void;
+}
+
+export interface AgentStatus {
+  name: string;
+  address: string;
+  kind: TargetKind;
+  model: string;
+  capacity: number;
+  inFlight: number;
+  state: 'up' | 'lost';
+  lastSeenSecondsAgo: number;
+  measured: number;
+  load: AgentEntry['load'];
+  device: AgentEntry['device'];
+  source: AgentEntry['source'];
+}
+
+export interface FarmOptions {
+  bus: CoordinatorBus;
+  recordsPath: string;
+  /** Campaign state file (default: next to the records, see campaign-store.ts). */
+  statePath: string;
+  /** host:port of agents to poll over gRPC instead of (or besides) heartbeats. */
+  staticAgents?: string[];
+  /** An agent is lost after this long without a heartbeat. */
+  lostAfterMs?: number;
+  /** Time a dispatched candidate may take, per device class. */
+  inflightTimeoutMs?: Partial<Record<TargetKind, number>>;
+  /** After start, wait this long for agents to say what they hold before issuing new work. */
+  settleMs?: number;
+  /** Outstanding work per device class = capacity of its agents x this (the extra is queued, ready). */
+  windowFactor?: number;
+  pollIntervalMs?: number;
+  clientFor?: (address: string) => AgentClient;
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
+  observer?: FarmObserver;
+}
+
+const DEFAULT_INFLIGHT_TIMEOUT_MS: Record<TargetKind, number> = { cpu: 300_000, gpu: 300_000, fpga: 3_600_000, sim: 60_000 };
+const TICK_MS = 250;
+/** Longest wait for the bus's backlog before issuing new work anyway. */
+const MAX_CATCH_UP_MS = 30_000;
+
+export class Farm {
+  readonly registry: AgentRegistry;
+  readonly dispatcher: Dispatcher;
+  readonly records: RecordLog;
+  private readonly store: CampaignStore;
+  private readonly campaigns = new Map<string, Campaign>();
+  private readonly watchers = new Map<string, Set<(event: CampaignEvent) => void>>();
+  private readonly log: (line: string) => void;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private issuing = false;
+  private refillScheduled = false;
+  private closed = false;
+  /** Results for campaigns this coordinator does not know, counted once per campaign in the log. */
+  private readonly foreign = new Set<string>();
+  /** Persisted campaigns that could not be rebuilt (e.g. an operator this version lacks): kept on disk. */
+  private readonly unreadable: PersistedCampaign[] = [];
+
+  constructor(private readonly options: FarmOptions) {
+    this.log = options.log ?? (() => {});
+    this.records = RecordLog.open(options.recordsPath, { warn: options.warn });
+    this.store = new CampaignStore(options.statePath);
+    this.registry = new AgentRegistry({
+      lostAfterMs: options.lostAfterMs ?? 3_000,
+      clientFor: options.clientFor ?? ((address) => new GrpcAgentClient(address)),
+      log: this.log,
+    });
+    const observer = options.observer;
+    this.dispatcher = new Dispatcher(this.registry, {
+      inflightTimeoutMs: (kind) => options.inflightTimeoutMs?.[kind] ?? DEFAULT_INFLIGHT_TIMEOUT_MS[kind],
+      log: this.log,
+      observer: {
+        ...observer,
+        dropped: (candidate, reason) => {
+          this.campaigns.get(candidate.campaign ?? '')?.forget(candidate.id);
+          observer?.dropped?.(candidate, reason);
+          this.scheduleRefill();
+        },
+        forgotten: (id, reason) => {
+          this.campaigns.get(id.split('/')[0])?.forget(id);
+          observer?.forgotten?.(id, reason);
+          this.scheduleRefill();
+        },
+      },
+    });
+    this.registry.listen({
+      up: () => this.scheduleRefill(),
+      heartbeat: (agent) => this.reclaim(agent),
+    });
+    this.restore();
+  }
+
+  /** Subscribes to the bus and starts the timers; new work is issued after the settle period. */
+  start(): void {
+    const bus = this.options.bus;
+    bus.onHeartbeat((h) => { if (!this.closed) this.registry.heartbeat(h, 'heartbeat'); });
+    bus.onConnection?.((connected) => this.registry.pause(!connected));
+    bus.consumeResults((batch) => this.handleResults(batch));
+    bus.requestDiscover();
+    this.timers.push(setInterval(() => {
+      this.registry.sweep();
+      this.dispatcher.checkDeadlines();
+    }, TICK_MS));
+    if (this.options.staticAgents?.length) {
+      const poll = () => { for (const address of this.options.staticAgents!) void this.poll(address); };
+      poll();
+      this.timers.push(setInterval(poll, this.options.pollIntervalMs ?? 1_000));
+    }
+    // Issue new work only once agents had time to report what they hold and the results that
+    // waited on the bus are applied: both would otherwise count as free room in the budget.
+    const settled = new Promise<void>((resolve) => this.timers.push(setTimeout(resolve, this.options.settleMs ?? 1_500)));
+    const caughtUp = bus.caughtUp?.() ?? Promise.resolve();
+    const cap = new Promise<void>((resolve) => this.timers.push(setTimeout(resolve, MAX_CATCH_UP_MS)));
+    void Promise.all([settled, Promise.race([caughtUp, cap])]).then(() => {
+      this.issuing = true;
+      this.scheduleRefill();
+    });
+    for (const t of this.timers) t.unref();
+  }
+
+  /** An agent in this process (embedded mode). */
+  addLocalAgent(agent: Agent): void {
+    const client = new LocalAgentClient(agent);
+    this.registry.heartbeat(agent.heartbeat(), 'local', client);
+  }
+
+  submit(input: CampaignSpecInput): CampaignSnapshot {
+    const { spec, def } = validateSpec(input);
+    for (const kind of spec.targets) {
+      if (!this.registry.up(kind).length) {
+        const up = this.registry.up().map((a) => `${a.name} (${a.kind})`);
+        throw new NoAgentError(`no agent serves target '${kind}' (agents up: ${up.length ? up.join(', ') : 'none'})`);
+      }
+    }
+    const id = newCampaignId();
+    const campaign = new Campaign(id, spec, def);
+    this.campaigns.set(id, campaign);
+    this.save();
+    this.log(`campaign ${id}: ${def.key} on ${spec.targets.join(', ')}, ${spec.trials} trials each, explorer ${spec.explorer}, seed ${spec.seed}`);
+    this.options.observer?.campaignChanged?.(campaign);
+    this.scheduleRefill();
+    return this.snapshot(campaign);
+  }
+
+  get(id: string): CampaignSnapshot {
+    return this.snapshot(this.campaign(id));
+  }
+
+  list(): CampaignSnapshot[] {
+    return [...this.campaigns.values()].map((c) => this.snapshot(c));
+  }
+
+  cancel(id: string): CampaignSnapshot {
+    const campaign = this.campaign(id);
+    if (!campaign.running) throw new CampaignEndedError(`campaign '${id}' has already ended (${campaign.state})`);
+    campaign.cancel();
+    this.dispatcher.cancelCampaign(id);
+    this.save();
+    this.log(`campaign ${id} cancelled`);
+    this.changed(campaign);
+    return this.snapshot(campaign);
+  }
+
+  /** Calls `listener` with the campaign now, then on every applied result and state change. */
+  watch(id: string, listener: (event: CampaignEvent) => void): () => void {
+    const campaign = this.campaign(id);
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(listener);
+    listener({ campaign: this.snapshot(campaign) });
+    return () => { set!.delete(listener); };
+  }
+
+  agents(): AgentStatus[] {
+    const now = Date.now();
+    return this.registry.list().map((a) => ({
+      name: a.name, address: a.address, kind: a.kind, model: a.device.model, capacity: a.capacity,
+      inFlight: this.dispatcher.inFlightOn(a.name), state: a.state, lastSeenSecondsAgo: (now - a.lastSeenMs) / 1000,
+      measured: a.measured, load: a.load, device: a.device, source: a.source,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.save();
+    this.registry.close();
+  }
+
+  /** The bus's batch: log, apply once, ack; then issue more work. */
+  async handleResults(batch: ResultDelivery[]): Promise<void> {
+    const byCampaign = new Map<Campaign, ResultDelivery[]>();
+    for (const d of batch) {
+      const id = d.result.candidateId;
+      this.dispatcher.complete(id);
+      const campaign = this.campaigns.get(d.result.campaign ?? '');
+      if (!campaign || !campaign.owns(d.result)) {
+        const key = d.result.campaign ?? '(none)';
+        if (!this.foreign.has(key)) {
+          this.foreign.add(key);
+          this.log(`ignoring results of campaign ${key}: not one of this coordinator's`);
+        }
+        d.ack();
+        continue;
+      }
+      if (campaign.isApplied(id)) {
+        this.options.observer?.duplicate?.(d.result, d.agent);
+        d.ack();
+        continue;
+      }
+      let list = byCampaign.get(campaign);
+      if (!list) byCampaign.set(campaign, (list = []));
+      list.push(d);
+    }
+    for (const [campaign, deliveries] of byCampaign) {
+      const seen = new Set<string>();
+      const fresh: ResultDelivery[] = [];
+      for (const d of deliveries) {
+        if (seen.has(d.result.candidateId)) { d.ack(); continue; }
+        seen.add(d.result.candidateId);
+        fresh.push(d);
+      }
+      try {
+        for (const d of fresh) this.records.append(d.result, { explorer: campaign.spec.explorer });
+      } catch (err) {
+        this.log(`cannot append to ${this.options.recordsPath} (${(err as Error).message}); results stay on the bus`);
+        for (const d of fresh) d.nak(2_000);
+        continue;
+      }
+      const applied = campaign.apply(fresh);
+      for (const d of fresh) {
+        const agent = this.registry.get(d.agent);
+        if (agent) agent.measured++;
+        d.ack();
+      }
+      const watchers = this.watchers.get(campaign.id);
+      for (const d of fresh) {
+        this.options.observer?.applied?.(campaign, d.result, d.agent);
+        if (watchers?.size) {
+          const event = { campaign: this.snapshot(campaign), result: d.result };
+          for (const w of watchers) w(event);
+        }
+      }
+      if (applied.length && campaign.settle()) this.finished(campaign);
+    }
+    this.scheduleRefill();
+  }
+
+  private scheduleRefill(): void {
+    if (this.refillScheduled || this.closed) return;
+    this.refillScheduled = true;
+    setImmediate(() => {
+      this.refillScheduled = false;
+      this.refill();
+    });
+  }
+
+  /** Tops each device class up to its window, sharing it among running campaigns. */
+  private refill(): void {
+    if (!this.issuing || this.closed) return;
+    const running = [...this.campaigns.values()].filter((c) => c.running);
+    const kinds = new Set(running.flatMap((c) => c.targetKinds()));
+    let reserved = false;
+    const works = [];
+    for (const kind of kinds) {
+      const capacity = this.registry.up(kind).reduce((n, a) => n + a.capacity, 0);
+      const window = Math.ceil(capacity * (this.options.windowFactor ?? 2));
+      let free = window - this.dispatcher.queued(kind) - this.dispatcher.inFlight(kind);
+      const wanting = running.filter((c) => c.targetKinds().includes(kind));
+      for (let i = 0; i < wanting.length && free > 0; i++) {
+        const share = Math.ceil(free / (wanting.length - i));
+        const { proposals, reserved: r } = wanting[i].propose(kind, share);
+        reserved ||= r;
+        free -= proposals.length;
+        for (const p of proposals) works.push({ candidate: p.candidate, protocol: p.protocol, attempts: 0 });
+      }
+    }
+    // Ids must be on disk before they leave the process, so none is reused after a restart.
+    if (reserved) this.save();
+    this.dispatcher.enqueue(works);
+    for (const c of running) if (c.settle()) this.finished(c);
+  }
+
+  private finished(campaign: Campaign): void {
+    this.dispatcher.cancelCampaign(campaign.id);
+    this.save();
+    const best = this.snapshot(campaign).targets.map((t) => `${t.target} ${t.valid}/${t.measured} valid${t.best ? `, best ${t.best.seconds.toExponential(3)} s` : ''}`);
+    this.log(`campaign ${campaign.id} ${campaign.state}: ${best.join('; ')}${campaign.message ? ` (${campaign.message})` : ''}`);
+    this.changed(campaign);
+  }
+
+  private changed(campaign: Campaign): void {
+    this.options.observer?.campaignChanged?.(campaign);
+    const watchers = this.watchers.get(campaign.id);
+    if (!watchers?.size) return;
+    const event = { campaign: this.snapshot(campaign) };
+    for (const w of watchers) w(event);
+  }
+
+  /** Work an agent holds that this coordinator does not track (it restarted): track it again. */
+  private reclaim(agent: AgentEntry): void {
+    for (const id of agent.held) {
+      const campaign = this.campaigns.get(id.split('/')[0]);
+      if (campaign?.reclaim(id)) this.dispatcher.claim(agent, id);
+    }
+  }
+
+  private async poll(address: string): Promise<void> {
+    const client = this.options.clientFor?.(address);
+    try {
+      const entry = [...this.registry.list()].find((a) => a.address === address);
+      const heartbeat = await (entry?.client ?? client ?? new GrpcAgentClient(address)).describe();
+      if (!this.closed) this.registry.heartbeat(heartbeat, 'static');
+    } catch {
+      // Unreachable: the sweep marks it lost once it has been silent long enough.
+    }
+  }
+
+  private restore(): void {
+    const persisted = this.store.load();
+    if (!persisted.length) return;
+    const history = new Map<string, MeasureResult[]>();
+    for (const r of this.records.all()) {
+      if (!r.campaign) continue;
+      let list = history.get(r.campaign);
+      if (!list) history.set(r.campaign, (list = []));
+      list.push(r);
+    }
+    for (const p of persisted) {
+      try {
+        const { def } = validateSpec(p.spec);
+        this.campaigns.set(p.id, new Campaign(p.id, p.spec, def, p, history.get(p.id) ?? []));
+      } catch (err) {
+        this.log(`campaign ${p.id} cannot be resumed and is kept as it is in the state file: ${(err as Error).message}`);
+        this.unreadable.push(p);
+      }
+    }
+    const running = [...this.campaigns.values()].filter((c) => c.running).length;
+    this.log(`restored ${persisted.length} campaigns from ${this.options.statePath} (${running} running)`);
+  }
+
+  private save(): void {
+    this.store.save([...this.unreadable, ...[...this.campaigns.values()].map((c) => c.persisted())]);
+  }
+
+  private campaign(id: string): Campaign {
+    const campaign = this.campaigns.get(id);
+    if (!campaign) throw new UnknownCampaignError(id);
+    return campaign;
+  }
+
+  private snapshot(campaign: Campaign): CampaignSnapshot {
+    return campaign.snapshot((kind) => this.dispatcher.counts(campaign.id, kind));
+  }
+}
+
+/** Subject-safe and sortable by creation time: `c` + base-36 time + random. */
+function newCampaignId(): string {
+  return `c${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}

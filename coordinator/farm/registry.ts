@@ -1,0 +1,138 @@
+// The agents the coordinator knows: from heartbeats, a static list, or in-process. An agent whose
+// heartbeats stop is lost; one that comes back with a new start time has restarted (its queue is
+// gone). Listeners hear both, so the dispatcher can put the agent's work back in the queue.
+import type { DeviceInfo, TargetKind } from '../../agent/result.ts';
+import type { AgentHeartbeat, AgentLoad } from '../bus.ts';
+import type { AgentClient } from './agent-client.ts';
+
+export type AgentSource = 'heartbeat' | 'static' | 'local';
+
+export interface AgentEntry {
+  name: string;
+  address: string;
+  kind: TargetKind;
+  device: DeviceInfo;
+  capacity: number;
+  maxBatch: number;
+  load: AgentLoad;
+  /** Candidate ids the agent said it holds, as of its last heartbeat. */
+  held: string[];
+  startedAt: string;
+  source: AgentSource;
+  state: 'up' | 'lost';
+  /** Date.now() of the last heartbeat or successful poll. */
+  lastSeenMs: number;
+  intervalMs: number;
+  /** Results from it applied by this coordinator. */
+  measured: number;
+  client: AgentClient;
+  /** Do not send it work before this time (after a failed Measure call). */
+  backoffUntilMs: number;
+}
+
+export interface RegistryListener {
+  /** A new agent, or a lost one back (`restarted`: its earlier work is gone). */
+  up?(agent: AgentEntry, restarted: boolean): void;
+  lost?(agent: AgentEntry, reason: string): void;
+  heartbeat?(agent: AgentEntry): void;
+}
+
+export interface RegistryOptions {
+  /** Lost after this long without a heartbeat (at least 3 heartbeat intervals). */
+  lostAfterMs: number;
+  clientFor: (address: string) => AgentClient;
+  log?: (line: string) => void;
+}
+
+export class AgentRegistry {
+  private readonly agents = new Map<string, AgentEntry>();
+  private readonly listeners: RegistryListener[] = [];
+  private paused = false;
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  listen(listener: RegistryListener): void { this.listeners.push(listener); }
+
+  get(name: string): AgentEntry | undefined { return this.agents.get(name); }
+
+  list(): AgentEntry[] { return [...this.agents.values()].sort((a, b) => a.name.localeCompare(b.name)); }
+
+  /** Agents that are up and serve `kind`. */
+  up(kind?: TargetKind): AgentEntry[] {
+    return this.list().filter((a) => a.state === 'up' && (!kind || a.kind === kind));
+  }
+
+  /** Record a heartbeat (or a poll's answer); an in-process agent passes its own client. */
+  heartbeat(h: AgentHeartbeat, source: AgentSource, client?: AgentClient): AgentEntry {
+    const now = Date.now();
+    let entry = this.agents.get(h.name);
+    if (h.leaving) {
+      if (entry && entry.state === 'up') this.markLost(entry, 'shut down');
+      return entry ?? this.create(h, source, client, now, 'lost');
+    }
+    if (!entry) {
+      entry = this.create(h, source, client, now, 'up');
+      this.options.log?.(`agent ${h.name} (${h.device.kind}) up at ${h.address || 'in-process'}, capacity ${h.capacity}`);
+      this.listeners.forEach((l) => l.up?.(entry!, false));
+      this.listeners.forEach((l) => l.heartbeat?.(entry!));
+      return entry;
+    }
+    const restarted = entry.startedAt !== h.startedAt;
+    const wasLost = entry.state === 'lost';
+    if (entry.address !== h.address && source !== 'local') {
+      entry.client.close();
+      entry.client = client ?? this.options.clientFor(h.address);
+    }
+    Object.assign(entry, {
+      address: h.address, kind: h.device.kind, device: h.device, capacity: h.capacity, maxBatch: h.maxBatch,
+      load: h.load, held: h.held, startedAt: h.startedAt, lastSeenMs: now, intervalMs: h.intervalMs, state: 'up',
+    });
+    if (restarted && !wasLost) this.listeners.forEach((l) => l.lost?.(entry!, 'restarted'));
+    if (restarted || wasLost) {
+      this.options.log?.(`agent ${h.name} ${restarted ? 'restarted' : 'back'} at ${h.address || 'in-process'}`);
+      this.listeners.forEach((l) => l.up?.(entry!, restarted));
+    }
+    this.listeners.forEach((l) => l.heartbeat?.(entry!));
+    return entry;
+  }
+
+  /** Marks agents lost whose heartbeats stopped. Skipped while paused (the coordinator itself is cut off). */
+  sweep(nowMs = Date.now()): void {
+    if (this.paused) return;
+    for (const entry of this.agents.values()) {
+      if (entry.state !== 'up' || entry.source === 'local') continue;
+      const limit = Math.max(this.options.lostAfterMs, 3 * entry.intervalMs);
+      if (nowMs - entry.lastSeenMs > limit) this.markLost(entry, `no heartbeat for ${nowMs - entry.lastSeenMs} ms`);
+    }
+  }
+
+  /** While the coordinator is disconnected from the bus, silence says nothing about the agents. */
+  pause(paused: boolean): void {
+    if (this.paused && !paused) {
+      const now = Date.now();
+      for (const entry of this.agents.values()) entry.lastSeenMs = Math.max(entry.lastSeenMs, now);
+    }
+    this.paused = paused;
+  }
+
+  markLost(entry: AgentEntry, reason: string): void {
+    if (entry.state === 'lost') return;
+    entry.state = 'lost';
+    this.options.log?.(`agent ${entry.name} lost: ${reason}`);
+    this.listeners.forEach((l) => l.lost?.(entry, reason));
+  }
+
+  close(): void {
+    for (const entry of this.agents.values()) entry.client.close();
+  }
+
+  private create(h: AgentHeartbeat, source: AgentSource, client: AgentClient | undefined, now: number, state: 'up' | 'lost'): AgentEntry {
+    const entry: AgentEntry = {
+      name: h.name, address: h.address, kind: h.device.kind, device: h.device, capacity: h.capacity, maxBatch: h.maxBatch,
+      load: h.load, held: h.held, startedAt: h.startedAt, source, state, lastSeenMs: now, intervalMs: h.intervalMs,
+      measured: 0, client: client ?? this.options.clientFor(h.address), backoffUntilMs: 0,
+    };
+    this.agents.set(h.name, entry);
+    return entry;
+  }
+}

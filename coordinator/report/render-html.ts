@@ -1,0 +1,91 @@
+// The report as one self-contained HTML page: inline CSS and inline SVG, no script, no network.
+import type { BestEntry } from '../best.ts';
+import { escapeHtml as h } from './escape.ts';
+import type { ReportData, WorkloadSection } from './report-data.ts';
+import { barChart, PALETTE, stepChart, type StepSeries } from './svg-chart.ts';
+
+const CSS = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; } h3 { font-size: 15px; word-break: break-all; }
+.meta { color: #666; } .sim { color: #a15c00; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13px; }
+th, td { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+code { font-size: 11px; word-break: break-all; }
+section.workload { border-top: 1px solid #ccc; margin-top: 24px; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+svg text.tick { font-size: 11px; fill: #555; } svg text.axis { font-size: 12px; fill: #333; }
+svg text.chart-title { font-size: 13px; font-weight: 600; fill: #222; } svg text.legend { font-size: 12px; fill: #222; }
+`;
+
+const fmtSeconds = (s: number) => (s >= 1 ? `${s.toFixed(3)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(3)} ms` : `${(s * 1e6).toFixed(2)} µs`);
+const fmtGflops = (g: number | null) => (g === null ? '?' : g.toFixed(1));
+const simTag = (simulated: boolean) => (simulated ? ' <span class="sim">[simulated]</span>' : '');
+
+export function renderReport(data: ReportData, options: { generatedAt: string }): string {
+  const anySim = data.workloads.some((w) => w.series.some((s) => s.simulated));
+  const body = [
+    '<h1>flexfarm tuning report</h1>',
+    `<p class="meta">${data.measurements} measurements of ${data.workloads.length} workloads on ${data.devices.length} devices, from ${data.sources.map((s) => `<code>${h(s)}</code>`).join(', ')}. Generated ${h(options.generatedAt)}.</p>`,
+    anySim ? '<p class="sim">Lines and bars marked simulated come from the sim target: an analytical model, not a device measurement.</p>' : '',
+    '<h2>Best kernels</h2>',
+    bestTable(data),
+    '<p class="meta">Speedup: over the unscheduled reference kernel on the same device, where the log holds its timing (written by <code>flexfarm tune</code>); — where it does not.</p>',
+    '<h2>Cross-device comparison</h2>',
+    crossDeviceTable(data),
+    ...data.workloads.map((w, i) => workloadSection(w, i, data)),
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>flexfarm tuning report</title><style>${CSS}</style></head>
+<body>
+${body.filter(Boolean).join('\n')}
+</body></html>
+`;
+}
+
+function bestTable(data: ReportData): string {
+  const rows = data.workloads.flatMap((w) => w.best.map((b) => bestRow(b)));
+  return `<table id="best-kernels"><thead><tr><th>workload</th><th>device</th><th>GFLOP/s</th><th>median</th><th>speedup vs reference</th><th>valid / measured</th><th>config</th></tr></thead>
+<tbody>${rows.length ? rows.join('') : '<tr><td colspan="7">no valid measurement</td></tr>'}</tbody></table>`;
+}
+
+function bestRow(b: BestEntry): string {
+  const speedup = b.speedup === null ? '—' : `${b.speedup.toFixed(1)}×`;
+  return `<tr><td><code>${h(b.workload)}</code></td><td>${h(b.device.model)} <span class="meta">(${h(b.target)}, ${h(b.device.name)})</span>${simTag(b.simulated)}</td>` +
+    `<td class="num">${fmtGflops(b.gflops)}</td><td class="num">${fmtSeconds(b.seconds)}</td><td class="num">${speedup}</td>` +
+    `<td class="num">${b.valid} / ${b.measurements}</td><td><code>${h(JSON.stringify(b.config))}</code></td></tr>`;
+}
+
+function crossDeviceTable(data: ReportData): string {
+  const head = data.devices.map((d) => `<th>${h(d.label)}${simTag(d.simulated)}</th>`).join('');
+  const rows = data.workloads.map((w) => {
+    // Simulated figures are compared with simulated ones only: a model is not a device.
+    const top = (simulated: boolean) => Math.min(...w.best.filter((b) => b.simulated === simulated).map((b) => b.seconds));
+    const cells = data.devices.map((d) => {
+      const b = w.best.find((e) => e.deviceKey === d.key);
+      if (!b) return '<td class="num">—</td>';
+      return `<td class="num">${fmtGflops(b.gflops)} GFLOP/s<br><span class="meta">${(top(b.simulated) / b.seconds).toFixed(2)}× of the fastest${b.simulated ? ' sim' : ''}</span></td>`;
+    }).join('');
+    return `<tr><td><code>${h(w.workload)}</code></td>${cells}</tr>`;
+  });
+  return `<table id="cross-device"><thead><tr><th>workload</th>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function workloadSection(w: WorkloadSection, index: number, data: ReportData): string {
+  const colorOf = (key: string) => PALETTE[Math.max(0, data.devices.findIndex((d) => d.key === key)) % PALETTE.length];
+  const series: StepSeries[] = w.series.map((s) => ({
+    label: `${s.label}${s.simulated ? ' [simulated]' : ''} — ${s.valid}/${s.measurements} valid`,
+    color: colorOf(s.deviceKey), dashed: s.simulated, points: s.steps, lastX: s.measurements,
+  }));
+  const unit = w.flops === null ? 'runs/s' : 'GFLOP/s';
+  const curves = stepChart(series, {
+    title: 'Convergence: best so far', xLabel: 'measurement (in log order)', yLabel: `best ${unit}`, className: 'convergence', width: 900,
+  });
+  const bars = barChart(w.best.map((b) => ({
+    label: `${b.device.model} (${b.target})`, value: b.gflops ?? 1 / b.seconds, color: colorOf(b.deviceKey), hatched: b.simulated,
+    note: `${b.gflops === null ? fmtSeconds(b.seconds) : `${b.gflops.toFixed(1)} GFLOP/s`}${b.speedup === null ? '' : `, ${b.speedup.toFixed(1)}× ref`}${b.simulated ? ' (sim)' : ''}`,
+  })), { title: 'Best per device', className: 'comparison', unit, id: `w${index}` });
+  return `<section class="workload" id="workload-${index}"><h3>${h(w.workload)}</h3>
+<div class="charts">${curves}${bars}</div></section>`;
+}

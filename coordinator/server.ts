@@ -1,0 +1,148 @@
+// The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
+// request gets a status code and a message naming what is wrong; the server keeps serving.
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import type { TimingProtocol } from '../agent/result.ts';
+import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
+import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
+import { grpcError } from '../proto/grpc-status.ts';
+import { HealthService, HealthStatus } from '../proto/health-service.ts';
+import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
+import { deviceToWire, resultToWire } from '../proto/wire.ts';
+import type { CampaignSnapshot } from './campaign.ts';
+import { CampaignSpecError } from './campaign-spec.ts';
+import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './farm/errors.ts';
+import type { AgentStatus, Farm } from './farm/farm.ts';
+
+export const COORDINATOR_SERVICE_NAME = 'flexfarm.v1.CoordinatorService';
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface CoordinatorServerOptions {
+  farm: Farm;
+  /** host:port; port 0 picks a free one. */
+  listen: string;
+  /** Requests larger than this are refused with RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number;
+}
+
+export class CoordinatorServer {
+  private readonly health = new HealthStatus([COORDINATOR_SERVICE_NAME]);
+  private readonly streams = new Set<ServerWritableStream<pb.WatchCampaignRequest, pb.CampaignEvent>>();
+  /** host:port actually bound. */
+  address = '';
+
+  private constructor(private readonly farm: Farm, private readonly server: Server) {}
+
+  static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
+    const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const self = new CoordinatorServer(options.farm, server);
+    server.addService(...withMalformedRequestCheck(CoordinatorServiceService, self.implementation()));
+    server.addService(HealthService, self.health.implementation());
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) => {
+        if (err) reject(new Error(`cannot listen on ${options.listen}: ${err.message}`, { cause: err }));
+        else resolve(p);
+      });
+    });
+    self.address = `${options.listen.slice(0, options.listen.lastIndexOf(':'))}:${port}`;
+    return self;
+  }
+
+  async stop(): Promise<void> {
+    this.health.shutdown();
+    for (const call of this.streams) call.end();
+    this.streams.clear();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 500);
+      this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  private implementation(): CoordinatorServiceServer {
+    const unary = <Req, Res>(fn: (request: Req) => Res) => (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      try {
+        callback(null, fn(call.request));
+      } catch (err) {
+        callback(toStatus(err));
+      }
+    };
+    return {
+      submitCampaign: unary((r: pb.SubmitCampaignRequest): pb.SubmitCampaignResponse => {
+        const snapshot = this.farm.submit({
+          op: r.op, shape: r.shape, targets: r.targets, trials: r.trials, explorer: r.explorer || undefined,
+          seed: r.seed, protocol: protocolInput(r.protocol),
+        });
+        return { id: snapshot.id };
+      }),
+      getCampaign: unary((r: pb.GetCampaignRequest) => campaignToWire(this.farm.get(requireId(r.id)))),
+      listCampaigns: unary((): pb.ListCampaignsResponse => ({ campaigns: this.farm.list().map(campaignToWire) })),
+      cancelCampaign: unary((r: pb.CancelCampaignRequest) => campaignToWire(this.farm.cancel(requireId(r.id)))),
+      listAgents: unary((): pb.ListAgentsResponse => ({ agents: this.farm.agents().map(agentToWire) })),
+      watchCampaign: (call: ServerWritableStream<pb.WatchCampaignRequest, pb.CampaignEvent>) => {
+        let unsubscribe: (() => void) | undefined;
+        let ended = false;
+        const finish = () => {
+          ended = true;
+          unsubscribe?.();
+          this.streams.delete(call);
+        };
+        try {
+          requireId(call.request.id);
+          this.streams.add(call);
+          // The first event comes synchronously, before `unsubscribe` is known.
+          unsubscribe = this.farm.watch(call.request.id, (event) => {
+            if (ended) return;
+            call.write({ campaign: campaignToWire(event.campaign), ...(event.result ? { result: resultToWire(event.result) } : {}) });
+            if (event.campaign.state !== 'running') {
+              finish();
+              call.end();
+            }
+          });
+          if (ended) unsubscribe();
+        } catch (err) {
+          finish();
+          call.emit('error', toStatus(err));
+          return;
+        }
+        call.on('cancelled', finish);
+      },
+    };
+  }
+}
+
+function requireId(id: string): string {
+  if (!id) throw new CampaignSpecError('id', 'is empty');
+  return id;
+}
+
+function protocolInput(p: pb.SubmitCampaignRequest['protocol']): Partial<TimingProtocol> | undefined {
+  if (!p) return undefined;
+  return { repeat: p.repeat, minRepeatMs: p.minRepeatMs, buildTimeoutMs: p.buildTimeoutMs, runTimeoutMs: p.runTimeoutMs };
+}
+
+export function campaignToWire(c: CampaignSnapshot): pb.Campaign {
+  return {
+    id: c.id, state: c.state, op: c.op, shape: c.shape, workload: c.workload, explorer: c.explorer, seed: c.seed,
+    createdAt: c.createdAt, finishedAt: c.finishedAt ?? '', message: c.message ?? '',
+    targets: c.targets.map((t) => ({
+      target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
+      ...(t.best ? {
+        best: { configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent },
+      } : {}),
+    })),
+  };
+}
+
+function agentToWire(a: AgentStatus): pb.AgentStatus {
+  return {
+    name: a.name, address: a.address, kind: a.kind, model: a.model, capacity: a.capacity, inFlight: a.inFlight, state: a.state,
+    lastSeenSecondsAgo: a.lastSeenSecondsAgo, measured: a.measured, load: a.load, device: deviceToWire(a.device), source: a.source,
+  };
+}
+
+function toStatus(err: unknown) {
+  const message = (err as Error)?.message ?? String(err);
+  if (err instanceof CampaignSpecError) return grpcError(status.INVALID_ARGUMENT, message);
+  if (err instanceof UnknownCampaignError) return grpcError(status.NOT_FOUND, message);
+  if (err instanceof NoAgentError || err instanceof CampaignEndedError) return grpcError(status.FAILED_PRECONDITION, message);
+  return grpcError(status.INTERNAL, message);
+}

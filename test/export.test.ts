@@ -1,0 +1,122 @@
+// `flexfarm export`: a tuned gemm and a tuned conv2d become standalone source trees that build
+// with plain `make run` (gcc, no flexfarm), check their output against the reference and time it.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend } from '../agent/backends/index.ts';
+import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
+import { exportKernel, ExportError } from '../coordinator/export/export-kernel.ts';
+import { RecordLog } from '../coordinator/records.ts';
+import { tune } from '../coordinator/tune.ts';
+import { defineWorkload } from '../tensor/ops/registry.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+
+const repo = join(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'flexfarm-export-'));
+const cacheDir = join(dir, 'cache');
+const records = join(dir, 'records.jsonl');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Odd extents: imperfect splits with guarded tails are exported as measured.
+const gemm = defineWorkload('gemm', { M: 72, N: 40, K: 36 });
+const conv = defineWorkload('conv2d', { N: 1, C: 6, H: 11, W: 11, K: 8, R: 3, S: 3, stride: 1, pad: 1 });
+const PROTOCOL = { repeat: 3, minRepeatMs: 5, buildTimeoutMs: 60_000, runTimeoutMs: 10_000 };
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/flexfarm.ts', ...args], {
+    cwd: repo, encoding: 'utf8', env: { ...process.env, FLEXFARM_CACHE: cacheDir },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `make run` in a directory outside the repository, with nothing but the exported files. */
+function makeRun(outDir: string) {
+  const r = spawnSync('make', ['run'], { cwd: outDir, encoding: 'utf8', env: { PATH: process.env.PATH, OMP_NUM_THREADS: '2' }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  const backend = createBackend('cpu', { cacheDir, threads: 2 });
+  for (const def of [gemm, conv]) {
+    await tune({ def, backend, trials: 4, seed: 5, recordsPath: records, outDir: join(dir, 'tune'), protocol: PROTOCOL });
+  }
+});
+
+function bestSeconds(def: ComputeDef): number {
+  const valid = RecordLog.open(records).select(def.key, 'cpu').filter((r) => !r.error);
+  return Math.min(...valid.map((r) => r.median!));
+}
+
+describe('flexfarm export', () => {
+  for (const [name, def] of [['gemm', gemm], ['conv2d', conv]] as const) {
+    it(`exports the tuned ${name}; make run checks the output and prints a time`, () => {
+      const outDir = join(dir, `export-${name}`);
+      const r = cli(['export', '--records', records, '--workload', def.key, '--target', 'cpu', '--out', outDir]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`exported ${def.key}`);
+      for (const f of ['kernel.c', 'reference.c', 'kernel.h', 'main.c', 'Makefile', 'README.md', 'config.json']) {
+        expect(existsSync(join(outDir, f)), f).toBe(true);
+      }
+      const exported = JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8'));
+      expect(exported.seconds).toBe(bestSeconds(def));
+      const readme = readFileSync(join(outDir, 'README.md'), 'utf8');
+      for (const [knob, value] of Object.entries(exported.config)) expect(readme).toContain(`"${knob}": ${JSON.stringify(value)}`);
+      expect(readme).toContain(`void ${def.op}_tuned(const float* restrict`);
+      expect(readme).toMatch(/Measured: [\d.]+ (us|ms|s) median per run, [\d.]+ GFLOP\/s/);
+
+      const run = makeRun(outDir);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('gcc -O3 -march=native -fopenmp');
+      expect(run.stdout).toMatch(/correct: all \d+ outputs match the unscheduled reference/);
+      const median = /median: ([\d.e+-]+) s per run \(5 repeats of (\d+) runs\), ([\d.]+) GFLOP\/s/.exec(run.stdout);
+      expect(median).not.toBeNull();
+      expect(Number(median![1])).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(/recorded: [\d.e+-]+ s, [\d.]+ GFLOP\/s \(measured cpu: /);
+    });
+  }
+
+  it('the exported harness catches a kernel that computes a wrong answer', () => {
+    const outDir = join(dir, 'export-broken');
+    exportKernel({ recordsPath: records, workload: gemm.key, target: 'cpu', outDir });
+    const kernel = readFileSync(join(outDir, 'kernel.c'), 'utf8');
+    const broken = kernel.replace(/(acc\[[^\]]*\]) \+= /, '$1 -= ');
+    expect(broken).not.toBe(kernel);
+    writeFileSync(join(outDir, 'kernel.c'), broken);
+    const run = makeRun(outDir);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/WRONG ANSWER: output element \d+ is/);
+  });
+
+  it('sim: exports the CPU kernel of the best sim config and says the figure is simulated', async () => {
+    const simRecords = join(dir, 'sim.jsonl');
+    await tune({ def: gemm, backend: new SimBackend({ seed: 2 }), trials: 20, seed: 1, recordsPath: simRecords, outDir: join(dir, 'tune-sim') });
+    const outDir = join(dir, 'export-sim');
+    const result = exportKernel({ recordsPath: simRecords, workload: gemm.key, target: 'sim', outDir });
+    expect(result.entry.simulated).toBe(true);
+    expect(readFileSync(join(outDir, 'README.md'), 'utf8')).toContain('**Simulated figure.**');
+    expect(readFileSync(join(outDir, 'kernel.c'), 'utf8')).toContain('SIMULATED estimate');
+    const run = makeRun(outDir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/correct: all/);
+    expect(run.stdout).toMatch(/recorded: .*SIMULATED estimate/);
+  });
+
+  it('refuses what it cannot export, with the reason', () => {
+    expect(() => exportKernel({ recordsPath: records, workload: gemm.key, target: 'gpu', outDir: join(dir, 'x') }))
+      .toThrow(/cannot export for target 'gpu'/);
+    expect(() => exportKernel({ recordsPath: records, workload: 'gemm(M=2,N=2,K=2)', target: 'cpu', outDir: join(dir, 'x') }))
+      .toThrow(ExportError);
+    const full = join(dir, 'full');
+    mkdirSync(full, { recursive: true });
+    writeFileSync(join(full, 'mine.txt'), 'keep');
+    expect(() => exportKernel({ recordsPath: records, workload: gemm.key, target: 'cpu', outDir: full })).toThrow(/not empty/);
+    expect(readFileSync(join(full, 'mine.txt'), 'utf8')).toBe('keep');
+    const missing = cli(['export', '--records', records, '--workload', gemm.key, '--target', 'cpu']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--out is required/);
+  });
+});

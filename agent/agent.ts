@@ -21,6 +21,10 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** Used when a Measure request carries no protocol. */
   protocol?: TimingProtocol;
+  /** Publish results in arrival order of their candidates (embedded mode's reproducibility). */
+  publishInOrder?: boolean;
+  /** False when the caller keeps using the backend after the agent stops (embedded mode). */
+  ownsBackend?: boolean;
   observer?: MeasureQueueObserver;
 }
 
@@ -64,6 +68,7 @@ export class Agent {
     this.queue = new MeasureQueue(options.backend, (result) => options.bus.publishResult(result, this.name), {
       concurrency: options.concurrency ?? defaults.concurrency,
       maxHeld: options.maxHeld ?? Math.max(this.capacity * 4, this.maxBatch),
+      inOrder: options.publishInOrder,
       observer: options.observer,
     });
   }
@@ -114,7 +119,7 @@ export class Agent {
     clearInterval(this.timer);
     await this.queue.close(timeoutMs);
     this.options.bus.publishHeartbeat({ ...this.heartbeat(), leaving: true });
-    await this.options.backend.close?.();
+    if (this.options.ownsBackend !== false) await this.options.backend.close?.();
   }
 
   private beat(): void {

@@ -9,6 +9,11 @@ export interface QueuedCandidate {
   protocol: TimingProtocol;
 }
 
+interface Entry extends QueuedCandidate {
+  /** Order of arrival, for in-order publishing. */
+  seq: number;
+}
+
 /** Hooks for observers (metrics); called synchronously, must not throw. */
 export interface MeasureQueueObserver {
   measured?(result: MeasureResult, elapsedMs: number): void;
@@ -20,6 +25,9 @@ export interface MeasureQueueOptions {
   concurrency: number;
   /** Most candidates held at once (queued + measuring + unpublished). */
   maxHeld: number;
+  /** Publish results in the order the candidates arrived (embedded mode: the explorer then sees the
+   *  same sequence of results on every run, whatever finished first). */
+  inOrder?: boolean;
   observer?: MeasureQueueObserver;
 }
 
@@ -28,7 +36,11 @@ export class QueueFullError extends Error {
 }
 
 export class MeasureQueue {
-  private readonly queue: QueuedCandidate[] = [];
+  private readonly queue: Entry[] = [];
+  private nextSeq = 0;
+  /** In-order publishing: finished results (null: cancelled) waiting for earlier ones. */
+  private readonly finished = new Map<number, MeasureResult | null>();
+  private nextToPublish = 0;
   private readonly measuring = new Set<string>();
   private readonly unpublished = new Set<string>();
   private readonly idle: (() => void)[] = [];
@@ -51,7 +63,7 @@ export class MeasureQueue {
     if (this.heldCount() + fresh.length > this.options.maxHeld) {
       throw new QueueFullError(`queue full: holding ${this.heldCount()} candidates, ${fresh.length} more would exceed ${this.options.maxHeld}`);
     }
-    this.queue.push(...fresh);
+    this.queue.push(...fresh.map((f) => ({ ...f, seq: this.nextSeq++ })));
     this.pump();
     return fresh.length;
   }
@@ -63,7 +75,8 @@ export class MeasureQueue {
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const c = this.queue[i].candidate;
       if ((filter.campaign && c.campaign === filter.campaign) || ids.has(c.id)) {
-        this.queue.splice(i, 1);
+        const [entry] = this.queue.splice(i, 1);
+        this.skip(entry);
         removed++;
       }
     }
@@ -85,7 +98,7 @@ export class MeasureQueue {
   /** Stops taking queued work; resolves once what is being measured is measured and published, or after timeoutMs. */
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
-    this.queue.length = 0;
+    for (const entry of this.queue.splice(0)) this.skip(entry);
     if (this.measuring.size + this.unpublished.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -93,6 +106,13 @@ export class MeasureQueue {
       new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
     ]);
     clearTimeout(timer);
+  }
+
+  /** In-order publishing must not wait for a candidate that will never be measured. */
+  private skip(entry: Entry): void {
+    if (!this.options.inOrder) return;
+    this.finished.set(entry.seq, null);
+    void this.flushInOrder();
   }
 
   private pump(): void {
@@ -103,13 +123,33 @@ export class MeasureQueue {
     }
   }
 
-  private async measureOne({ candidate, protocol }: QueuedCandidate): Promise<void> {
+  private async measureOne({ candidate, protocol, seq }: Entry): Promise<void> {
     const started = performance.now();
     const result = await this.backend.measure(candidate, protocol).catch((err: unknown) => failure(candidate, this.backend, err));
     this.measuring.delete(candidate.id);
     this.unpublished.add(candidate.id);
     this.options.observer?.measured?.(result, performance.now() - started);
     this.pump();
+    if (!this.options.inOrder) {
+      await this.publishOne(result);
+      return;
+    }
+    this.finished.set(seq, result);
+    await this.flushInOrder();
+  }
+
+  /** Publishes every result whose predecessors are all published or skipped. */
+  private async flushInOrder(): Promise<void> {
+    const ready: MeasureResult[] = [];
+    while (this.finished.has(this.nextToPublish)) {
+      const r = this.finished.get(this.nextToPublish);
+      this.finished.delete(this.nextToPublish++);
+      if (r) ready.push(r);
+    }
+    await Promise.all(ready.map((r) => this.publishOne(r)));
+  }
+
+  private async publishOne(result: MeasureResult): Promise<void> {
     const publishStarted = performance.now();
     try {
       await this.publish(result);
@@ -117,7 +157,7 @@ export class MeasureQueue {
     } catch {
       // Only a closed bus rejects: the agent is shutting down and the coordinator re-dispatches.
     }
-    this.unpublished.delete(candidate.id);
+    this.unpublished.delete(result.candidateId);
     if (this.measuring.size + this.unpublished.size === 0) this.idle.splice(0).forEach((f) => f());
   }
 }

@@ -47,6 +47,9 @@ export interface CompiledBackendOptions {
   timing?: boolean;
 }
 
+/** Share of a run's timeout the harness may spend timing before it reports what it has (--max-ms). */
+const RUN_BUDGET_FRACTION = 0.5;
+
 interface HarnessReport { ok: boolean; code?: ErrorCode; message?: string; number?: number; seconds?: number[] }
 interface ReferenceEntry { outputPath: string; timing: ReferenceTiming }
 
@@ -108,7 +111,7 @@ export class CompiledBackend implements Backend {
     const reference = await this.referenceOutput(def, protocol);
     const { atol, rtol } = tolerance(def.reduce.reduce((n, a) => n * a.extent, 1));
     const outcome = await this.lock.time(() => runChild(binary, [
-      '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol), ...this.timingArgs(protocol),
+      '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol), ...this.timingArgs(protocol, protocol.runTimeoutMs),
     ], { timeoutMs: protocol.runTimeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() }));
     const report = interpret(outcome, protocol.runTimeoutMs);
     return { seconds: report.seconds ?? [], number: report.number };
@@ -143,7 +146,7 @@ export class CompiledBackend implements Backend {
     const tmp = `${outputPath}.${process.pid}.tmp`;
     const timeoutMs = this.options.referenceTimeoutMs ?? 600_000;
     const outcome = await this.lock.time(() => runChild(binary, [
-      '--write', tmp, ...this.timingArgs(protocol),
+      '--write', tmp, ...this.timingArgs(protocol, timeoutMs),
     ], { timeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() }));
     let report: HarnessReport;
     try {
@@ -180,9 +183,10 @@ export class CompiledBackend implements Backend {
     this.slotWaiters.shift()?.();
   }
 
-  private timingArgs(protocol: TimingProtocol): string[] {
+  private timingArgs(protocol: TimingProtocol, timeoutMs: number): string[] {
     if (this.options.timing === false) return ['--no-time'];
-    return ['--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs)];
+    return ['--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs),
+      '--max-ms', String(Math.floor(timeoutMs * RUN_BUDGET_FRACTION))];
   }
 
   private runEnv(): NodeJS.ProcessEnv {

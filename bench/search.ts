@@ -1,5 +1,6 @@
 // `npm run bench:search [-- --seeds N] [--budgets 50,100,200] [--explorers LIST] [--workloads LIST]
-//                         [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]`
+//                         [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]
+//                         [--skip-sim]`
 //
 // How fast each explorer finds a good schedule. For every explorer, budget and seed it runs a
 // search and reports, per budget, the median (over seeds) of the best time found relative to the
@@ -34,8 +35,8 @@ const TARGET_BUDGET = 100;
 const TARGET_SPEEDUP = 1.2;
 
 const USAGE = `usage: npm run bench:search -- [--seeds N] [--budgets LIST] [--explorers LIST] [--workloads LIST]
-                                [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]
-  --seeds N            seeds per explorer and budget on sim (default 7, at least 5 for the table)
+                                [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N] [--skip-sim]
+  --seeds N            seeds per explorer and budget on sim (default 9; use at least 5)
   --budgets LIST       measurement budgets on sim (default ${DEFAULT_BUDGETS.join(',')})
   --explorers LIST     explorers (default: ${explorerNames().join(',')})
   --workloads LIST     sim workloads (default ${SIM_WORKLOADS.join(',')})
@@ -44,6 +45,7 @@ const USAGE = `usage: npm run bench:search -- [--seeds N] [--budgets LIST] [--ex
   --cpu-budgets LIST   budgets on the CPU (default ${TARGET_BUDGET})
   --cpu-workloads LIST CPU workloads (default ${CPU_WORKLOADS.join(',')})
   --threads N          OpenMP threads for CPU kernels (default 2)
+  --skip-sim           only the CPU part (with --cpu)
 environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
 
 interface Run { explorer: string; budget: number; seed: number; drive?: DriveResult; refused?: string; wallMs: number }
@@ -64,17 +66,17 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     seeds: { type: 'string' }, budgets: { type: 'string' }, explorers: { type: 'string' }, workloads: { type: 'string' },
     cpu: { type: 'boolean' }, 'cpu-seeds': { type: 'string' }, 'cpu-budgets': { type: 'string' },
-    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, help: { type: 'boolean' },
   });
   if (values.help) { write([USAGE]); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const explorers = list('--explorers', values.explorers) ?? explorerNames();
   for (const e of explorers) if (!explorerNames().includes(e)) throw new UsageError(`--explorers: unknown explorer '${e}' (known: ${explorerNames().join(', ')})`);
   const dir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
-  const seeds = parseInteger('--seeds', values.seeds, 7, 1);
+  const seeds = parseInteger('--seeds', values.seeds, 9, 1);
   const budgets = integers('--budgets', values.budgets) ?? DEFAULT_BUDGETS;
 
-  const simRows = simSection(findWorkloads(list('--workloads', values.workloads) ?? SIM_WORKLOADS, dir), explorers, budgets, seeds);
+  const simRows = values['skip-sim'] ? [] : simSection(findWorkloads(list('--workloads', values.workloads) ?? SIM_WORKLOADS, dir), explorers, budgets, seeds);
   const targets = simRows.map((r) => targetLines(`sim ${r.workload}`, r.rows));
   if (values.cpu) {
     const cpuRows = await cpuSection(

@@ -179,7 +179,7 @@ function verdict(pairs: Pair[], bestKnown: number, budget: number): string {
   const ratio = (censored ? budget + 1 : without) / withT;
   const met = ratio >= TARGET_RATIO ? 'met' : 'MISSED';
   return `median measurements to ${REACH * 100}% of the best known: ${censored ? `>${budget}` : without} without, ${withT} with transfer → ` +
-    `${censored ? '≥' : ''}${ratio.toFixed(1)}x fewer (target ${TARGET_RATIO}x: ${met})`;
+    `${censored ? '≥' : ''}${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(0)}x fewer (target ${TARGET_RATIO}x: ${met})`;
 }
 
 function median(xs: number[]): number {

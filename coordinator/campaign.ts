@@ -4,7 +4,7 @@
 // explorers are rebuilt from those results, so nothing but the records needs to be durable.
 import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../agent/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
-import type { Config } from '../tensor/templates/template.ts';
+import type { Config, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';
 import { createExplorer } from './explore/index.ts';
 import type { Explorer } from './explore/explorer.ts';
@@ -34,6 +34,8 @@ export interface TargetSnapshot {
   best: Best | null;
   queued: number;
   inFlight: number;
+  /** Why this target ended before its budget (the explorer stopped), if it did. */
+  stopReason?: string;
 }
 
 export interface CampaignSnapshot {
@@ -68,9 +70,27 @@ export interface Proposal {
   protocol: TimingProtocol;
 }
 
+/** What only an in-process caller gives a campaign (embedded `tune`); not persisted. */
+export interface CampaignExtras {
+  /** Results from outside the campaign (earlier runs in the log) that seed each target's explorer. */
+  history?: Partial<Record<TargetKind, readonly MeasureResult[]>>;
+  /** Configs measured first, before the explorer is created; it then sees their results as history. */
+  seeds?: Partial<Record<TargetKind, Config[]>>;
+  /** The tuning log's `explorer` field for seed results (default 'seed'). */
+  seedLabel?: string;
+  /** The template to explore per target, when not the device class's usual one (the local backend's). */
+  templates?: Partial<Record<TargetKind, Template>>;
+}
+
 interface TargetRun {
   kind: TargetKind;
-  explorer: Explorer;
+  /** Created once the seeds are measured (at once when there are none). */
+  explorer: Explorer | null;
+  seeds: Config[];
+  seedIds: Set<string>;
+  outsideHistory: readonly MeasureResult[];
+  /** This campaign's results for the target, in the order applied. */
+  results: MeasureResult[];
   nextId: number;
   idsReserved: number;
   measured: number;
@@ -97,26 +117,29 @@ export class Campaign {
     readonly def: ComputeDef,
     persisted?: PersistedCampaign,
     history: readonly MeasureResult[] = [],
+    private readonly extras: CampaignExtras = {},
   ) {
     this.state = persisted?.state ?? 'running';
     this.createdAt = persisted?.createdAt ?? new Date().toISOString();
     this.finishedAt = persisted?.finishedAt;
     this.message = persisted?.message;
     for (const kind of spec.targets) {
-      const mine = history.filter((r) => r.target === kind && r.campaign === id);
-      const template = templateFor(kind);
-      if (!template) throw new Error(`no template for device class '${kind}'`);
-      const explorer = createExplorer(spec.explorer, {
-        space: new Space(template.knobs(def)), seed: spec.seed, budget: spec.trials, history: [...mine],
-      });
+      if (!this.templateOf(kind)) throw new Error(`no template for device class '${kind}'`);
       // After a restart, ids continue past the reserved block: none can collide with one issued before.
       const reserved = persisted?.idsReserved[kind] ?? 0;
       const run: TargetRun = {
-        kind, explorer, nextId: reserved, idsReserved: reserved, measured: 0, valid: 0, best: null,
+        kind, explorer: null, seeds: [...(extras.seeds?.[kind] ?? [])], seedIds: new Set(), outsideHistory: extras.history?.[kind] ?? [],
+        results: [], nextId: reserved, idsReserved: reserved, measured: 0, valid: 0, best: null,
         pending: new Map(), done: false, stopReason: persisted?.stopReasons?.[kind],
       };
       this.runs.set(kind, run);
-      for (const r of mine) if (!this.applied.has(r.candidateId)) this.count(run, r, '');
+      for (const r of history) {
+        if (r.target === kind && r.campaign === id && !this.applied.has(r.candidateId)) {
+          this.count(run, r, '');
+          run.results.push(r);
+        }
+      }
+      if (!run.seeds.length) run.explorer = this.createExplorer(run);
     }
     if (this.state !== 'running') for (const run of this.runs.values()) run.done = true;
   }
@@ -134,8 +157,21 @@ export class Campaign {
     if (!run || run.done || !this.running) return { proposals: [], reserved: false };
     const room = this.spec.trials - run.measured - run.pending.size;
     if (room <= 0 || n <= 0) return { proposals: [], reserved: false };
-    const configs = run.explorer.next(Math.min(n, room));
-    const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * (run.explorer.timeoutMultiplier ?? 1) };
+    const fromSeeds = run.seeds.length > 0;
+    // The explorer starts once every seed is measured, with their results as its history.
+    if (!fromSeeds && !run.explorer) {
+      if (run.pending.size) return { proposals: [], reserved: false };
+      run.explorer = this.createExplorer(run);
+    }
+    const configs = fromSeeds ? run.seeds.splice(0, Math.min(n, room)) : run.explorer!.next(Math.min(n, room));
+    if (!configs.length && !run.pending.size) {
+      // Nothing to wait for and nothing proposed: the method has nothing more to offer.
+      run.done = true;
+      run.stopReason = run.explorer?.stopReason ?? `explorer '${this.spec.explorer}' proposed nothing more`;
+      return { proposals: [], reserved: false };
+    }
+    const multiplier = fromSeeds ? 1 : run.explorer!.timeoutMultiplier ?? 1;
+    const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * multiplier };
     let reserved = false;
     const proposals = configs.map((config): Proposal => {
       const seq = run.nextId++;
@@ -145,9 +181,16 @@ export class Campaign {
       }
       const candidate: Candidate = { id: `${this.id}/${kind}/${seq}`, campaign: this.id, workload: this.def.key, target: kind, config };
       run.pending.set(candidate.id, candidate);
+      if (fromSeeds) run.seedIds.add(candidate.id);
       return { candidate, protocol };
     });
     return { proposals, reserved };
+  }
+
+  /** The tuning log's `explorer` field for a candidate: the method that proposed it. */
+  labelOf(candidateId: string): string {
+    const run = this.runs.get(candidateId.split('/')[1] as TargetKind);
+    return run?.seedIds.has(candidateId) ? this.extras.seedLabel ?? 'seed' : this.spec.explorer;
   }
 
   /** True when the result belongs to this campaign (its id prefix and one of its targets). */
@@ -165,6 +208,7 @@ export class Campaign {
       if (this.applied.has(result.candidateId) || !this.owns(result)) continue;
       const run = this.runs.get(result.target)!;
       this.count(run, result, agent);
+      run.results.push(result);
       run.pending.delete(result.candidateId);
       let list = byKind.get(run.kind);
       if (!list) byKind.set(run.kind, (list = []));
@@ -172,7 +216,8 @@ export class Campaign {
     }
     const applied: MeasureResult[] = [];
     for (const [kind, results] of byKind) {
-      this.runs.get(kind)!.explorer.update(results);
+      // Before the explorer exists (seeds), results wait in `results` and become its history.
+      this.runs.get(kind)!.explorer?.update(results);
       applied.push(...results);
     }
     return applied;
@@ -200,7 +245,7 @@ export class Campaign {
     for (const run of this.runs.values()) {
       if (run.done) continue;
       if (run.measured >= this.spec.trials) run.done = true;
-      else if (run.explorer.done && run.pending.size === 0) {
+      else if (run.explorer?.done && run.pending.size === 0) {
         run.done = true;
         run.stopReason = run.explorer.stopReason ?? 'the explorer stopped';
       }
@@ -239,6 +284,7 @@ export class Campaign {
       targets: [...this.runs.values()].map((run) => ({
         target: run.kind, budget: this.spec.trials, measured: run.measured, valid: run.valid, best: run.best,
         ...(this.running ? counts(run.kind) : { queued: 0, inFlight: 0 }),
+        ...(run.stopReason ? { stopReason: run.stopReason } : {}),
       })),
     };
   }
@@ -255,6 +301,19 @@ export class Campaign {
       ...(this.finishedAt ? { finishedAt: this.finishedAt } : {}), ...(this.message ? { message: this.message } : {}),
       idsReserved, ...(Object.keys(stopReasons).length ? { stopReasons } : {}),
     };
+  }
+
+  /** Budget: what is left to spend; history: results outside the campaign, then its own. */
+  private createExplorer(run: TargetRun): Explorer {
+    const template = this.templateOf(run.kind)!;
+    return createExplorer(this.spec.explorer, {
+      space: new Space(template.knobs(this.def)), seed: this.spec.seed,
+      budget: Math.max(1, this.spec.trials - run.measured), history: [...run.outsideHistory, ...run.results],
+    });
+  }
+
+  private templateOf(kind: TargetKind): Template | undefined {
+    return this.extras.templates?.[kind] ?? templateFor(kind);
   }
 
   private count(run: TargetRun, r: MeasureResult, agent: string): void {

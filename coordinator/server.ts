@@ -91,7 +91,7 @@ export class CoordinatorServer {
           // The first event comes synchronously, before `unsubscribe` is known.
           unsubscribe = this.farm.watch(call.request.id, (event) => {
             if (ended) return;
-            call.write({ campaign: campaignToWire(event.campaign), ...(event.result ? { result: resultToWire(event.result) } : {}) });
+            call.write({ campaign: campaignToWire(event.campaign), ...(event.result ? { result: resultToWire(event.result, event.agent) } : {}) });
             if (event.campaign.state !== 'running') {
               finish();
               call.end();
@@ -125,6 +125,7 @@ export function campaignToWire(c: CampaignSnapshot): pb.Campaign {
     createdAt: c.createdAt, finishedAt: c.finishedAt ?? '', message: c.message ?? '',
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
+      stopReason: t.stopReason ?? '',
       ...(t.best ? {
         best: { configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent },
       } : {}),

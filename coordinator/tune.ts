@@ -3,14 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, ReferenceTiming } from '../agent/backend.ts';
-import { DEFAULT_PROTOCOL, type Candidate, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
+import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { deviceKey } from './best.ts';
-import type { Explorer } from './explore/explorer.ts';
-import { createExplorer } from './explore/index.ts';
+import { runEmbedded } from './farm/embedded.ts';
 import { bestRecord, RecordLog } from './records.ts';
-import { Space } from './space.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
 
 export interface TuneOptions {
@@ -82,7 +80,6 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   const protocol = options.protocol ?? DEFAULT_PROTOCOL;
   const log = RecordLog.open(options.recordsPath, { warn: options.warn });
   const history = log.select(def.key, target);
-  const space = new Space(backend.template.knobs(def));
   const results: MeasureResult[] = [];
   // Transferred seeds are measured before the explorer starts, which then sees them as history.
   const seedQueue = options.transferFrom
@@ -93,36 +90,19 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
     : [];
   const transferred = seedQueue.length;
   if (options.transferFrom && !transferred) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
-  const makeExplorer = () => createExplorer(explorerName, {
-    space, seed: options.seed ?? 0, budget: Math.max(1, options.trials - results.length), history: [...history, ...results],
-  });
-  let explorer: Explorer | null = null;
-  const batchSize = options.batchSize ?? 4;
+  // The search runs through the farm's own code (campaign, dispatcher, agent queue, bus, log)
+  // over the in-process bus; transferred seeds are measured first, then the explorer starts.
   const started = Date.now();
-  let stopReason: string | undefined;
-
-  while (results.length < options.trials) {
-    const fromSeeds = seedQueue.length > 0;
-    const active = fromSeeds ? null : (explorer ??= makeExplorer());
-    if (active?.done) { stopReason = active.stopReason; break; }
-    const want = Math.min(batchSize, options.trials - results.length);
-    const configs = active ? active.next(want) : seedQueue.splice(0, want);
-    if (!configs.length) {
-      stopReason = active?.stopReason ?? `explorer '${explorerName}' proposed nothing more`;
-      break;
-    }
-    const runProtocol = { ...protocol, runTimeoutMs: protocol.runTimeoutMs * (active?.timeoutMultiplier ?? 1) };
-    const batch = configs.map((config, i): Candidate => ({
-      id: `${def.key}#${target}#${history.length + results.length + i}`, workload: def.key, target, config,
-    }));
-    const measured = await Promise.all(batch.map((c) => backend.measure(c, runProtocol)));
-    for (const result of measured) {
-      log.append(result, { explorer: active ? explorerName : 'transfer' });
+  const run = await runEmbedded({
+    def, backend, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
+    recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
+    warn: options.warn,
+    onResult: (result) => {
       results.push(result);
       options.onProgress?.(progress(def, results, options.trials, started, result));
-    }
-    active?.update(measured);
-  }
+    },
+  });
+  const stopReason = results.length < options.trials ? run.stopReason ?? `explorer '${explorerName}' proposed nothing more` : undefined;
 
   const best = bestRecord([...history, ...results]);
   if (!best) {

@@ -28,7 +28,7 @@ import type { Config } from '../tensor/templates/template.ts';
 const CONFIGS_PER_OP = 30;
 /** Candidates handed to the backend at once: it overlaps their compiles and serialises timing. */
 const BATCH = 10;
-const PROTOCOL: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 20_000 };
+const PROTOCOL: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 60_000 };
 
 /** Small shapes, one per operator: prime/odd extents, stride 2, pad, dilation 2, groups 4, multiplier 2. */
 const SHAPES: Record<string, Record<string, number>> = {

@@ -1,8 +1,9 @@
 // C simulation of the FPGA template: for every operator family, 20 random valid configs are
 // rendered to HLS C++ (the text Vitis HLS would synthesise), compiled with g++ and run; each output
-// must match the TypeScript reference semantics (tensor/reference.ts). To keep the suite fast on
-// two cores, one family's 20 kernels are compiled as one translation unit, each kernel verbatim
-// inside its own namespace. A second part goes through the agent's own path (FpgaBackend.measure:
+// must match the TypeScript reference semantics (tensor/reference.ts), and no kernel may touch
+// memory outside its tensors and buffers (AddressSanitizer). To keep the suite fast on two cores,
+// one family's 20 kernels are compiled as one translation unit, each kernel verbatim inside its
+// own namespace. A second part goes through the agent's own path (FpgaBackend.measure:
 // C simulation against the unscheduled reference kernel, then the estimate): valid configs pass,
 // a corrupted kernel is WRONG_ANSWER, an over-budget config is INSTANTIATION.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,9 +125,11 @@ async function runBatches(): Promise<Map<string, Batch>> {
       const [op, batch] = next;
       const src = join(workDir, `${op}.cpp`), bin = join(workDir, op), out = join(workDir, `${op}.out`);
       writeFileSync(src, batchProgram(batch.def, batch.configs));
-      const built = await runChild('g++', [...CSIM_FLAGS, src, '-o', bin, '-lm'], { timeoutMs: 120_000 });
+      // AddressSanitizer: a copy or PE reading outside a tensor or a tile buffer fails the run,
+      // even where the value read would never reach the output.
+      const built = await runChild('g++', [...CSIM_FLAGS, '-fsanitize=address', src, '-o', bin, '-lm'], { timeoutMs: 180_000 });
       if (built.code !== 0) { batch.error = `g++ failed: ${built.stderr.slice(0, 2000)}`; continue; }
-      const ran = await runChild(bin, [out], { timeoutMs: 60_000 });
+      const ran = await runChild(bin, [out], { timeoutMs: 60_000, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
       if (ran.code !== 0) { batch.error = `run failed (${ran.code ?? ran.signal}): ${ran.stderr.slice(0, 500)}`; continue; }
       const bytes = readFileSync(out);
       batch.outputs = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);

@@ -9,7 +9,7 @@ import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
 import { logLine, waitForSignal } from '../service.ts';
 
-const USAGE = `usage: flexfarm agent --device cpu|sim --listen HOST:PORT --nats URL [flags]
+const USAGE = `usage: flexfarm agent --device ${TARGET_KINDS.join('|')} --listen HOST:PORT --nats URL [flags]
 
   --device KIND        device class served (FLEXFARM_DEVICE)
   --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7070)
@@ -22,6 +22,9 @@ const USAGE = `usage: flexfarm agent --device cpu|sim --listen HOST:PORT --nats 
   --threads N          cpu: OpenMP threads of timing runs (FLEXFARM_THREADS, default all cores)
   --seed N             sim: seed of the landscape's noise (FLEXFARM_SEED, default 0)
   --delay-ms N         sim: fixed delay per measurement (FLEXFARM_DELAY_MS, default 0)
+  --gpu-index N        gpu: which device, as nvidia-smi numbers them (FLEXFARM_GPU_INDEX, default 0)
+  --part NAME          fpga: part (FLEXFARM_PART, default xcvu9p)
+  --clock-mhz N        fpga: kernel clock (FLEXFARM_CLOCK_MHZ, default the part's usual clock)
   --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)
 
 Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT" when ready; logs go to stderr.
@@ -32,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     device: { type: 'string' }, listen: { type: 'string' }, nats: { type: 'string' }, name: { type: 'string' },
     advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
     'heartbeat-ms': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, 'delay-ms': { type: 'string' },
+    'gpu-index': { type: 'string' }, part: { type: 'string' }, 'clock-mhz': { type: 'string' },
     cache: { type: 'string' }, help: { type: 'boolean' },
   }, false);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
@@ -52,9 +56,12 @@ export async function run(argv: string[]): Promise<number> {
   const threads = int('threads', 'FLEXFARM_THREADS', 1);
   const seed = int('seed', 'FLEXFARM_SEED') ?? 0;
   const delayMs = int('delay-ms', 'FLEXFARM_DELAY_MS') ?? 0;
+  const gpuIndex = int('gpu-index', 'FLEXFARM_GPU_INDEX');
+  const clockMhz = int('clock-mhz', 'FLEXFARM_CLOCK_MHZ', 1);
+  const part = values.part ?? env.FLEXFARM_PART;
 
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
-  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir(), threads, seed, delayMs });
+  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir(), threads, seed, delayMs, gpuIndex, part, clockMhz });
   const log = (line: string) => logLine('agent', line);
   const bus = await NatsBus.connect({ servers: natsUrl, name: `flexfarm-agent-${os.hostname()}`, log });
   let server: AgentServer;

@@ -28,6 +28,7 @@ export interface CampaignJson {
   message: string | null;
   targets: {
     target: string; budget: number; measured: number; valid: number; queued: number; inFlight: number;
+    stopReason: string | null;
     best: { config: unknown; seconds: number; gflops: number; candidateId: string; agent: string } | null;
   }[];
 }
@@ -38,6 +39,7 @@ export function campaignJson(c: pb.Campaign): CampaignJson {
     createdAt: c.createdAt, finishedAt: c.finishedAt || null, message: c.message || null,
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
+      stopReason: t.stopReason || null,
       best: t.best ? { config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent } : null,
     })),
   };

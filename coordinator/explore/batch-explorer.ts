@@ -55,6 +55,9 @@ export abstract class BatchExplorer implements Explorer {
   private reason?: string;
   private gaveUp = false;
   protected timeoutFactor = 1;
+  /** False for methods whose next batch does not depend on results (random search): they keep
+   *  proposing while results are outstanding, so a farm's agents all stay busy. */
+  protected readonly waitsForResults: boolean = true;
 
   constructor(options: ExplorerOptions) {
     if (!Number.isInteger(options.budget) || options.budget < 1) {
@@ -88,7 +91,7 @@ export abstract class BatchExplorer implements Explorer {
         out.push(this.space.toConfig(point));
         continue;
       }
-      if (this.outstanding.size) break;
+      if (this.outstanding.size && this.waitsForResults) break;
       if (BigInt(this.proposed.size) >= this.space.size) { this.finish('every point of the space has been proposed'); break; }
       this.steps ??= this.search();
       const step = this.steps.next();

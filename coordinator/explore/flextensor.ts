@@ -4,7 +4,7 @@
 //   later valid points enter the heap with probability exp(-0.5 (t - top) / top), top = the
 //   heap's best; each trial starts from a random heap element accepted with that same
 //   probability (else the heap's best), measures every unvisited neighbour plus `parallel` fresh random
-//   points, and retires the heap's best when no neighbour beats it; every ceil(trials / 20)
+//   points, and retires the heap's best when no neighbour beats it; every max(3, ceil(trials / 20))
 //   trials the retired points return and the top 10 are re-measured; it stops after `stop`
 //   empty trials or `stop` trials without a new best.
 //

@@ -6,7 +6,8 @@
 // valid point, so the model steers away from their region.
 //
 // Scaling with the budget: warm-up = clamp(round(0.1 x budget), min(8, budget), 50) random
-// points; `batch` = clamp(round(budget / 12), 4, 8) points per round, one of them random.
+// points; `batch` = clamp(round(budget / 100), 4, 8) points per round, one of them random
+// (small rounds: the model learns from every few measurements; chosen on the sim landscape).
 import type { Point, Space } from '../space.ts';
 import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
 import { Gbt } from './gbt.ts';
@@ -27,7 +28,7 @@ export interface ModelConstants {
 export function modelConstants(budget: number): ModelConstants {
   return {
     warmup: Math.min(50, Math.max(Math.min(8, budget), Math.round(0.1 * budget))),
-    batch: Math.min(8, Math.max(4, Math.round(budget / 12))),
+    batch: Math.min(8, Math.max(4, Math.round(budget / 100))),
     explore: 1,
     starts: 5,
     walkSteps: 4,

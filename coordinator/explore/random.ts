@@ -7,6 +7,7 @@ const BATCH = 64;
 
 export class RandomExplorer extends BatchExplorer {
   readonly name = 'random';
+  protected override readonly waitsForResults = false;
 
   protected *search(): Generator<Point[], void, void> {
     for (;;) {

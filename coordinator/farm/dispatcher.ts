@@ -82,10 +82,6 @@ export class Dispatcher {
     this.track({ work: null, candidateId, kind: agent.kind, agent: agent.name, deadlineMs: Date.now() + this.options.inflightTimeoutMs(agent.kind) });
   }
 
-  isTracked(candidateId: string): boolean {
-    return this.inflight.has(candidateId) || [...this.queues.values()].some((q) => q.some((w) => w.candidate.id === candidateId));
-  }
-
   /** Drops a campaign's queued work and tells agents to drop theirs; returns the candidate ids removed. */
   cancelCampaign(campaign: string): string[] {
     const removed: string[] = [];
@@ -152,13 +148,17 @@ export class Dispatcher {
     for (const [kind, q] of this.queues) {
       if (!q.length) continue;
       // The emptiest agents first, so work spreads evenly.
+      // An agent that still has work gets more only once half its capacity is free: one Measure
+      // call then carries several candidates instead of one call per finished candidate.
       const agents = this.registry.up(kind).filter((a) => a.backoffUntilMs <= now)
-        .map((a) => ({ a, free: a.capacity - this.inFlightOn(a.name) }))
-        .filter((x) => x.free > 0)
+        .map((a) => ({ a, busy: this.inFlightOn(a.name), free: a.capacity - this.inFlightOn(a.name) }))
+        .filter((x) => x.free > 0 && (x.busy === 0 || x.free >= Math.ceil(x.a.capacity / 2)))
         .sort((x, y) => y.free - x.free);
-      for (const { a, free } of agents) {
-        if (!q.length) break;
-        const batch = q.splice(0, Math.min(free, a.maxBatch || free));
+      // Spread the queue evenly: with less work than room, every agent gets a share, not the first few all of it.
+      for (let i = 0; i < agents.length && q.length; i++) {
+        const { a, free } = agents[i];
+        const share = Math.ceil(q.length / (agents.length - i));
+        const batch = q.splice(0, Math.min(free, share, a.maxBatch || free));
         this.send(a, batch, now);
       }
     }

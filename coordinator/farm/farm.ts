@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Agent } from '../../agent/agent.ts';
 import type { MeasureResult, TargetKind } from '../../agent/result.ts';
 import type { CoordinatorBus, ResultDelivery } from '../bus.ts';
-import { Campaign, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
+import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
 import { CampaignStore } from '../campaign-store.ts';
 import { RecordLog } from '../records.ts';
@@ -21,6 +21,8 @@ export interface CampaignEvent {
   campaign: CampaignSnapshot;
   /** The result just applied; absent on the first event and on state changes. */
   result?: MeasureResult;
+  /** The agent that measured `result`. */
+  agent?: string;
 }
 
 /** Hooks for metrics (issue 5) and logs; called synchronously, must not throw. */
@@ -48,8 +50,8 @@ export interface AgentStatus {
 export interface FarmOptions {
   bus: CoordinatorBus;
   recordsPath: string;
-  /** Campaign state file (default: next to the records, see campaign-store.ts). */
-  statePath: string;
+  /** Campaign state file (the CLI puts it next to the records); none: campaigns live in memory only (embedded). */
+  statePath?: string;
   /** host:port of agents to poll over gRPC instead of (or besides) heartbeats. */
   staticAgents?: string[];
   /** An agent is lost after this long without a heartbeat. */
@@ -76,7 +78,7 @@ export class Farm {
   readonly registry: AgentRegistry;
   readonly dispatcher: Dispatcher;
   readonly records: RecordLog;
-  private readonly store: CampaignStore;
+  private readonly store: CampaignStore | null;
   private readonly campaigns = new Map<string, Campaign>();
   private readonly watchers = new Map<string, Set<(event: CampaignEvent) => void>>();
   private readonly log: (line: string) => void;
@@ -88,11 +90,12 @@ export class Farm {
   private readonly foreign = new Set<string>();
   /** Persisted campaigns that could not be rebuilt (e.g. an operator this version lacks): kept on disk. */
   private readonly unreadable: PersistedCampaign[] = [];
+  private readonly pollClients = new Map<string, AgentClient>();
 
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
     this.records = RecordLog.open(options.recordsPath, { warn: options.warn });
-    this.store = new CampaignStore(options.statePath);
+    this.store = options.statePath ? new CampaignStore(options.statePath) : null;
     this.registry = new AgentRegistry({
       lostAfterMs: options.lostAfterMs ?? 3_000,
       clientFor: options.clientFor ?? ((address) => new GrpcAgentClient(address)),
@@ -157,7 +160,8 @@ export class Farm {
     this.registry.heartbeat(agent.heartbeat(), 'local', client);
   }
 
-  submit(input: CampaignSpecInput): CampaignSnapshot {
+  /** `extras` (seed configs, outside history) are for in-process callers: the wire has no such fields. */
+  submit(input: CampaignSpecInput, extras?: CampaignExtras): CampaignSnapshot {
     const { spec, def } = validateSpec(input);
     for (const kind of spec.targets) {
       if (!this.registry.up(kind).length) {
@@ -166,7 +170,7 @@ export class Farm {
       }
     }
     const id = newCampaignId();
-    const campaign = new Campaign(id, spec, def);
+    const campaign = new Campaign(id, spec, def, undefined, [], extras);
     this.campaigns.set(id, campaign);
     this.save();
     this.log(`campaign ${id}: ${def.key} on ${spec.targets.join(', ')}, ${spec.trials} trials each, explorer ${spec.explorer}, seed ${spec.seed}`);
@@ -218,6 +222,7 @@ export class Farm {
     for (const t of this.timers) clearTimeout(t);
     this.save();
     this.registry.close();
+    for (const client of this.pollClients.values()) client.close();
   }
 
   /** The bus's batch: log, apply once, ack; then issue more work. */
@@ -254,7 +259,7 @@ export class Farm {
         fresh.push(d);
       }
       try {
-        for (const d of fresh) this.records.append(d.result, { explorer: campaign.spec.explorer });
+        for (const d of fresh) this.records.append(d.result, { explorer: campaign.labelOf(d.result.candidateId) });
       } catch (err) {
         this.log(`cannot append to ${this.options.recordsPath} (${(err as Error).message}); results stay on the bus`);
         for (const d of fresh) d.nak(2_000);
@@ -270,7 +275,7 @@ export class Farm {
       for (const d of fresh) {
         this.options.observer?.applied?.(campaign, d.result, d.agent);
         if (watchers?.size) {
-          const event = { campaign: this.snapshot(campaign), result: d.result };
+          const event = { campaign: this.snapshot(campaign), result: d.result, agent: d.agent };
           for (const w of watchers) w(event);
         }
       }
@@ -338,19 +343,23 @@ export class Farm {
     }
   }
 
+  /** A static agent is dialled at the address it was given, whatever it advertises. */
   private async poll(address: string): Promise<void> {
-    const client = this.options.clientFor?.(address);
+    let client = this.pollClients.get(address);
+    if (!client) {
+      client = (this.options.clientFor ?? ((a: string) => new GrpcAgentClient(a)))(address);
+      this.pollClients.set(address, client);
+    }
     try {
-      const entry = [...this.registry.list()].find((a) => a.address === address);
-      const heartbeat = await (entry?.client ?? client ?? new GrpcAgentClient(address)).describe();
-      if (!this.closed) this.registry.heartbeat(heartbeat, 'static');
+      const heartbeat = await client.describe();
+      if (!this.closed) this.registry.heartbeat({ ...heartbeat, address }, 'static', client);
     } catch {
       // Unreachable: the sweep marks it lost once it has been silent long enough.
     }
   }
 
   private restore(): void {
-    const persisted = this.store.load();
+    const persisted = this.store?.load() ?? [];
     if (!persisted.length) return;
     const history = new Map<string, MeasureResult[]>();
     for (const r of this.records.all()) {
@@ -373,7 +382,7 @@ export class Farm {
   }
 
   private save(): void {
-    this.store.save([...this.unreadable, ...[...this.campaigns.values()].map((c) => c.persisted())]);
+    this.store?.save([...this.unreadable, ...[...this.campaigns.values()].map((c) => c.persisted())]);
   }
 
   private campaign(id: string): Campaign {

@@ -79,12 +79,24 @@ export class AgentRegistry {
     }
     const restarted = entry.startedAt !== h.startedAt;
     const wasLost = entry.state === 'lost';
-    if (entry.address !== h.address && source !== 'local') {
+    // An agent known from a static list or in-process keeps the address and client it was
+    // given; its NATS heartbeats only refresh its load and liveness.
+    if (source === 'static' && entry.source === 'heartbeat') {
+      // Listed with --agent: the list's address wins over the one it advertises.
+      entry.source = 'static';
+      if (client && client !== entry.client) {
+        entry.client.close();
+        entry.client = client;
+        entry.address = h.address;
+      }
+    }
+    const address = source === entry.source ? h.address : entry.address;
+    if (address !== entry.address && source === 'heartbeat') {
       entry.client.close();
-      entry.client = client ?? this.options.clientFor(h.address);
+      entry.client = client ?? this.options.clientFor(address);
     }
     Object.assign(entry, {
-      address: h.address, kind: h.device.kind, device: h.device, capacity: h.capacity, maxBatch: h.maxBatch,
+      address, kind: h.device.kind, device: h.device, capacity: h.capacity, maxBatch: h.maxBatch,
       load: h.load, held: h.held, startedAt: h.startedAt, lastSeenMs: now, intervalMs: h.intervalMs, state: 'up',
     });
     if (restarted && !wasLost) this.listeners.forEach((l) => l.lost?.(entry!, 'restarted'));

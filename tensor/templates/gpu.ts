@@ -101,6 +101,9 @@ interface StagedInput {
   /** Per dimension: whether a box element can fall below 0 / at or beyond the tensor's extent. */
   guardLow: boolean[];
   guardHigh: boolean[];
+  /** Per dimension, for affine indices: the box's lower end minus the index at the block's base
+   *  point, a constant; the box offset is then the index of the point's offset within the block. */
+  offset: (number | null)[];
 }
 
 export interface GpuGeometry {
@@ -224,10 +227,11 @@ export function gpuGeometry(def: ComputeDef, plan: GpuPlan): GpuGeometry {
     grid[d] = product(group.map((a) => a.factors[0]));
     block[d] = product(group.map((a) => a.factors[2]));
   });
-  const blockVars: Record<string, Interval> = {}, globalVars: Record<string, Interval> = {};
+  const blockVars: Record<string, Interval> = {}, globalVars: Record<string, Interval> = {}, localVars: Record<string, Interval> = {};
   for (const a of [...plan.spatial, ...plan.reduce]) {
     blockVars[a.name] = { lo: v(baseVar(a.name)), extent: blockTile(a), exact: true };
     globalVars[a.name] = { lo: int(0), extent: product(a.factors), exact: true };
+    localVars[a.name] = { lo: int(0), extent: blockTile(a), exact: true };
   }
   const loads = loadsByTensor(def.body);
   const staged: StagedInput[] = [], unstaged: string[] = [];
@@ -248,6 +252,10 @@ export function gpuGeometry(def: ComputeDef, plan: GpuPlan): GpuGeometry {
       tensor: t.name, shape: t.shape, index: uses[0], box: boxes,
       guardLow: boxes.map((_, i) => { const lo = known(i); return lo === null || lo < 0; }),
       guardHigh: boxes.map((_, i) => { const lo = known(i); return lo === null || lo + wholes[i].extent > t.shape[i]; }),
+      offset: uses[0].map((e, i) => {
+        const local = boxes[i].exact ? indexInterval(e, localVars) : null;
+        return local && local.lo.k === 'int' ? local.lo.v : null;
+      }),
     });
   }
   const sharedFloats = staged.reduce((n, s) => n + product(s.box.map((b) => b.extent)), 0);
@@ -316,7 +324,7 @@ function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt {
   let tid: Expr = int(0);
   groups.forEach((_, j) => {
     const d = DIM_NAMES.indexOf(dimOf(j));
-    tid = add(tid, mul(v(`thr_${dimOf(j)}`), int(product(geo.block.slice(0, d)))));
+    if (geo.block[d] > 1) tid = add(tid, mul(v(`thr_${dimOf(j)}`), int(product(geo.block.slice(0, d)))));
   });
   if (geo.threads > 1) let_('tid', tid);
 
@@ -358,11 +366,19 @@ function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt {
     return body;
   };
 
-  // The update, inputs read from their shared boxes.
+  // The update, inputs read from their shared boxes. An affine index is taken relative to the
+  // block (the point's offset within the block tile) so that the block's base cancels out.
+  const local: Record<string, Expr> = {};
+  for (const a of spatial) local[a.name] = simplify(add(mul(add(mul(level(a, 1), int(a.factors[2])), level(a, 2)), int(a.factors[3])), level(a, 3)));
+  for (const r of reduce) local[r.name] = simplify(add(mul(level(r, 1), int(r.factors[2])), level(r, 2)));
   const staged = new Map(geo.staged.map((s) => [s.tensor, s]));
-  const fromShared = mapLoads(def.body, (l) => {
+  const fromShared = mapLoads(withoutImpliedGuards(def.body, staged), (l) => {
     const s = staged.get(l.tensor);
-    return s ? load(sharedName(s.tensor), l.index.map((e, d) => sub(e, v(boxLoVar(s.tensor, d))))) : l;
+    if (!s) return load(l.tensor, l.index.map((e) => substitute(e, env)));
+    return load(sharedName(s.tensor), l.index.map((e, d) => {
+      const offset = s.offset[d];
+      return offset === null ? sub(substitute(e, env), v(boxLoVar(s.tensor, d))) : sub(substitute(e, local), int(offset));
+    }));
   });
   let update: Stmt = { k: 'store', tensor: 'acc', index: accIndex, value: simplify(substitute(fromShared, env)), accumulate: true };
   // Inputs read from global memory must not be read past a tail.
@@ -414,17 +430,44 @@ function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt {
     init, reduction, tileLoops(write, 'VI'),
   );
 
-  // Thread loops inside block loops, z outermost; each binds one hardware index.
+  // Thread loops inside block loops, z outermost; each binds one hardware index (none for a
+  // dimension of extent 1, whose index is always 0 and is not read).
   let nest: Stmt = perThread;
   for (const prefix of ['thr', 'blk'] as const) {
     for (let j = groups.length - 1; j >= 0; j--) {
       const d = DIM_NAMES.indexOf(dimOf(j));
+      const extent = (prefix === 'thr' ? geo.block : geo.grid)[d];
       const kind = `${prefix === 'thr' ? 'thread' : 'block'}.${dimOf(j)}` as LoopKind;
-      nest = loop(`${prefix}_${dimOf(j)}`, (prefix === 'thr' ? geo.block : geo.grid)[d], kind, nest);
+      if (extent > 1) nest = loop(`${prefix}_${dimOf(j)}`, extent, kind, nest);
     }
   }
   const shared: Stmt[] = geo.staged.map((s) => ({ k: 'alloc', name: sharedName(s.tensor), shape: s.box.map((b) => b.extent), scope: 'shared' }));
   return seq(...shared, nest);
+}
+
+/**
+ * A load guarded by its own bounds, select(0 <= i < extent, T[i], 0), needs no guard once T is
+ * staged: the box holds zeros outside the tensor. Other guard terms (strides of transposed
+ * convolutions) stay.
+ */
+function withoutImpliedGuards(e: Expr, staged: Map<string, StagedInput>): Expr {
+  switch (e.k) {
+    case 'select': {
+      const value = e.a;
+      if (value.k === 'load' && staged.has(value.tensor) && e.b.k === 'float' && e.b.v === 0) {
+        const shape = staged.get(value.tensor)!.shape;
+        const same = (a: Expr, b: Expr) => JSON.stringify(a) === JSON.stringify(b);
+        const implied = (t: Expr) => t.k === 'cmp' && value.index.some((idx, d) =>
+          same(t.a, idx) && ((t.op === '>=' && t.b.k === 'int' && t.b.v === 0) || (t.op === '<' && t.b.k === 'int' && t.b.v === shape[d])));
+        const terms = (e.cond.k === 'and' ? e.cond.terms : [e.cond]).filter((t) => !implied(t));
+        return terms.length ? { ...e, cond: and(...terms) } : value;
+      }
+      return { k: 'select', cond: withoutImpliedGuards(e.cond, staged), a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
+    }
+    case 'bin': case 'cmp': return { ...e, a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
+    case 'and': return { k: 'and', terms: e.terms.map((t) => withoutImpliedGuards(t, staged)) };
+    default: return e;
+  }
 }
 
 /** All threads of the block copy the box: thread `tid` takes elements tid, tid + threads, … */

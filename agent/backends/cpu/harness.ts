@@ -41,7 +41,8 @@ static double ff_now(void) {
 
 int main(int argc, char** argv) {
   const char* ref_path = NULL; const char* write_path = NULL;
-  double atol = 1e-5, rtol = 1e-4, min_repeat_ms = 50; int repeat = 3, timing = 1;
+  double atol = 1e-5, rtol = 1e-4, min_repeat_ms = 50, max_ms = 0; int repeat = 3, timing = 1;
+  const double started = ff_now();
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--ref") && i + 1 < argc) ref_path = argv[++i];
     else if (!strcmp(argv[i], "--write") && i + 1 < argc) write_path = argv[++i];
@@ -49,8 +50,9 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--rtol") && i + 1 < argc) rtol = atof(argv[++i]);
     else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--min-repeat-ms") && i + 1 < argc) min_repeat_ms = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--max-ms") && i + 1 < argc) max_ms = atof(argv[++i]);
     else if (!strcmp(argv[i], "--no-time")) timing = 0;
-    else { fprintf(stderr, "usage: %s [--ref F] [--write F] [--atol X] [--rtol X] [--repeat N] [--min-repeat-ms MS] [--no-time]\\n", argv[0]); return ${HARNESS_EXIT.USAGE}; }
+    else { fprintf(stderr, "usage: %s [--ref F] [--write F] [--atol X] [--rtol X] [--repeat N] [--min-repeat-ms MS] [--max-ms MS] [--no-time]\\n", argv[0]); return ${HARNESS_EXIT.USAGE}; }
   }
   if (repeat < 1) repeat = 1;
 ${alloc.join('\n')}
@@ -91,15 +93,19 @@ ${fill.join('\n')}
   /* number: raised until one repeat lasts min_repeat_ms. Calibration runs are discarded and go on
    * until two passes agree within 15%: the first runs after start-up are slow (idle cores waking,
    * caches and TLB cold), and a single warm-up run does not absorb that. */
+  /* --max-ms: a wall-clock budget. On a host whose cores are shared, thread wake-ups can slow a
+   * kernel many times over; calibration then stops at half the budget and repeats at the budget,
+   * so a slow phase yields fewer runs rather than a timeout. */
+  const double budget_s = max_ms > 0 ? max_ms / 1000.0 : 1e30;
   long number = 1;
   double previous = 0;
-  for (int pass = 0; timing && pass < 6; ++pass) {
+  for (int pass = 0; timing && pass < 6 && ff_now() - started < budget_s / 2; ++pass) {
     double want = min_repeat_ms / 1000.0, took = 0;
     for (;;) {
       double start = ff_now();
       for (long j = 0; j < number; ++j) ${call};
       took = ff_now() - start;
-      if (took >= want || number >= 1000000) break;
+      if (took >= want || number >= 1000000 || ff_now() - started >= budget_s / 2) break;
       long next = took > 0 ? (long)ceil(number * want / took * 1.1) : number * 10;
       number = next > number * 10 ? number * 10 : (next > number ? next : number + 1);
     }
@@ -108,10 +114,15 @@ ${fill.join('\n')}
     previous = per_run;
   }
   printf("{\\"ok\\":true,\\"maxAbsErr\\":%g,\\"number\\":%ld,\\"seconds\\":[", max_err, timing ? number : 0);
-  for (int r = 0; timing && r < repeat; ++r) {
+  for (int r = 0; timing && r < repeat && (r == 0 || ff_now() - started < budget_s); ++r) {
     double start = ff_now();
-    for (long j = 0; j < number; ++j) ${call};
-    printf("%s%.9g", r ? "," : "", (ff_now() - start) / (double)number);
+    long done = 0;
+    while (done < number) {
+      ${call};
+      ++done;
+      if (ff_now() - started >= budget_s) break;
+    }
+    printf("%s%.9g", r ? "," : "", (ff_now() - start) / (double)done);
   }
   printf("]}\\n");
   return 0;

@@ -30,6 +30,9 @@ export const FPGA_AGENT_FLAGS = [
 ] as const;
 
 export const CSIM_FLAGS = ['-O2', '-std=c++14', '-w'];
+const CSIM_MIN_TIMEOUT_MS = 120_000;
+/** A C synthesis takes minutes to hours: its own limit, not the compile timeout of the protocol. */
+export const DEFAULT_SYNTHESIS_TIMEOUT_MS = 3_600_000;
 export const MAX_CLOCK_MHZ = 1000;
 
 export interface FpgaBackendOptions {
@@ -78,6 +81,7 @@ export class FpgaBackend implements Backend {
     this.device = {
       kind: 'fpga', name: part.name,
       model: `${part.description} (${part.partNumber}) at ${clockMhz} MHz, estimated by ${this.estimator === 'vitis_hls' ? 'Vitis HLS synthesis' : 'the analytical model'}`,
+      // cores: DSP slices (the FPGA's arithmetic units); memory: the board's off-chip memory.
       cores: part.dsp, memoryBytes: part.memoryBytes, peakGflops: peakGflops(part, clockMhz, DSP_PER_MAC),
       toolchain, limits: { ...this.limits },
     };
@@ -119,12 +123,14 @@ export class FpgaBackend implements Backend {
       return failed('INSTANTIATION', (err as Error).message);
     }
     if (this.csim) {
-      const checked = await this.csim.measure(candidate, protocol);
+      // C simulation runs the kernel once on the host, far slower than the FPGA would: a hang, not
+      // a slow kernel, is what its timeout must catch.
+      const checked = await this.csim.measure(candidate, { ...protocol, runTimeoutMs: Math.max(protocol.runTimeoutMs, CSIM_MIN_TIMEOUT_MS) });
       if (checked.error) return failed(checked.error.code, `C simulation: ${checked.error.message}`);
     }
     let estimate: FpgaEstimate;
     try {
-      estimate = await this.estimate(def, plan, candidate.config, protocol);
+      estimate = await this.estimate(def, plan, candidate.config);
     } catch (err) {
       if (err instanceof InstantiationError) return failed('INSTANTIATION', err.message);
       if (err instanceof SynthesisError) return failed(err.timedOut ? 'BUILD_TIMEOUT' : 'COMPILE', err.message);
@@ -140,12 +146,12 @@ export class FpgaBackend implements Backend {
   }
 
   /** The estimate of a valid plan: synthesis (over budget → InstantiationError) or the model. */
-  async estimate(def: ComputeDef, plan: FpgaPlan, config: Config, protocol?: TimingProtocol): Promise<FpgaEstimate> {
+  async estimate(def: ComputeDef, plan: FpgaPlan, config: Config): Promise<FpgaEstimate> {
     if (this.estimator === 'model') return estimatePlan(plan, { part: this.part, clockMhz: this.clockMhz });
     const { source, top } = hlsKernel(def, fpgaTemplate.lower(def, config), `config: ${JSON.stringify(config)}`);
     const reports = await synthesise(source, top, {
       command: this.options.vitisHls ?? 'vitis_hls', partNumber: this.part.partNumber, clockMhz: this.clockMhz,
-      cacheDir: this.options.cacheDir, timeoutMs: this.options.synthesisTimeoutMs ?? protocol?.buildTimeoutMs ?? 3_600_000,
+      cacheDir: this.options.cacheDir, timeoutMs: this.options.synthesisTimeoutMs ?? DEFAULT_SYNTHESIS_TIMEOUT_MS,
     });
     const estimate = estimateFromReports(reports, this.clockMhz, computeLoopLabel(plan));
     const problem = overBudget(estimate.resources, this.limits as Partial<FpgaBudget>);

@@ -27,6 +27,7 @@ static thread_local ff_dim3 threadIdx, blockIdx;
 static std::barrier<>* ff_block_barrier = nullptr;
 static inline void __syncthreads() { ff_block_barrier->arrive_and_wait(); }
 #define __global__
+#define __host__
 #define __device__
 #define __forceinline__ inline
 #define __launch_bounds__(n)

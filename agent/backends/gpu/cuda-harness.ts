@@ -6,7 +6,7 @@
 // RUNTIME (illegal address, launch failure: this process dies, the agent goes on) or as
 // DEVICE_LOST when the device itself cannot be used.
 import type { ComputeDef } from '../../../tensor/compute.ts';
-import { INPUT_VALUE_C } from '../../../tensor/data.ts';
+import { INPUT_VALUE_C, tolerance } from '../../../tensor/data.ts';
 import { HARNESS_EXIT } from '../cpu/harness.ts';
 import type { LaunchShape } from './cuda-renderer.ts';
 
@@ -14,7 +14,11 @@ export const CUDA_HARNESS_EXIT = { ...HARNESS_EXIT, DEVICE_LOST: 5, CUDA_ERROR: 
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function renderCudaHarness(def: ComputeDef, kernelName: string, launch: LaunchShape): string {
+/**
+ * `hostReference`: the name of a host function computing the same output on the CPU. The GPU's
+ * result must then match it, and it is what --write writes (the unscheduled reference program).
+ */
+export function renderCudaHarness(def: ComputeDef, kernelName: string, launch: LaunchShape, hostReference?: string): string {
   const tensors = [...def.inputs, def.output];
   const out = def.output.name, outSize = `${size(def.output.shape)}L`;
   const hostAlloc = tensors.map((t) => `  float* h_${t.name} = ff_host_alloc(${size(t.shape)}L);`);
@@ -23,6 +27,25 @@ export function renderCudaHarness(def: ComputeDef, kernelName: string, launch: L
   const upload = def.inputs.map((t) => `  FF_CHECK(cudaMemcpy(d_${t.name}, h_${t.name}, ${size(t.shape)}L * sizeof(float), cudaMemcpyHostToDevice), "cannot copy input ${t.name} to the GPU");`);
   const [gx, gy, gz] = launch.grid, [bx, by, bz] = launch.block;
   const args = tensors.map((t) => `d_${t.name}`).join(', ');
+  const { atol, rtol } = tolerance(def.reduce.reduce((n, a) => n * a.extent, 1));
+  const hostCheck = hostReference ? `
+  /* The same nest on the host CPU: the GPU's result must match it, and it is the output written. */
+  {
+    float* host_out = ff_host_alloc(${outSize});
+    for (long i = 0; i < ${outSize}; ++i) host_out[i] = NAN;
+    ${hostReference}(${tensors.map((t, i) => (i < def.inputs.length ? `h_${t.name}` : 'host_out')).join(', ')});
+    for (long i = 0; i < ${outSize}; ++i) {
+      double err = fabs((double)h_${out}[i] - (double)host_out[i]);
+      if (!(err <= ${atol} + ${rtol} * fabs((double)host_out[i]))) {
+        printf("{\\"ok\\":false,\\"code\\":\\"WRONG_ANSWER\\",\\"message\\":\\"the unscheduled kernel gives %g on the GPU and %g on the host CPU at output element %ld\\"}\\n",
+               (double)h_${out}[i], (double)host_out[i], i);
+        return ${CUDA_HARNESS_EXIT.WRONG_ANSWER};
+      }
+    }
+    memcpy(h_${out}, host_out, (size_t)${outSize} * sizeof(float));
+    free(host_out);
+  }
+` : '';
   return `
 /* ---- harness: inputs, correctness check, timing with CUDA events (TVM protocol) ---- */
 #include <cuda_runtime.h>
@@ -96,8 +119,9 @@ int main(int argc, char** argv) {
     else if (!strcmp(argv[i], "--rtol") && i + 1 < argc) rtol = atof(argv[++i]);
     else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--min-repeat-ms") && i + 1 < argc) min_repeat_ms = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--max-ms") && i + 1 < argc) ++i; /* wall-clock budget of the CPU harness; CUDA-event timing does not need it */
     else if (!strcmp(argv[i], "--no-time")) timing = 0;
-    else { fprintf(stderr, "usage: %s [--ref F] [--write F] [--atol X] [--rtol X] [--repeat N] [--min-repeat-ms MS] [--no-time]\\n", argv[0]); return ${CUDA_HARNESS_EXIT.USAGE}; }
+    else { fprintf(stderr, "usage: %s [--ref F] [--write F] [--atol X] [--rtol X] [--repeat N] [--min-repeat-ms MS] [--max-ms MS] [--no-time]\\n", argv[0]); return ${CUDA_HARNESS_EXIT.USAGE}; }
   }
   if (repeat < 1) repeat = 1;
   /* The device is chosen by CUDA_VISIBLE_DEVICES (the agent's --gpu-index): it is device 0 here. */
@@ -115,7 +139,7 @@ ${upload.join('\n')}
   FF_CHECK(cudaGetLastError(), "kernel launch failed");
   FF_CHECK(cudaDeviceSynchronize(), "kernel failed");
   FF_CHECK(cudaMemcpy(h_${out}, d_${out}, (size_t)${outSize} * sizeof(float), cudaMemcpyDeviceToHost), "cannot copy the output back");
-
+${hostCheck}
   double max_err = 0;
   if (ref_path) {
     float* ref = ff_host_alloc(${outSize});

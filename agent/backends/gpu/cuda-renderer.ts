@@ -68,13 +68,13 @@ export class CudaRenderer extends CRenderer {
   }
 
   /** Guarded so that several kernels can share one translation unit; not static, so an unused
-   *  helper draws no warning. */
+   *  helper draws no warning; host too, for host code rendered into the same program. */
   protected override prelude(): string[] {
     return [
       '#ifndef FF_CUDA_PRELUDE',
       '#define FF_CUDA_PRELUDE',
-      '__device__ __forceinline__ int ff_min(int a, int b) { return a < b ? a : b; }',
-      '__device__ __forceinline__ int ff_max(int a, int b) { return a > b ? a : b; }',
+      '__host__ __device__ __forceinline__ int ff_min(int a, int b) { return a < b ? a : b; }',
+      '__host__ __device__ __forceinline__ int ff_max(int a, int b) { return a > b ? a : b; }',
       '#endif',
     ];
   }

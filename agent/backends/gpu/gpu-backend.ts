@@ -1,6 +1,7 @@
 // The GPU backend: CUDA rendered from the GPU template, built with nvcc for the device's compute
 // capability, each candidate run in a child process that times it with CUDA events and checks it
-// against the unscheduled kernel on the same GPU.
+// against the reference output (the unscheduled nest computed on the host CPU, cuda-program.ts);
+// speedups are over the unscheduled kernel timed on the same GPU.
 //
 // Created with a probe (default) it refuses at once, with a GpuUnavailableError, on a machine
 // without a usable NVIDIA GPU. Created with `probe: false` it only renders (`flexfarm codegen`):
@@ -36,7 +37,8 @@ export interface GpuBackendOptions {
   nvcc?: string;
   /** nvidia-smi command (default 'nvidia-smi'). */
   nvidiaSmi?: string;
-  /** Host address-space limit of each kernel run (default 64 GiB: the CUDA runtime reserves a lot). */
+  /** Host address-space limit of each kernel run. Default none: the CUDA runtime reserves a large
+   *  virtual address space at start-up and fails under a limit; host buffers are the tensors'. */
   memoryBytes?: number;
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
 }
@@ -90,7 +92,7 @@ export function gpuBackendFor(device: GpuDevice, options: GpuBackendOptions, hea
       program: cudaProgram,
       runEnv: deviceEnv(device.index),
     },
-    memoryBytes: options.memoryBytes ?? 64 * 1024 ** 3,
+    memoryBytes: options.memoryBytes,
     maxParallelCompiles: 2,
     sourceFilter: options.sourceFilter,
   });

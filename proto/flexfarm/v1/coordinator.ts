@@ -86,6 +86,8 @@ export interface TargetProgress {
   best?: Best | undefined;
   queued: number;
   inFlight: number;
+  /** Why the target ended before its budget (its explorer stopped), if it did. */
+  stopReason: string;
 }
 
 export interface Campaign {
@@ -778,7 +780,7 @@ export const Best: MessageFns<Best> = {
 };
 
 function createBaseTargetProgress(): TargetProgress {
-  return { target: "", budget: 0, measured: 0, valid: 0, best: undefined, queued: 0, inFlight: 0 };
+  return { target: "", budget: 0, measured: 0, valid: 0, best: undefined, queued: 0, inFlight: 0, stopReason: "" };
 }
 
 export const TargetProgress: MessageFns<TargetProgress> = {
@@ -803,6 +805,9 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     }
     if (message.inFlight !== 0) {
       writer.uint32(56).uint32(message.inFlight);
+    }
+    if (message.stopReason !== "") {
+      writer.uint32(66).string(message.stopReason);
     }
     return writer;
   },
@@ -876,6 +881,14 @@ export const TargetProgress: MessageFns<TargetProgress> = {
             message.inFlight = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.stopReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -900,6 +913,7 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     message.best = (object.best !== undefined && object.best !== null) ? Best.fromPartial(object.best) : undefined;
     message.queued = object.queued ?? 0;
     message.inFlight = object.inFlight ?? 0;
+    message.stopReason = object.stopReason ?? "";
     return message;
   },
 };

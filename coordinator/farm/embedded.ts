@@ -1,0 +1,83 @@
+// Embedded mode: the farm's own parts — campaign, dispatcher, agent queue, bus consumer, tuning
+// log — in one process over the in-process bus, with one local agent around the caller's backend.
+// `flexfarm tune` runs its search through this, so the local path is the remote path.
+import { Agent } from '../../agent/agent.ts';
+import type { Backend } from '../../agent/backend.ts';
+import type { MeasureResult, TimingProtocol } from '../../agent/result.ts';
+import type { ComputeDef } from '../../tensor/compute.ts';
+import type { Config } from '../../tensor/templates/template.ts';
+import { MemoryBus } from '../bus-memory.ts';
+import type { CampaignState } from '../campaign.ts';
+import { Farm } from './farm.ts';
+
+export interface EmbeddedRunOptions {
+  def: ComputeDef;
+  backend: Backend;
+  trials: number;
+  explorer: string;
+  seed: number;
+  protocol: TimingProtocol;
+  /** Results are appended here, as by a coordinator. */
+  recordsPath: string;
+  /** Candidates measured at once by the local agent (compiles overlap, timing stays exclusive). */
+  concurrency: number;
+  /** Earlier results for this workload and target: they seed the explorer (resume). */
+  history?: readonly MeasureResult[];
+  /** Configs measured before the explorer starts, logged with `seedLabel` as their explorer. */
+  seeds?: Config[];
+  seedLabel?: string;
+  /** Each result, in the order it is applied. */
+  onResult?: (result: MeasureResult) => void;
+  warn?: (message: string) => void;
+}
+
+export interface EmbeddedRunResult {
+  state: CampaignState;
+  /** This run's results, in the order applied. */
+  results: MeasureResult[];
+  /** Why the search ended before the budget, if it did. */
+  stopReason?: string;
+}
+
+export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
+  const bus = new MemoryBus();
+  const farm = new Farm({ bus, recordsPath: o.recordsPath, settleMs: 0, warn: o.warn });
+  const agent = new Agent({
+    name: 'local', backend: o.backend, bus, capacity: o.concurrency, concurrency: o.concurrency,
+    protocol: o.protocol, publishInOrder: true, ownsBackend: false,
+  });
+  const kind = o.backend.kind;
+  // The farm's timers do not hold the process open (a server does, in a farm); here the run must.
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    agent.start();
+    farm.addLocalAgent(agent);
+    farm.start();
+    const { id } = farm.submit(
+      { op: o.def.op, shape: o.def.params, targets: [kind], trials: o.trials, explorer: o.explorer, seed: o.seed, protocol: o.protocol },
+      { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template } },
+    );
+    const results: MeasureResult[] = [];
+    const final = await new Promise<ReturnType<Farm['get']>>((resolve) => {
+      let stop: (() => void) | undefined;
+      let ended = false;
+      stop = farm.watch(id, (event) => {
+        if (event.result) {
+          results.push(event.result);
+          o.onResult?.(event.result);
+        }
+        if (event.campaign.state !== 'running' && !ended) {
+          ended = true;
+          queueMicrotask(() => stop?.());
+          resolve(event.campaign);
+        }
+      });
+    });
+    return { state: final.state, results, ...(final.targets[0]?.stopReason ? { stopReason: final.targets[0].stopReason } : {}) };
+  } finally {
+    clearInterval(keepAlive);
+    await agent.stop(0);
+    await farm.close();
+    await bus.close();
+  }
+}

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChild } from './child-process.ts';
+import { publishPhase } from './phase-timing.ts';
 
 export class CompileError extends Error {
   override name = 'CompileError';
@@ -35,7 +36,10 @@ export async function compileCached(source: string, spec: CompilerSpec, cacheDir
   const src = join(dir, `${hash}${spec.extension}`);
   await writeFile(src, source);
   const tmp = `${binary}.${process.pid}.${Date.now()}.tmp`;
+  const started = performance.now();
   const out = await runChild(spec.command, [...spec.flags, src, '-o', tmp, ...(spec.libs ?? [])], { timeoutMs, maxOutputBytes: 64 * 1024 });
+  // Only real compiler runs are timed (cache hits would crowd the histogram near zero).
+  publishPhase({ phase: 'compile', seconds: (performance.now() - started) / 1000, outcome: out.timedOut ? 'timeout' : out.code === 0 ? 'ok' : 'error' });
   if (out.timedOut) {
     await rm(tmp, { force: true });
     throw new BuildTimeoutError(`${spec.command} took longer than ${timeoutMs} ms`);

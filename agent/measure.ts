@@ -15,6 +15,7 @@ import type { Backend, ReferenceTiming } from './backend.ts';
 import { runChild, type ChildOutcome } from './child-process.ts';
 import { BuildTimeoutError, CompileError, compileCached, type CompilerSpec } from './compile-cache.ts';
 import { HostLock } from './host-lock.ts';
+import { publishPhase } from './phase-timing.ts';
 import { median, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TimingProtocol } from './result.ts';
 
 /** What a compiling backend provides: a compiler and a program (kernel + harness) for a nest. */
@@ -110,10 +111,22 @@ export class CompiledBackend implements Backend {
     const binary = await this.build(source, protocol.buildTimeoutMs);
     const reference = await this.referenceOutput(def, protocol);
     const { atol, rtol } = tolerance(def.reduce.reduce((n, a) => n * a.extent, 1));
-    const outcome = await this.lock.time(() => runChild(binary, [
-      '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol), ...this.timingArgs(protocol, protocol.runTimeoutMs),
-    ], { timeoutMs: protocol.runTimeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() }));
-    const report = interpret(outcome, protocol.runTimeoutMs);
+    let runStarted = 0;
+    const outcome = await this.lock.time(() => {
+      runStarted = performance.now(); // timed once the host is ours, not while waiting for it
+      return runChild(binary, [
+        '--ref', reference.outputPath, '--atol', String(atol), '--rtol', String(rtol), ...this.timingArgs(protocol, protocol.runTimeoutMs),
+      ], { timeoutMs: protocol.runTimeoutMs, memoryBytes: this.options.memoryBytes, env: this.runEnv() });
+    });
+    const runSeconds = (performance.now() - runStarted) / 1000;
+    let report: HarnessReport;
+    try {
+      report = interpret(outcome, protocol.runTimeoutMs);
+    } catch (err) {
+      publishPhase({ phase: 'run', seconds: runSeconds, outcome: 'error' });
+      throw err;
+    }
+    publishPhase({ phase: 'run', seconds: runSeconds, outcome: 'ok' });
     return { seconds: report.seconds ?? [], number: report.number };
   }
 

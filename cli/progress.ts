@@ -38,7 +38,7 @@ function describe(p: TuneProgress): string {
   return `[${p.measured}/${p.budget}] valid ${p.valid}  ${best}  ${rate.toFixed(2)}/s  ETA ${formatDuration(etaS)}${last}`;
 }
 
-function bar(fraction: number, width = 20): string {
+export function bar(fraction: number, width = 20): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
@@ -49,7 +49,7 @@ export function formatSeconds(s: number): string {
   return `${(s * 1e6).toFixed(2)} us`;
 }
 
-function formatDuration(s: number): string {
+export function formatDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${Math.ceil(s)}s`;
   return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;

@@ -273,6 +273,9 @@ export class Campaign {
     }
   }
 
+  /** The explorer of a target (null before its seeds are measured); read-only use (metrics). */
+  explorerOf(kind: TargetKind): Explorer | null { return this.runs.get(kind)?.explorer ?? null; }
+
   /** Pending candidates of a target (issued, result not yet applied). */
   pendingCount(kind: TargetKind): number { return this.runs.get(kind)?.pending.size ?? 0; }
 

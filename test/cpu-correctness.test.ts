@@ -14,38 +14,20 @@ import { compileCached } from '../agent/compile-cache.ts';
 import { compilerVersion, cpuProgram, createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
 import type { CompiledBackend } from '../agent/measure.ts';
 import type { MeasureResult, TimingProtocol } from '../agent/result.ts';
-import { Rng } from '../coordinator/explore/rng.ts';
-import { Space } from '../coordinator/space.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { tolerance } from '../tensor/data.ts';
-import { InstantiationError } from '../tensor/errors.ts';
 import { lower, lowerNaive } from '../tensor/lower.ts';
 import { defineWorkload, opNames } from '../tensor/ops/registry.ts';
 import { evaluate } from '../tensor/reference.ts';
 import { cpuTemplate } from '../tensor/templates/cpu.ts';
+import { randomValidConfigs } from '../coordinator/random-configs.ts';
+import { TINY_SHAPES } from './helpers/shapes.ts';
 import type { Config } from '../tensor/templates/template.ts';
 
 const CONFIGS_PER_OP = 30;
 /** Candidates handed to the backend at once: it overlaps their compiles and serialises timing. */
 const BATCH = 10;
 const PROTOCOL: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 60_000 };
-
-/** Small shapes, one per operator: prime/odd extents, stride 2, pad, dilation 2, groups 4, multiplier 2. */
-const SHAPES: Record<string, Record<string, number>> = {
-  gemv: { M: 13, K: 15 },
-  gemm: { M: 15, N: 13, K: 7 },
-  batch_gemm: { B: 3, M: 7, N: 5, K: 11 },
-  bilinear: { N: 5, K1: 7, K2: 3, M: 13 },
-  conv1d: { N: 1, C: 3, L: 15, K: 5, R: 3, stride: 2, pad: 1, dilation: 2 },
-  conv2d: { N: 1, C: 3, H: 9, W: 7, K: 5, R: 3, S: 3, stride: 2, pad: 1 },
-  conv3d: { N: 1, C: 2, D: 5, H: 7, W: 6, K: 3, T: 3, R: 2, S: 3, pad: 1, dilation: 2 },
-  conv_transpose1d: { N: 1, C: 3, L: 7, K: 5, R: 3, stride: 2, pad: 1 },
-  conv_transpose2d: { N: 1, C: 2, H: 5, W: 4, K: 3, R: 3, S: 3, stride: 2, pad: 1, dilation: 2 },
-  conv_transpose3d: { N: 1, C: 2, D: 3, H: 4, W: 3, K: 3, T: 2, R: 3, S: 2, stride: 2 },
-  grouped_conv2d: { N: 1, C: 8, H: 7, W: 9, K: 12, R: 3, S: 3, stride: 2, pad: 1, groups: 4 },
-  depthwise_conv2d: { N: 1, C: 4, H: 11, W: 7, R: 3, S: 3, pad: 1, dilation: 2, multiplier: 2 },
-  dilated_conv2d: { N: 1, C: 3, H: 13, W: 11, K: 4, R: 3, S: 3, pad: 2, dilation: 2 },
-};
 
 let cacheDir: string;
 let backend: CompiledBackend;
@@ -56,41 +38,19 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-/** `count` distinct random configs of the CPU space that pass the template's check. */
-function randomValidConfigs(def: ComputeDef, count: number, seed: number): Config[] {
-  const space = new Space(cpuTemplate.knobs(def));
-  const rng = new Rng(seed);
-  const seen = new Set<string>();
-  const configs: Config[] = [];
-  for (let draw = 0; configs.length < count && draw < 100 * count; draw++) {
-    const point = space.randomPoint(rng);
-    const key = space.pointKey(point);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const config = space.toConfig(point);
-    try {
-      cpuTemplate.check(def, config, backend.limits);
-    } catch (err) {
-      if (err instanceof InstantiationError) continue;
-      throw err;
-    }
-    configs.push(config);
-  }
-  return configs;
-}
 
 const isImperfect = (config: Config, def: ComputeDef) =>
   [...def.spatial, ...def.reduce].some((a) => (config[`split.${a.name}`] as number[]).reduce((x, y) => x * y, 1) !== a.extent);
 
 describe('every operator: random CPU schedules compile and match the reference', () => {
   it('covers all 13 operators', () => {
-    expect(Object.keys(SHAPES).sort()).toEqual([...opNames()].sort());
+    expect(Object.keys(TINY_SHAPES).sort()).toEqual([...opNames()].sort());
   });
 
-  for (const [op, shape] of Object.entries(SHAPES)) {
+  for (const [op, shape] of Object.entries(TINY_SHAPES)) {
     it(`${op}: ${CONFIGS_PER_OP} random configs are correct`, async () => {
       const def = defineWorkload(op, shape);
-      const configs = randomValidConfigs(def, CONFIGS_PER_OP, 7);
+      const configs = randomValidConfigs(cpuTemplate, def, backend.limits, CONFIGS_PER_OP, 7);
       expect(configs).toHaveLength(CONFIGS_PER_OP);
       // Odd and prime extents: most configs must exercise guarded tails.
       expect(configs.filter((c) => isImperfect(c, def)).length).toBeGreaterThan(CONFIGS_PER_OP / 2);
@@ -135,11 +95,11 @@ describe('the C path matches the TypeScript reference semantics', () => {
     expect(new Set(expected).size).toBeGreaterThan(3);
   }
 
-  for (const [op, shape] of Object.entries(SHAPES)) {
+  for (const [op, shape] of Object.entries(TINY_SHAPES)) {
     it(`${op}: unscheduled and one scheduled C kernel equal evaluate()`, async () => {
       const def = defineWorkload(op, shape);
       const expected = evaluate(def);
-      const [config] = randomValidConfigs(def, 1, 99);
+      const [config] = randomValidConfigs(cpuTemplate, def, backend.limits, 1, 99);
       const [naive, scheduled] = await Promise.all([
         cOutput(cpuProgram(def, lowerNaive(def)), def, `${op}-naive`),
         cOutput(cpuProgram(def, lower(def, cpuTemplate, config, backend.limits)), def, `${op}-scheduled`),

@@ -14,35 +14,17 @@ import { runChild } from '../agent/child-process.ts';
 import { createFpgaBackend, CSIM_FLAGS, type FpgaBackend } from '../agent/backends/fpga/fpga-backend.ts';
 import { HlsRenderer } from '../agent/backends/fpga/hls-renderer.ts';
 import type { TimingProtocol } from '../agent/result.ts';
-import { Rng } from '../coordinator/explore/rng.ts';
-import { Space } from '../coordinator/space.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { INPUT_VALUE_C, tolerance } from '../tensor/data.ts';
-import { InstantiationError } from '../tensor/errors.ts';
 import { defineWorkload, opNames } from '../tensor/ops/registry.ts';
 import { evaluate } from '../tensor/reference.ts';
 import { fpgaTemplate } from '../tensor/templates/fpga.ts';
+import { randomValidConfigs } from '../coordinator/random-configs.ts';
+import { TINY_SHAPES } from './helpers/shapes.ts';
 import type { Config, DeviceLimits } from '../tensor/templates/template.ts';
 
 const CONFIGS_PER_OP = 20;
 const PROTOCOL: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 20_000 };
-
-/** Small shapes, one per operator: prime/odd extents, stride 2, pad, dilation 2, groups 4, multiplier 2. */
-const SHAPES: Record<string, Record<string, number>> = {
-  gemv: { M: 13, K: 15 },
-  gemm: { M: 15, N: 13, K: 7 },
-  batch_gemm: { B: 3, M: 7, N: 5, K: 11 },
-  bilinear: { N: 5, K1: 7, K2: 3, M: 13 },
-  conv1d: { N: 1, C: 3, L: 15, K: 5, R: 3, stride: 2, pad: 1, dilation: 2 },
-  conv2d: { N: 1, C: 3, H: 9, W: 7, K: 5, R: 3, S: 3, stride: 2, pad: 1 },
-  conv3d: { N: 1, C: 2, D: 5, H: 7, W: 6, K: 3, T: 3, R: 2, S: 3, pad: 1, dilation: 2 },
-  conv_transpose1d: { N: 1, C: 3, L: 7, K: 5, R: 3, stride: 2, pad: 1 },
-  conv_transpose2d: { N: 1, C: 2, H: 5, W: 4, K: 3, R: 3, S: 3, stride: 2, pad: 1, dilation: 2 },
-  conv_transpose3d: { N: 1, C: 2, D: 3, H: 4, W: 3, K: 3, T: 2, R: 3, S: 2, stride: 2 },
-  grouped_conv2d: { N: 1, C: 8, H: 7, W: 9, K: 12, R: 3, S: 3, stride: 2, pad: 1, groups: 4 },
-  depthwise_conv2d: { N: 1, C: 4, H: 11, W: 7, R: 3, S: 3, pad: 1, dilation: 2, multiplier: 2 },
-  dilated_conv2d: { N: 1, C: 3, H: 13, W: 11, K: 4, R: 3, S: 3, pad: 2, dilation: 2 },
-};
 
 let workDir: string;
 let backend: FpgaBackend;
@@ -55,28 +37,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-/** `count` distinct random configs of the FPGA space that pass the template's check on the part. */
-function randomValidConfigs(def: ComputeDef, count: number, seed: number): Config[] {
-  const space = new Space(fpgaTemplate.knobs(def));
-  const rng = new Rng(seed);
-  const seen = new Set<string>();
-  const configs: Config[] = [];
-  for (let draw = 0; configs.length < count && draw < 200 * count; draw++) {
-    const point = space.randomPoint(rng);
-    const key = space.pointKey(point);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const config = space.toConfig(point);
-    try {
-      fpgaTemplate.check(def, config, limits);
-    } catch (err) {
-      if (err instanceof InstantiationError) continue;
-      throw err;
-    }
-    configs.push(config);
-  }
-  return configs;
-}
 
 /** One translation unit: every kernel verbatim in its own namespace, and a main that runs each
  *  on the deterministic inputs and writes all outputs, one after another, to argv[1]. */
@@ -116,8 +76,8 @@ interface Batch { def: ComputeDef; configs: Config[]; outputs: Float32Array | nu
 async function runBatches(): Promise<Map<string, Batch>> {
   const batches = new Map<string, Batch>();
   for (const [i, op] of opNames().entries()) {
-    const def = defineWorkload(op, SHAPES[op]);
-    batches.set(op, { def, configs: randomValidConfigs(def, CONFIGS_PER_OP, 1000 + i), outputs: null, error: null });
+    const def = defineWorkload(op, TINY_SHAPES[op]);
+    batches.set(op, { def, configs: randomValidConfigs(fpgaTemplate, def, limits, CONFIGS_PER_OP, 1000 + i), outputs: null, error: null });
   }
   const queue = [...batches.entries()];
   const worker = async () => {
@@ -181,8 +141,8 @@ describe('FPGA C simulation: random valid configs of every operator family', () 
 describe('FPGA agent path: C simulation against the reference kernel, then the estimate', () => {
   it('valid configs pass C simulation and come back estimated, seconds = cycles / clock', async () => {
     for (const op of ['gemm', 'conv_transpose2d', 'depthwise_conv2d']) {
-      const def = defineWorkload(op, SHAPES[op]);
-      const configs = randomValidConfigs(def, 2, 7);
+      const def = defineWorkload(op, TINY_SHAPES[op]);
+      const configs = randomValidConfigs(fpgaTemplate, def, limits, 2, 7);
       const results = await Promise.all(configs.map((config, i) =>
         backend.measure({ id: `${op}-${i}`, workload: def.key, target: 'fpga', config }, PROTOCOL)));
       for (const r of results) {
@@ -196,13 +156,13 @@ describe('FPGA agent path: C simulation against the reference kernel, then the e
   });
 
   it('a kernel computing a wrong answer in C simulation is WRONG_ANSWER', async () => {
-    const def = defineWorkload('gemm', SHAPES.gemm);
+    const def = defineWorkload('gemm', TINY_SHAPES.gemm);
     const wrong = createFpgaBackend({
       cacheDir: workDir, estimator: 'model',
       // Drop the first output element's store back to the tensor: only the scheduled kernel has O_buf.
       sourceFilter: (source) => source.replace(/(C\[[^\]]+\]) = (C_buf[^;]+);/, '$1 = $2 + 1.0f;'),
     });
-    const [config] = randomValidConfigs(def, 1, 11);
+    const [config] = randomValidConfigs(fpgaTemplate, def, limits, 1, 11);
     const r = await wrong.measure({ id: 'wrong', workload: def.key, target: 'fpga', config }, PROTOCOL);
     expect(r.error?.code).toBe('WRONG_ANSWER');
     expect(r.error?.message).toMatch(/C simulation/);

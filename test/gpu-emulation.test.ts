@@ -15,9 +15,11 @@ import { tolerance } from '../tensor/data.ts';
 import { lowerNaive } from '../tensor/lower.ts';
 import { defineWorkload, opNames } from '../tensor/ops/registry.ts';
 import { evaluate } from '../tensor/reference.ts';
-import { gpuTemplate } from '../tensor/templates/gpu.ts';
+import { int, load, min, mul, v } from '../tensor/ir.ts';
+import { gpuGeometry, gpuTemplate, planGpu } from '../tensor/templates/gpu.ts';
 import type { Config } from '../tensor/templates/template.ts';
-import { randomValidGpuConfigs, TINY_SHAPES } from './helpers/gpu-configs.ts';
+import { randomValidConfigs } from '../coordinator/random-configs.ts';
+import { TINY_SHAPES } from './helpers/shapes.ts';
 
 const CONFIGS_PER_OP = 20;
 /** Emulated threads are OS threads: keep blocks small. */
@@ -61,7 +63,7 @@ describe('GPU lowering under CPU emulation of CUDA', () => {
   for (const [op, shape] of Object.entries(TINY_SHAPES)) {
     it(`${op}: ${CONFIGS_PER_OP} random schedules and the thread-per-point reference equal evaluate()`, () => {
       const def = defineWorkload(op, shape);
-      const configs = randomValidGpuConfigs(def, CONFIGS_PER_OP, 11, EMULATION_LIMITS);
+      const configs = randomValidConfigs(gpuTemplate, def, EMULATION_LIMITS, CONFIGS_PER_OP, 11);
       expect(configs).toHaveLength(CONFIGS_PER_OP);
       expect(configs.filter((c) => isImperfect(c, def)).length).toBeGreaterThan(CONFIGS_PER_OP / 2);
       const expected = evaluate(def);
@@ -74,4 +76,30 @@ describe('GPU lowering under CPU emulation of CUDA', () => {
       expect(failures).toEqual([]);
     }, 180_000);
   }
+});
+
+describe('an input whose indices cannot be bounded', () => {
+  // C[m,n] = sum_k A[min(m,12),k] * B[k,n]: min() has no constant-length box, so A is read from
+  // global memory (guarded on the tails) while B is staged.
+  const M = 13, N = 11, K = 7;
+  const def: ComputeDef = {
+    op: 'gemm_min', params: { M, N, K }, key: `gemm_min(M=${M},N=${N},K=${K})`, dtype: 'float32', flops: 2 * M * N * K,
+    inputs: [{ name: 'A', shape: [M, K] }, { name: 'B', shape: [K, N] }],
+    output: { name: 'C', shape: [M, N] },
+    spatial: [{ name: 'm', extent: M }, { name: 'n', extent: N }],
+    reduce: [{ name: 'k', extent: K }],
+    body: mul(load('A', [min(v('m'), int(M - 1)), v('k')]), load('B', [v('k'), v('n')])),
+  };
+
+  it('is read from global memory under tail guards, and the results are right', () => {
+    const configs = randomValidConfigs(gpuTemplate, def, EMULATION_LIMITS, CONFIGS_PER_OP, 5);
+    expect(gpuGeometry(def, planGpu(def, configs[0])).unstaged).toEqual(['A']);
+    expect(configs.filter((c) => isImperfect(c, def)).length).toBeGreaterThan(CONFIGS_PER_OP / 2);
+    const expected = evaluate(def);
+    const failures = emulate(def, configs).flatMap((out, i) => {
+      const bad = mismatches(out, expected, def);
+      return bad.length ? [`${JSON.stringify(configs[i] ?? 'unscheduled')}: ${bad.join(', ')}`] : [];
+    });
+    expect(failures).toEqual([]);
+  }, 180_000);
 });

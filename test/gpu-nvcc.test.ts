@@ -14,7 +14,8 @@ import { runChild, type ChildOutcome } from '../agent/child-process.ts';
 import { lowerNaive } from '../tensor/lower.ts';
 import { defineWorkload, opNames } from '../tensor/ops/registry.ts';
 import { gpuTemplate } from '../tensor/templates/gpu.ts';
-import { LAYER_SHAPES, randomValidGpuConfigs } from './helpers/gpu-configs.ts';
+import { randomValidConfigs } from '../coordinator/random-configs.ts';
+import { LAYER_SHAPES } from './helpers/shapes.ts';
 
 const CONFIGS_PER_OP = 20;
 const ARCH = 'sm_90';
@@ -47,7 +48,7 @@ beforeAll(() => {
   const limits = archLimits(ARCH);
   const jobs = opNames().map((op) => () => {
     const def = defineWorkload(op, LAYER_SHAPES[op]);
-    const configs = randomValidGpuConfigs(def, CONFIGS_PER_OP, 3, limits);
+    const configs = randomValidConfigs(gpuTemplate, def, limits, CONFIGS_PER_OP, 3);
     kernelCounts.set(op, configs.length);
     const renderer = new CudaRenderer();
     const kernels = configs.map((config, i) => {
@@ -79,7 +80,7 @@ describe(`rendered CUDA compiles with nvcc ${NVCC.join(' ')}`, () => {
 
   it('whole programs (kernel + harness) compile: a tuned config and the thread-per-point reference', async () => {
     const def = defineWorkload('conv_transpose2d', LAYER_SHAPES.conv_transpose2d);
-    const [config] = randomValidGpuConfigs(def, 1, 9, archLimits(ARCH));
+    const [config] = randomValidConfigs(gpuTemplate, def, archLimits(ARCH), 1, 9);
     const sources = [cudaProgram(def, gpuTemplate.lower(def, config), JSON.stringify(config)), cudaProgram(def, lowerNaive(def), 'reference')];
     const outcomes = await Promise.all(sources.map((text, i) => {
       const source = join(dir, `program-${i}.cu`);

@@ -1,6 +1,7 @@
 // `flexfarm agent`: serve one device to the farm. Every flag can come from an environment variable
 // (flags win), so a systemd unit can keep its settings in an environment file.
 import os from 'node:os';
+import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
 import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
 import { DEFAULT_PROTOCOL } from '../../agent/result.ts';
@@ -26,8 +27,10 @@ const USAGE = `usage: flexfarm agent --device ${TARGET_KINDS.join('|')} --listen
   --part NAME          fpga: part (FLEXFARM_PART, default xcvu9p)
   --clock-mhz N        fpga: kernel clock (FLEXFARM_CLOCK_MHZ, default the part's usual clock)
   --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)
+  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)
 
-Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT" when ready; logs go to stderr.
+Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT [(metrics HOST:PORT)]" when ready;
+logs go to stderr.
 SIGTERM or SIGINT: finish what is being measured, publish it, say goodbye, exit.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -36,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
     'heartbeat-ms': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, 'delay-ms': { type: 'string' },
     'gpu-index': { type: 'string' }, part: { type: 'string' }, 'clock-mhz': { type: 'string' },
-    cache: { type: 'string' }, help: { type: 'boolean' },
+    cache: { type: 'string' }, metrics: { type: 'string' }, help: { type: 'boolean' },
   }, false);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const env = process.env;
@@ -59,29 +62,45 @@ export async function run(argv: string[]): Promise<number> {
   const gpuIndex = int('gpu-index', 'FLEXFARM_GPU_INDEX');
   const clockMhz = int('clock-mhz', 'FLEXFARM_CLOCK_MHZ', 1);
   const part = values.part ?? env.FLEXFARM_PART;
+  const metricsListen = values.metrics ?? env.FLEXFARM_METRICS;
+  if (metricsListen !== undefined && !/^.+:\d+$/.test(metricsListen)) throw new UsageError(`--metrics: expected HOST:PORT, got '${metricsListen}'`);
 
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
   const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir(), threads, seed, delayMs, gpuIndex, part, clockMhz });
   const log = (line: string) => logLine('agent', line);
   const bus = await NatsBus.connect({ servers: natsUrl, name: `flexfarm-agent-${os.hostname()}`, log });
   let server: AgentServer;
+  const port = listen.slice(listen.lastIndexOf(':') + 1);
+  const name = values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`;
+  const metrics = metricsListen !== undefined ? new AgentMetrics({ agent: name, deviceClass: device }) : undefined;
+  let metricsServer: MetricsHttpServer | undefined;
   try {
-    const port = listen.slice(listen.lastIndexOf(':') + 1);
     server = await AgentServer.start({
-      name: values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`,
-      backend, bus, listen, advertise: values.advertise ?? env.FLEXFARM_ADVERTISE,
-      capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL,
+      name, backend, bus, listen, advertise: values.advertise ?? env.FLEXFARM_ADVERTISE,
+      capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL, observer: metrics?.observer,
     });
+    if (metrics) {
+      metrics.attach(server.agent);
+      try {
+        metricsServer = await MetricsHttpServer.start(metricsListen!, metrics);
+      } catch (err) {
+        await server.stop(0);
+        throw err;
+      }
+    }
   } catch (err) {
+    metrics?.close();
     await bus.close();
     throw err;
   }
   const d = backend.describe();
-  process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}\n`);
+  process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}${metricsServer ? ` (metrics ${metricsServer.address})` : ''}\n`);
   log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${natsUrl}`);
   const signal = await waitForSignal();
   log(`${signal}: finishing measurements in progress`);
   await server.stop();
+  await metricsServer?.stop();
+  metrics?.close();
   await bus.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 // `flexfarm campaign submit|get|list|cancel|watch`: campaigns on a coordinator.
 import type * as pb from '../../proto/flexfarm/v1/coordinator.ts';
 import { parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
+import { campaignProgressWriter } from '../campaign-progress.ts';
 import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts';
 
 const USAGE = `usage:
@@ -114,32 +115,23 @@ async function cancel(client: CoordinatorClient, id: string, json: boolean): Pro
   return 0;
 }
 
-/** Progress lines (at most one per second) until the campaign ends; exit 0 when it is done. */
+/** Progress until the campaign ends (a bar on a terminal, else plain lines); exit 0 when it is done. */
 async function watch(client: CoordinatorClient, id: string, json: boolean): Promise<number> {
   let last: pb.Campaign | undefined;
-  let lastPrintMs = 0;
-  const out = json ? process.stderr : process.stdout;
-  await client.watch(id, (event) => {
-    if (!event.campaign) return;
-    last = event.campaign;
-    const now = Date.now();
-    if (now - lastPrintMs >= 1_000 || last.state !== 'running') {
-      lastPrintMs = now;
-      out.write(`${progressLine(last)}\n`);
-    }
-  });
+  const progress = campaignProgressWriter(json ? process.stderr : process.stdout, { forcePlain: json });
+  try {
+    await client.watch(id, (event) => {
+      if (!event.campaign) return;
+      last = event.campaign;
+      progress.update(last);
+    });
+  } finally {
+    progress.finish();
+  }
   if (!last) throw new Error(`the coordinator ended the watch of ${id} without a single event`);
   if (last.state === 'running') throw new Error(`the coordinator stopped the watch of ${id} while it was still running`);
   process.stdout.write(json ? `${JSON.stringify(campaignJson(last))}\n` : `${describe(last)}\n`);
   return last.state === 'done' ? 0 : 1;
-}
-
-function progressLine(c: pb.Campaign): string {
-  const parts = c.targets.map((t) => {
-    const best = t.best ? `best ${t.best.seconds.toExponential(3)} s (${t.best.gflops.toFixed(1)} GFLOP/s)` : 'no valid yet';
-    return `${t.target} ${t.measured}/${t.budget} valid ${t.valid} ${best}`;
-  });
-  return `${c.id} ${c.state}: ${parts.join(' | ')}`;
 }
 
 function describe(c: pb.Campaign): string {

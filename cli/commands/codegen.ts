@@ -1,18 +1,14 @@
 // `flexfarm codegen <op> --shape … [--target cpu|sim] [--config JSON | --seed N]`: print the
 // source the agent would compile for a config (a random valid one from the seed if none given).
 import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
-import { Rng } from '../../coordinator/explore/rng.ts';
-import { Space } from '../../coordinator/space.ts';
+import { randomValidConfigs } from '../../coordinator/random-configs.ts';
 import { InstantiationError } from '../../tensor/errors.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
-import type { ComputeDef } from '../../tensor/compute.ts';
-import type { Config, DeviceLimits, Template } from '../../tensor/templates/template.ts';
+import type { Config } from '../../tensor/templates/template.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
 
 const USAGE = `usage: flexfarm codegen <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--config JSON | --seed N]`;
-/** Random draws before giving up on finding a config valid on this device. */
-const MAX_DRAWS = 1000;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
@@ -31,20 +27,10 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--config is not valid JSON: ${(err as Error).message}`);
     }
   } else {
-    config = randomValidConfig(backend.template, def, backend.limits, parseInteger('--seed', values.seed, 0));
+    const [drawn] = randomValidConfigs(backend.template, def, backend.limits, 1, parseInteger('--seed', values.seed, 0));
+    if (!drawn) throw new InstantiationError(`no valid config for ${def.key} on ${target} found in random draws`);
+    config = drawn;
   }
   process.stdout.write(backend.source(def, config));
   return 0;
-}
-
-function randomValidConfig(template: Template, def: ComputeDef, limits: DeviceLimits, seed: number): Config {
-  const space = new Space(template.knobs(def));
-  const rng = new Rng(seed);
-  for (let i = 0; i < MAX_DRAWS; i++) {
-    const config = space.toConfig(space.randomPoint(rng));
-    try { template.check(def, config, limits); return config; } catch (err) {
-      if (!(err instanceof InstantiationError)) throw err;
-    }
-  }
-  throw new InstantiationError(`no valid config for ${def.key} on ${template.target} in ${MAX_DRAWS} random draws`);
 }

@@ -5,6 +5,7 @@ import { statePathFor } from '../../coordinator/campaign-store.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
 import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
 import { CoordinatorServer } from '../../coordinator/server.ts';
+import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
 import { logLine, waitForSignal } from '../service.ts';
 
@@ -14,7 +15,8 @@ const USAGE = `usage: flexfarm coordinator --listen HOST:PORT --nats URL --recor
   --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
   --records FILE       tuning log, JSONL (FLEXFARM_RECORDS, required)
   --state FILE         campaign state (FLEXFARM_STATE, default next to the records: NAME.campaigns.json)
-  --http HOST:PORT     HTTP: /healthz, /api/campaigns, /api/agents (FLEXFARM_HTTP)
+  --http HOST:PORT     HTTP: the live page at /, Prometheus /metrics, /healthz, /api/campaigns,
+                       /api/agents, /api/events (server-sent events) (FLEXFARM_HTTP)
   --agent HOST:PORT    an agent to poll over gRPC, besides heartbeats; repeatable
                        (FLEXFARM_AGENTS, comma-separated)
   --lost-after-ms N    an agent silent this long is lost and its work re-dispatched (default 3000)
@@ -51,8 +53,9 @@ export async function run(argv: string[]): Promise<number> {
     servers: values.nats ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222', name: 'flexfarm-coordinator',
     consumer: values.consumer ?? env.FLEXFARM_CONSUMER, log,
   });
+  const observability = httpListen ? new Observability() : undefined;
   const farm = new Farm({
-    bus, recordsPath, statePath, staticAgents, log, warn: log,
+    bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer,
     lostAfterMs: parseInteger('--lost-after-ms', values['lost-after-ms'], 3_000, 100),
     settleMs: parseInteger('--settle-ms', values['settle-ms'], 1_500, 0),
     ...(inflight ? { inflightTimeoutMs: { cpu: inflight, gpu: inflight, fpga: inflight, sim: inflight } } : {}),
@@ -61,8 +64,14 @@ export async function run(argv: string[]): Promise<number> {
   let http: CoordinatorHttpServer | undefined;
   try {
     server = await CoordinatorServer.start({ farm, listen });
-    if (httpListen) http = await CoordinatorHttpServer.start({ farm, listen: httpListen });
+    if (httpListen) {
+      http = await CoordinatorHttpServer.start({ farm, listen: httpListen });
+      observability!.attach(farm);
+      observability!.serve(http);
+    }
   } catch (err) {
+    observability?.close();
+    await http?.stop();
     await server?.stop();
     await farm.close();
     await bus.close();
@@ -74,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const signal = await waitForSignal();
   log(`${signal}: stopping`);
   await server.stop();
+  observability?.close();
   await http?.stop();
   await farm.close();
   await bus.close();

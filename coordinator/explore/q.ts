@@ -80,19 +80,24 @@ class Walker {
     if (this.replay.length > limit) this.replay.splice(0, this.replay.length - limit);
   }
 
-  train(c: QConstants, rng: Rng): void {
+  /** Returns the mean minibatch loss of the last epoch (null when there was nothing to train on). */
+  train(c: QConstants, rng: Rng): number | null {
     const ready = this.replay.filter((t) => t.reward !== undefined);
-    if (ready.length < 2) return;
+    if (ready.length < 2) return null;
+    let lossSum = 0, batches = 0;
     // The target network does not change during training: its targets are computed once.
     const targets = ready.map((t) => t.reward! + c.gamma * Math.max(...this.target.predict(t.to)));
     for (let epoch = 0; epoch < c.epochs; epoch++) {
       const order = rng.shuffle(ready.map((_, i) => i));
+      lossSum = 0; batches = 0;
       for (let start = 0; start < order.length; start += c.minibatch) {
         const batch = order.slice(start, start + c.minibatch);
-        this.online.trainOutputs(batch.map((i) => ready[i].from), batch.map((i) => ready[i].action), batch.map((i) => targets[i]));
+        lossSum += this.online.trainOutputs(batch.map((i) => ready[i].from), batch.map((i) => ready[i].action), batch.map((i) => targets[i]));
+        batches++;
       }
     }
     this.target.copyFrom(this.online);
+    return batches ? lossSum / batches : null;
   }
 }
 
@@ -100,6 +105,13 @@ export class QExplorer extends BatchExplorer {
   readonly name = 'q';
   readonly constants: QConstants;
   private readonly walkers: Walker[];
+  private currentEpsilon: number | null = null;
+  private lastLoss: number | null = null;
+
+  /** ε of the latest trial; null during the random warm-up (read-only, for metrics). */
+  get epsilon(): number | null { return this.currentEpsilon; }
+  /** Mean training loss of the walkers at the latest training; null before the first (read-only, for metrics). */
+  get loss(): number | null { return this.lastLoss; }
 
   constructor(options: ExplorerOptions & { constants?: Partial<QConstants> }) {
     super(options);
@@ -142,6 +154,7 @@ export class QExplorer extends BatchExplorer {
     let sinceImproved = 0, emptyTrials = 0;
     for (let trial = 0; ; trial++) {
       const epsilon = Math.max(0.8 * Math.exp(-decay * trial), 0.1);
+      this.currentEpsilon = epsilon;
       const bestBefore = this.best!.seconds!;
       const starts = heapRanked().slice(0, c.parallel);
       for (const s of starts) { heap.delete(s.key); retired.push(s.key); }
@@ -172,7 +185,8 @@ export class QExplorer extends BatchExplorer {
       this.rewardAll(pending);
       for (const p of batch) this.offerTo(heap, this.space.pointKey(p), heapRanked, true);
       if ((trial + 1) % trainEvery === 0) {
-        for (const w of this.walkers) w.train(c, this.rng);
+        const losses = this.walkers.map((w) => w.train(c, this.rng)).filter((l): l is number => l !== null);
+        if (losses.length) this.lastLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
         for (const key of retired.splice(0)) heap.add(key);
       }
       const gain = (bestBefore - this.best!.seconds!) / bestBefore;

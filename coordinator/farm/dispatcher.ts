@@ -30,7 +30,8 @@ export interface DispatcherObserver {
   dropped?(candidate: Candidate, reason: string): void;
   /** Reclaimed work whose agent was lost: its config is unknown, the campaign must forget it. */
   forgotten?(candidateId: string, reason: string): void;
-  dispatched?(agent: AgentEntry, count: number): void;
+  /** `works`: the candidates sent (metrics time each one until its result is applied). */
+  dispatched?(agent: AgentEntry, count: number, works?: readonly Work[]): void;
 }
 
 export interface DispatcherOptions {
@@ -170,7 +171,7 @@ export class Dispatcher {
       w.attempts++;
       this.track({ work: w, candidateId: w.candidate.id, kind: agent.kind, agent: agent.name, deadlineMs });
     }
-    this.options.observer?.dispatched?.(agent, batch.length);
+    this.options.observer?.dispatched?.(agent, batch.length, batch);
     // One protocol per call: a batch mixes protocols only across campaigns, so group by it.
     for (const group of groupByProtocol(batch)) {
       agent.client.measure(group.map((w) => w.candidate), group[0].protocol).catch((err: unknown) => this.sendFailed(agent, group, err));

@@ -93,7 +93,8 @@ export function gpuBackendFor(device: GpuDevice, options: GpuBackendOptions, hea
       runEnv: deviceEnv(device.index),
     },
     memoryBytes: options.memoryBytes,
-    maxParallelCompiles: 2,
+    // nvcc is slow (seconds per kernel): use the host's cores, leaving one for timing runs.
+    maxParallelCompiles: Math.max(2, Math.min(8, os.availableParallelism() - 1)),
     sourceFilter: options.sourceFilter,
   });
   return new GpuBackend(info, probe.limits, inner, health);

@@ -1,10 +1,4 @@
-// Shapes and random valid configs shared by the GPU tests.
-import { Rng } from '../../coordinator/explore/rng.ts';
-import { Space } from '../../coordinator/space.ts';
-import type { ComputeDef } from '../../tensor/compute.ts';
-import { InstantiationError } from '../../tensor/errors.ts';
-import { gpuTemplate } from '../../tensor/templates/gpu.ts';
-import type { Config, DeviceLimits } from '../../tensor/templates/template.ts';
+// Shapes shared by the correctness tests of every target.
 
 /** Tiny shapes for CPU emulation: odd and prime extents, stride 2, pad, dilation 2, groups 4, multiplier 2. */
 export const TINY_SHAPES: Record<string, Record<string, number>> = {
@@ -39,26 +33,3 @@ export const LAYER_SHAPES: Record<string, Record<string, number>> = {
   depthwise_conv2d: { N: 1, C: 64, H: 56, W: 56, R: 3, S: 3, pad: 1, stride: 2 },
   dilated_conv2d: { N: 1, C: 64, H: 28, W: 28, K: 64, R: 3, S: 3, pad: 2, dilation: 2 },
 };
-
-/** `count` distinct random points of the GPU space that pass the template's check against `limits`. */
-export function randomValidGpuConfigs(def: ComputeDef, count: number, seed: number, limits: DeviceLimits = {}): Config[] {
-  const space = new Space(gpuTemplate.knobs(def));
-  const rng = new Rng(seed);
-  const seen = new Set<string>();
-  const configs: Config[] = [];
-  for (let draw = 0; configs.length < count && draw < 1000 * count; draw++) {
-    const point = space.randomPoint(rng);
-    const key = space.pointKey(point);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const config = space.toConfig(point);
-    try {
-      gpuTemplate.check(def, config, limits);
-    } catch (err) {
-      if (err instanceof InstantiationError) continue;
-      throw err;
-    }
-    configs.push(config);
-  }
-  return configs;
-}

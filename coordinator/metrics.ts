@@ -1,0 +1,255 @@
+// The coordinator's Prometheus metrics (served at /metrics of --http). Counters and histograms
+// are fed by the farm's observer hooks; gauges are read from the farm at scrape time, so they are
+// never stale. Labels stay bounded: device class, agent name, error code, campaign id (only for
+// running campaigns and the most recently finished ones), never a config or candidate id.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MeasureResult, TargetKind } from '../agent/result.ts';
+import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
+import { CAMPAIGN_STATES } from './campaign.ts';
+import type { Farm, FarmObserver } from './farm/farm.ts';
+import { explorerFigures } from './metrics/explorer-figures.ts';
+import { redispatchReason, REDISPATCH_REASONS } from './metrics/redispatch-reason.ts';
+import { registerProcessMetrics } from './metrics/process-metrics.ts';
+
+/** Every device class, checked against TargetKind by the compiler. */
+const DEVICE_CLASS_SET: Record<TargetKind, true> = { cpu: true, gpu: true, fpga: true, sim: true };
+export const DEVICE_CLASSES = Object.keys(DEVICE_CLASS_SET) as TargetKind[];
+
+/** Finished campaigns whose per-campaign series stay exported (running ones always are). */
+export const FINISHED_CAMPAIGNS_EXPORTED = 20;
+
+/** Candidates timed at once for the round trip; the oldest are forgotten beyond this. */
+const MAX_TIMED_CANDIDATES = 100_000;
+
+/** Dispatch → result applied: from milliseconds (sim) to an hour (FPGA synthesis). */
+const ROUND_TRIP_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+
+/** `status` label of a measurement: 'ok' or its error code. */
+export function measurementStatus(result: MeasureResult): string {
+  return result.error ? result.error.code : 'ok';
+}
+
+export interface CoordinatorMetricsOptions {
+  /** Node.js process metrics (flexfarm_process_*, flexfarm_nodejs_*); default true. */
+  processMetrics?: boolean;
+}
+
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  private farm: Farm | null = null;
+  /** Campaign objects seen by the hooks: their explorers give epsilon and loss. */
+  private readonly campaigns = new Map<string, Campaign>();
+  /** Candidate id → when it was sent to an agent (performance.now() ms). */
+  private readonly dispatchedAt = new Map<string, number>();
+
+  private readonly measurements: Counter<'device_class' | 'agent' | 'status'>;
+  private readonly duplicates: Counter<'device_class'>;
+  private readonly dispatched: Counter<'device_class' | 'agent'>;
+  private readonly redispatches: Counter<'device_class' | 'reason'>;
+  private readonly dropped: Counter<'device_class'>;
+  private readonly forgotten: Counter<'device_class'>;
+  private readonly roundTrip: Histogram<'device_class' | 'status'>;
+
+  constructor(options: CoordinatorMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics !== false) registerProcessMetrics(this.registry);
+    this.measurements = new Counter({
+      name: 'flexfarm_measurements_total', help: 'Results applied to campaigns, by device class, agent and status (ok or error code).',
+      labelNames: ['device_class', 'agent', 'status'], registers,
+    });
+    this.duplicates = new Counter({
+      name: 'flexfarm_duplicate_results_total', help: 'Results delivered again for a candidate already applied (ignored).',
+      labelNames: ['device_class'], registers,
+    });
+    this.dispatched = new Counter({
+      name: 'flexfarm_dispatched_total', help: 'Candidates sent to agents (re-dispatches included).',
+      labelNames: ['device_class', 'agent'], registers,
+    });
+    this.redispatches = new Counter({
+      name: 'flexfarm_redispatches_total', help: `Candidates put back in their queue, by reason (${REDISPATCH_REASONS.join(', ')}).`,
+      labelNames: ['device_class', 'reason'], registers,
+    });
+    this.dropped = new Counter({
+      name: 'flexfarm_dropped_total', help: 'Candidates refused by every agent as invalid requests (the campaign replaces them).',
+      labelNames: ['device_class'], registers,
+    });
+    this.forgotten = new Counter({
+      name: 'flexfarm_forgotten_total', help: 'Reclaimed candidates (after a coordinator restart) whose agent was lost before publishing.',
+      labelNames: ['device_class'], registers,
+    });
+    this.roundTrip = new Histogram({
+      name: 'flexfarm_measure_round_trip_seconds', help: 'End to end on the coordinator: candidate sent to an agent until its result is applied.',
+      labelNames: ['device_class', 'status'], buckets: ROUND_TRIP_BUCKETS_SECONDS, registers,
+    });
+    this.defineFarmGauges();
+  }
+
+  /** Hooks for the Farm's `observer` option. */
+  readonly observer: FarmObserver = {
+    applied: (campaign, result, agent) => {
+      this.campaigns.set(campaign.id, campaign);
+      const status = measurementStatus(result);
+      this.measurements.inc({ device_class: result.target, agent: agent || 'unknown', status });
+      const sentAt = this.dispatchedAt.get(result.candidateId);
+      if (sentAt !== undefined) {
+        this.dispatchedAt.delete(result.candidateId);
+        this.roundTrip.observe({ device_class: result.target, status }, (performance.now() - sentAt) / 1000);
+      }
+    },
+    duplicate: (result) => {
+      this.duplicates.inc({ device_class: result.target });
+      this.dispatchedAt.delete(result.candidateId);
+    },
+    campaignChanged: (campaign) => {
+      this.campaigns.set(campaign.id, campaign);
+      if (campaign.running) return;
+      // Cancelled or ended: its outstanding candidates will not be timed.
+      const prefix = `${campaign.id}/`;
+      for (const id of this.dispatchedAt.keys()) if (id.startsWith(prefix)) this.dispatchedAt.delete(id);
+    },
+    dispatched: (agent, count, works) => {
+      this.dispatched.inc({ device_class: agent.kind, agent: agent.name }, count);
+      const now = performance.now();
+      for (const w of works ?? []) this.dispatchedAt.set(w.candidate.id, now);
+      // Results that never come (ignored campaigns, lost agents' late work) must not pile up.
+      if (this.dispatchedAt.size > MAX_TIMED_CANDIDATES) {
+        for (const id of [...this.dispatchedAt.keys()].slice(0, this.dispatchedAt.size - MAX_TIMED_CANDIDATES)) this.dispatchedAt.delete(id);
+      }
+    },
+    requeued: (work, reason) => {
+      this.redispatches.inc({ device_class: work.candidate.target, reason: redispatchReason(reason) });
+    },
+    dropped: (candidate) => {
+      this.dropped.inc({ device_class: candidate.target });
+      this.dispatchedAt.delete(candidate.id);
+    },
+    forgotten: (candidateId) => {
+      this.forgotten.inc({ device_class: candidateId.split('/')[1] ?? 'unknown' });
+      this.dispatchedAt.delete(candidateId);
+    },
+  };
+
+  /** The farm whose queues, agents and campaigns the gauges read at scrape time. */
+  attach(farm: Farm): void {
+    this.farm = farm;
+  }
+
+  get contentType(): string { return this.registry.contentType; }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  scrape(): Promise<string> { return this.registry.metrics(); }
+
+  /** Names of every metric this registry exports (docs and the dashboard test use them). */
+  names(): string[] {
+    return this.registry.getMetricsAsArray().map((m) => m.name).sort();
+  }
+
+  private defineFarmGauges(): void {
+    const registers = [this.registry];
+    const self = this;
+    new Gauge({
+      name: 'flexfarm_queue_depth', help: 'Candidates waiting in the dispatcher queue, per device class.',
+      labelNames: ['device_class'], registers,
+      collect() {
+        this.reset();
+        if (!self.farm) return;
+        for (const kind of DEVICE_CLASSES) this.set({ device_class: kind }, self.farm.dispatcher.queued(kind));
+      },
+    });
+    new Gauge({
+      name: 'flexfarm_in_flight', help: 'Candidates sent to agents whose results are not applied yet, per device class.',
+      labelNames: ['device_class'], registers,
+      collect() {
+        this.reset();
+        if (!self.farm) return;
+        for (const kind of DEVICE_CLASSES) this.set({ device_class: kind }, self.farm.dispatcher.inFlight(kind));
+      },
+    });
+    new Gauge({
+      name: 'flexfarm_agents', help: 'Agents by device class and state: busy (up, work in flight), idle (up, none), lost.',
+      labelNames: ['device_class', 'state'], registers,
+      collect() {
+        this.reset();
+        if (!self.farm) return;
+        for (const kind of DEVICE_CLASSES) for (const state of ['busy', 'idle', 'lost']) this.set({ device_class: kind, state }, 0);
+        for (const a of self.farm.agents()) {
+          const state = a.state === 'lost' ? 'lost' : a.inFlight > 0 ? 'busy' : 'idle';
+          this.inc({ device_class: a.kind, state });
+        }
+      },
+    });
+    const perAgent = (name: string, help: string, value: (a: ReturnType<Farm['agents']>[number]) => number) => new Gauge({
+      name, help, labelNames: ['device_class', 'agent'], registers,
+      collect() {
+        this.reset();
+        for (const a of self.farm?.agents() ?? []) this.set({ device_class: a.kind, agent: a.name }, value(a));
+      },
+    });
+    perAgent('flexfarm_agent_up', 'Whether the coordinator hears from the agent (1) or has lost it (0).', (a) => (a.state === 'up' ? 1 : 0));
+    perAgent('flexfarm_agent_in_flight', 'Candidates the coordinator has sent to the agent and not yet seen back.', (a) => a.inFlight);
+    perAgent('flexfarm_agent_capacity', 'Candidates the agent asks to be kept in flight.', (a) => a.capacity);
+    perAgent('flexfarm_agent_heartbeat_age_seconds', 'Seconds since the agent was last heard from.', (a) => a.lastSeenSecondsAgo);
+    new Gauge({
+      name: 'flexfarm_campaigns', help: 'Campaigns known to the coordinator, by state.',
+      labelNames: ['state'], registers,
+      collect() {
+        this.reset();
+        const counts = new Map<CampaignState, number>(CAMPAIGN_STATES.map((s) => [s, 0]));
+        for (const c of self.farm?.list() ?? []) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    this.defineCampaignGauges();
+  }
+
+  /** Per campaign and target: best so far, progress, explorer figures. */
+  private defineCampaignGauges(): void {
+    const registers = [this.registry];
+    const self = this;
+    type Row = { c: CampaignSnapshot; t: CampaignSnapshot['targets'][number] };
+    const perTarget = (name: string, help: string, labelNames: string[], value: (row: Row) => number | null, extra?: (row: Row) => Record<string, string>) =>
+      new Gauge({
+        name, help, labelNames, registers,
+        collect() {
+          this.reset();
+          for (const row of self.exportedTargets()) {
+            const v = value(row);
+            if (v === null || !Number.isFinite(v)) continue;
+            this.set({ campaign: row.c.id, device_class: row.t.target, ...extra?.(row) }, v);
+          }
+        },
+      });
+    const workload = (row: Row) => ({ workload: row.c.workload });
+    perTarget('flexfarm_best_gflops', 'Best GFLOP/s so far per campaign, workload and device class.',
+      ['campaign', 'workload', 'device_class'], (r) => r.t.best?.gflops ?? null, workload);
+    perTarget('flexfarm_best_seconds', 'Median seconds of the best schedule so far per campaign, workload and device class.',
+      ['campaign', 'workload', 'device_class'], (r) => r.t.best?.seconds ?? null, workload);
+    perTarget('flexfarm_campaign_budget', 'Measurements a campaign may spend per device class.',
+      ['campaign', 'device_class'], (r) => r.t.budget);
+    const explorer = (row: Row) => ({ explorer: row.c.explorer });
+    perTarget('flexfarm_explorer_trials', 'Measurements applied per campaign and device class (the explorer\'s trials).',
+      ['campaign', 'device_class', 'explorer'], (r) => r.t.measured, explorer);
+    perTarget('flexfarm_explorer_valid_ratio', 'Share of valid measurements per campaign and device class (0..1).',
+      ['campaign', 'device_class', 'explorer'], (r) => (r.t.measured ? r.t.valid / r.t.measured : null), explorer);
+    perTarget('flexfarm_explorer_epsilon', 'Exploration rate ε of the q explorer at its latest trial.',
+      ['campaign', 'device_class', 'explorer'], (r) => self.figures(r).epsilon, explorer);
+    perTarget('flexfarm_explorer_loss', 'Mean training loss of the q explorer\'s walkers at their latest training.',
+      ['campaign', 'device_class', 'explorer'], (r) => self.figures(r).loss, explorer);
+  }
+
+  private figures(row: { c: CampaignSnapshot; t: { target: TargetKind } }) {
+    return explorerFigures(this.campaigns.get(row.c.id)?.explorerOf(row.t.target) ?? null);
+  }
+
+  /** Running campaigns and the most recently finished ones: the cardinality stays bounded. */
+  private exportedTargets(): { c: CampaignSnapshot; t: CampaignSnapshot['targets'][number] }[] {
+    const all = this.farm?.list() ?? [];
+    const finished = all.filter((c) => c.state !== 'running')
+      .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''))
+      .slice(0, FINISHED_CAMPAIGNS_EXPORTED);
+    const kept = [...all.filter((c) => c.state === 'running'), ...finished];
+    const keptIds = new Set(kept.map((c) => c.id));
+    for (const id of this.campaigns.keys()) if (!keptIds.has(id)) this.campaigns.delete(id);
+    return kept.flatMap((c) => c.targets.map((t) => ({ c, t })));
+  }
+}

@@ -1,0 +1,143 @@
+// A small SVG chart for the live page: step lines and scatter dots on linear axes, plus a strip
+// of × marks for failures under the plot. No dependencies; thousands of points stay cheap because
+// each series is drawn as one <path> (a dot is a zero-length segment with a round cap).
+
+const NS = 'http://www.w3.org/2000/svg';
+const MARGIN = { top: 12, right: 16, bottom: 42, left: 56 };
+const FAIL_STRIP = 22;
+
+/** 1-2-5 ticks covering [min, max]. */
+export function niceTicks(min, max, count = 5) {
+  if (!(max > min)) max = min + 1;
+  const raw = (max - min) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks = [];
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return { ticks, step };
+}
+
+function fmtTick(v) {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toPrecision(3).replace(/\.?0+$/, '')}M`;
+  if (a >= 1e3) return `${(v / 1e3).toPrecision(3).replace(/\.?0+$/, '')}k`;
+  return String(Number(v.toPrecision(3)));
+}
+
+function el(name, attrs = {}, text) {
+  const node = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Draws into `container` (replacing its content).
+ * spec: {
+ *   xLabel, yLabel, xMax (domain end, e.g. the budget),
+ *   lines:   [{ name, color, points: [[x, y], ...] }]   step lines, x ascending
+ *   dots:    [{ name, color, points: [[x, y, info], ...] }]
+ *   failures:[{ name, color, points: [[x, info], ...] }]  × marks in a strip under the plot
+ *   empty: text shown when there is nothing to draw
+ * }
+ * Returns { svg } and keeps a hover tooltip showing each point's `info` (or its values).
+ */
+export function drawChart(container, spec) {
+  const width = Math.max(280, container.clientWidth || 560);
+  const height = Math.max(180, container.clientHeight || 260);
+  const hasFailures = (spec.failures ?? []).some((f) => f.points.length);
+  const plotBottom = height - MARGIN.bottom - (hasFailures ? FAIL_STRIP : 0);
+  const plotW = width - MARGIN.left - MARGIN.right;
+  const plotH = plotBottom - MARGIN.top;
+
+  const all = [...(spec.lines ?? []), ...(spec.dots ?? [])].flatMap((s) => s.points);
+  const xMax = Math.max(spec.xMax ?? 0, ...all.map((p) => p[0]), ...(spec.failures ?? []).flatMap((f) => f.points.map((p) => p[0])), 1);
+  const yMaxData = all.length ? Math.max(...all.map((p) => p[1])) : 1;
+  const { ticks: yTicks } = niceTicks(0, yMaxData * 1.08 || 1);
+  const yMax = yTicks[yTicks.length - 1] || 1;
+  const { ticks: xTicks } = niceTicks(0, xMax, Math.max(2, Math.min(8, Math.floor(plotW / 70))));
+  const sx = (x) => MARGIN.left + (x / xMax) * plotW;
+  const sy = (y) => MARGIN.top + plotH - (y / yMax) * plotH;
+
+  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img' });
+  const grid = el('g', { class: 'grid' });
+  for (const t of yTicks) {
+    grid.append(el('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: sy(t), y2: sy(t) }));
+    grid.append(el('text', { x: MARGIN.left - 6, y: sy(t) + 4, 'text-anchor': 'end', class: 'tick' }, fmtTick(t)));
+  }
+  for (const t of xTicks) {
+    if (t > xMax) continue;
+    grid.append(el('line', { x1: sx(t), x2: sx(t), y1: MARGIN.top, y2: plotBottom, class: 'v' }));
+    grid.append(el('text', { x: sx(t), y: height - MARGIN.bottom + (hasFailures ? FAIL_STRIP : 0) + 16, 'text-anchor': 'middle', class: 'tick' }, fmtTick(t)));
+  }
+  svg.append(grid);
+  svg.append(el('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: plotBottom, y2: plotBottom, class: 'axis' }));
+  svg.append(el('text', { x: MARGIN.left + plotW / 2, y: height - 6, 'text-anchor': 'middle', class: 'label' }, spec.xLabel ?? ''));
+  svg.append(el('text', { x: 14, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${MARGIN.top + plotH / 2})` }, spec.yLabel ?? ''));
+
+  const hover = [];
+  for (const s of spec.lines ?? []) {
+    if (!s.points.length) continue;
+    let d = `M${sx(s.points[0][0]).toFixed(1)},${sy(s.points[0][1]).toFixed(1)}`;
+    for (let i = 1; i < s.points.length; i++) {
+      d += `H${sx(s.points[i][0]).toFixed(1)}V${sy(s.points[i][1]).toFixed(1)}`;
+    }
+    // The curve holds its level up to the last measurement made so far.
+    if (s.until !== undefined && s.until > s.points[s.points.length - 1][0]) d += `H${sx(s.until).toFixed(1)}`;
+    svg.append(el('path', { d, class: 'line', stroke: s.color, 'data-series': s.name, 'data-points': s.points.length }));
+    for (const p of s.points) hover.push({ x: sx(p[0]), y: sy(p[1]), color: s.color, text: p[2] ?? `${s.name}: ${fmtTick(p[1])} at ${p[0]}` });
+  }
+  for (const s of spec.dots ?? []) {
+    if (!s.points.length) continue;
+    let d = '';
+    for (const p of s.points) d += `M${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}h0`;
+    svg.append(el('path', { d, class: 'dots', stroke: s.color, 'data-series': s.name, 'data-points': s.points.length }));
+    for (const p of s.points) hover.push({ x: sx(p[0]), y: sy(p[1]), color: s.color, text: p[2] ?? `${s.name}: ${fmtTick(p[1])} at ${p[0]}` });
+  }
+  if (hasFailures) {
+    const yMid = plotBottom + FAIL_STRIP / 2 + 2;
+    svg.append(el('text', { x: MARGIN.left - 6, y: yMid + 4, 'text-anchor': 'end', class: 'tick fail' }, 'failed'));
+    for (const f of spec.failures) {
+      if (!f.points.length) continue;
+      let d = '';
+      for (const p of f.points) {
+        const x = sx(p[0]);
+        d += `M${(x - 3).toFixed(1)},${yMid - 3}l6,6M${(x - 3).toFixed(1)},${yMid + 3}l6,-6`;
+        hover.push({ x, y: yMid, color: f.color, text: p[1] ?? `${f.name} at ${p[0]}` });
+      }
+      svg.append(el('path', { d, class: 'fails', stroke: f.color, 'data-series': f.name, 'data-points': f.points.length }));
+    }
+  }
+  if (!all.length && !hasFailures) {
+    svg.append(el('text', { x: MARGIN.left + plotW / 2, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'empty' }, spec.empty ?? 'no data yet'));
+  }
+
+  const marker = el('circle', { r: 5, class: 'marker', visibility: 'hidden' });
+  svg.append(marker);
+  container.replaceChildren(svg);
+  const tip = document.createElement('div');
+  tip.className = 'tooltip';
+  tip.hidden = true;
+  container.append(tip);
+  svg.addEventListener('mousemove', (ev) => {
+    const box = svg.getBoundingClientRect();
+    const mx = ev.clientX - box.left, my = ev.clientY - box.top;
+    let best = null, bestD = 24 * 24;
+    for (const h of hover) {
+      const d = (h.x - mx) ** 2 + (h.y - my) ** 2;
+      if (d < bestD) { bestD = d; best = h; }
+    }
+    if (!best) { marker.setAttribute('visibility', 'hidden'); tip.hidden = true; return; }
+    marker.setAttribute('cx', best.x);
+    marker.setAttribute('cy', best.y);
+    marker.setAttribute('stroke', best.color);
+    marker.setAttribute('visibility', 'visible');
+    tip.textContent = best.text;
+    tip.hidden = false;
+    tip.style.left = `${Math.min(best.x + 12, width - 200)}px`;
+    tip.style.top = `${Math.max(best.y - 34, 0)}px`;
+  });
+  svg.addEventListener('mouseleave', () => { marker.setAttribute('visibility', 'hidden'); tip.hidden = true; });
+  return { svg };
+}

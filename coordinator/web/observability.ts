@@ -89,6 +89,12 @@ export class Observability {
   }
 
   private flush(): void {
+    if (!this.events.size) {
+      // Nobody is watching: the page fetches the history when it opens.
+      this.pending.length = 0;
+      this.campaignsChanged = false;
+      return;
+    }
     if (this.pending.length) this.events.broadcast('measurements', this.pending.splice(0));
     if (this.campaignsChanged && this.farm) {
       this.campaignsChanged = false;

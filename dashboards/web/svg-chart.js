@@ -6,14 +6,15 @@ const NS = 'http://www.w3.org/2000/svg';
 const MARGIN = { top: 12, right: 16, bottom: 42, left: 56 };
 const FAIL_STRIP = 22;
 
-/** 1-2-5 ticks covering [min, max]. */
+/** 1-2-5 ticks from `min` up to the first tick at or above `max` (the axis ends on a tick). */
 export function niceTicks(min, max, count = 5) {
   if (!(max > min)) max = min + 1;
   const raw = (max - min) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  const last = Math.ceil(max / step - 1e-9) * step;
+  for (let v = Math.ceil(min / step) * step; v <= last + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
   return { ticks, step };
 }
 
@@ -54,7 +55,7 @@ export function drawChart(container, spec) {
   const all = [...(spec.lines ?? []), ...(spec.dots ?? [])].flatMap((s) => s.points);
   const xMax = Math.max(spec.xMax ?? 0, ...all.map((p) => p[0]), ...(spec.failures ?? []).flatMap((f) => f.points.map((p) => p[0])), 1);
   const yMaxData = all.length ? Math.max(...all.map((p) => p[1])) : 1;
-  const { ticks: yTicks } = niceTicks(0, yMaxData * 1.08 || 1);
+  const { ticks: yTicks } = niceTicks(0, yMaxData * 1.04 || 1);
   const yMax = yTicks[yTicks.length - 1] || 1;
   const { ticks: xTicks } = niceTicks(0, xMax, Math.max(2, Math.min(8, Math.floor(plotW / 70))));
   const sx = (x) => MARGIN.left + (x / xMax) * plotW;
@@ -69,7 +70,7 @@ export function drawChart(container, spec) {
   for (const t of xTicks) {
     if (t > xMax) continue;
     grid.append(el('line', { x1: sx(t), x2: sx(t), y1: MARGIN.top, y2: plotBottom, class: 'v' }));
-    grid.append(el('text', { x: sx(t), y: height - MARGIN.bottom + (hasFailures ? FAIL_STRIP : 0) + 16, 'text-anchor': 'middle', class: 'tick' }, fmtTick(t)));
+    grid.append(el('text', { x: sx(t), y: height - MARGIN.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, fmtTick(t)));
   }
   svg.append(grid);
   svg.append(el('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: plotBottom, y2: plotBottom, class: 'axis' }));

@@ -9,7 +9,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
 import { DEFAULT_PROTOCOL, median, type TimingProtocol } from '../agent/result.ts';
-import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { oneOf, parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { explorerNames } from '../coordinator/explore/index.ts';
 import { progressWriter } from '../cli/progress.ts';
 import { NoValidScheduleError, tune } from '../coordinator/tune.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
@@ -27,7 +28,8 @@ const TARGET = { workload: 'gemm-1024', gflops: 150 };
 const USAGE = `usage: npm run bench:cpu -- [--trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b,...] [--out DIR]
   --trials N         random configs per workload (default ${DEFAULT_TRIALS}; ${QUICK_TRIALS} with --quick)
   --quick            smoke run: ${QUICK_WORKLOADS.join(', ')} only, ${QUICK_TRIALS} trials
-  --seed N           seed of the random explorer (default 1)
+  --seed N           seed of the explorer (default 1)
+  --explorer NAME    search method (default random: the issue's "best of N random configs")
   --threads N        threads for flexfarm's kernels and every library (default 2)
   --rounds N         measurements of ours and of each anchor, interleaved; rows show their median (default ${DEFAULT_ROUNDS})
   --workloads LIST   workload names from the shared lists (default ${FULL_WORKLOADS.join(',')})
@@ -39,6 +41,7 @@ interface BenchOptions {
   workloads: NamedWorkload[];
   trials: number;
   seed: number;
+  explorer: string;
   threads: number;
   /** Measurements of ours and of each anchor, interleaved; each row shows the median of the rounds. */
   rounds: number;
@@ -61,7 +64,8 @@ interface WorkloadResult {
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     trials: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' },
-    rounds: { type: 'string' }, workloads: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+    rounds: { type: 'string' }, workloads: { type: 'string' }, out: { type: 'string' }, explorer: { type: 'string' },
+    help: { type: 'boolean' },
   });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
@@ -72,11 +76,12 @@ async function main(argv: string[]): Promise<number> {
   const workloads = findWorkloads(names, workloadsDir);
   const trials = parseInteger('--trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, 1);
   const seed = parseInteger('--seed', values.seed, 1);
+  const explorer = oneOf('--explorer', values.explorer, explorerNames(), 'random');
   const threads = parseInteger('--threads', values.threads, 2, 1);
   const rounds = parseInteger('--rounds', values.rounds, DEFAULT_ROUNDS, 1);
   // Last, once every argument is known good: nothing to clean up after a usage error.
   const workDir = values.out ? resolve(values.out) : mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-cpu-'));
-  const options: BenchOptions = { workloads, trials, seed, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL };
+  const options: BenchOptions = { workloads, trials, seed, explorer, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL };
   const cleanUp = () => { if (!options.keep) rmSync(workDir, { recursive: true, force: true }); };
   const interrupted = () => { cleanUp(); process.exit(130); };
   process.once('SIGINT', interrupted);
@@ -97,7 +102,7 @@ async function bench(options: BenchOptions): Promise<number> {
   const anchorEnv = anchors.env();
   write([
     `flexfarm bench:cpu — ${device.model}, ${threads} threads for everything (OMP_NUM_THREADS=${anchorEnv.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${anchorEnv.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE=${anchorEnv.OPENBLAS_CORETYPE})`,
-    `ours: best of ${options.trials} random configs (explorer random, seed ${options.seed}), ${device.toolchain.split(' ').slice(0, 4).join(' ')} ${CPU_FLAGS.join(' ')}`,
+    `ours: best of ${options.trials} configs (explorer ${options.explorer}, seed ${options.seed}), ${device.toolchain.split(' ').slice(0, 4).join(' ')} ${CPU_FLAGS.join(' ')}`,
     `anchors: ${installed}`,
     `timing (all rows): one checked warm-up run, number raised until a repeat lasts ≥ ${protocol.minRepeatMs} ms, ${protocol.repeat} repeats, median;`,
     `  ours and the anchors measured ${options.rounds} times, interleaved: median of the rounds, spread = (max - min) / median`,
@@ -132,7 +137,7 @@ async function benchWorkload(
 ): Promise<WorkloadResult> {
   const { protocol } = options;
   const title = `${workload.name}  ${def.key}  (${(def.flops / 1e9).toFixed(3)} GFLOP)`;
-  process.stderr.write(`${workload.name}: tuning ${options.trials} random configs…\n`);
+  process.stderr.write(`${workload.name}: tuning ${options.trials} configs (explorer ${options.explorer})…\n`);
   const progress = progressWriter(process.stderr);
   const notes: string[] = [];
   const contenders: Contender[] = [];
@@ -142,7 +147,7 @@ async function benchWorkload(
 
   try {
     const outcome = await tune({
-      def, backend, trials: options.trials, explorer: 'random', seed: options.seed, protocol,
+      def, backend, trials: options.trials, explorer: options.explorer, seed: options.seed, protocol,
       recordsPath: join(options.workDir, 'records.jsonl'), outDir: join(options.workDir, workload.name),
       onProgress: (p) => progress.update(p),
       warn: (m) => process.stderr.write(`warning: ${m}\n`),
@@ -152,7 +157,7 @@ async function benchWorkload(
     // The search's best is the fastest of many noisy medians: it is measured again, like the anchors.
     let round = 0;
     contenders.push({
-      label: `ours: best of ${outcome.trials} random (${outcome.valid} valid)`, check: 'every element vs reference', medians: [],
+      label: `ours: best of ${outcome.trials} ${options.explorer} (${outcome.valid} valid)`, check: 'every element vs reference', medians: [],
       run: async () => {
         const id = `${def.key}#cpu#bench-best-${++round}`;
         const r = await backend.measure({ id, workload: def.key, target: 'cpu', config: best.config }, protocol);
@@ -167,7 +172,7 @@ async function benchWorkload(
   } catch (err) {
     progress.finish();
     if (!(err instanceof NoValidScheduleError)) throw err;
-    failedSearch = { label: `ours: best of ${options.trials} random`, status: `FAILED — no valid schedule: ${err.message}` };
+    failedSearch = { label: `ours: best of ${options.trials} ${options.explorer}`, status: `FAILED — no valid schedule: ${err.message}` };
   }
   for (const spec of anchorsFor(def.op)) {
     contenders.push({

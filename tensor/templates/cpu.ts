@@ -19,7 +19,7 @@ import {
   add, and, float, int, le, load, loop, lt, min, mul, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
-import { checkFactors, isPerfect, splitEntities } from './split.ts';
+import { checkFactors, isPerfect, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const CPU_SPATIAL_PARTS = 4;
@@ -37,14 +37,7 @@ export const cpuTemplate: Template = {
   knobs(def: ComputeDef, options: TemplateOptions = {}): Knob[] {
     const exact = options.exactSplits ?? false;
     return [
-      ...def.spatial.map((a): Knob => ({
-        name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, CPU_SPATIAL_PARTS, exact),
-        axis: { name: a.name, extent: a.extent, reduce: false },
-      })),
-      ...def.reduce.map((a): Knob => ({
-        name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, CPU_REDUCE_PARTS, exact),
-        axis: { name: a.name, extent: a.extent, reduce: true },
-      })),
+      ...splitKnobs(def, CPU_SPATIAL_PARTS, CPU_REDUCE_PARTS, exact),
       { name: 'reorder', kind: 'choice', entities: REORDER_ENTITIES },
       { name: 'unroll', kind: 'choice', entities: UNROLL_ENTITIES },
     ];

@@ -22,20 +22,15 @@ import {
   planFpga, product, FPGA_REDUCE_PARTS, FPGA_SPATIAL_PARTS, type FpgaAxis, type FpgaPlan, type TileBuffer,
 } from './fpga-plan.ts';
 import { estimateResources, MAX_BANKS_PER_BUFFER, MAX_LANES, overBudget, peArray, type FpgaBudget } from './fpga-resources.ts';
-import { splitEntities } from './split.ts';
+import { splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const fpgaTemplate: Template = {
   target: 'fpga',
   knobs(def: ComputeDef, options: TemplateOptions = {}): Knob[] {
     const exact = options.exactSplits ?? false;
-    const split = (a: { name: string; extent: number }, parts: number, reduce: boolean): Knob => ({
-      name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact),
-      axis: { name: a.name, extent: a.extent, reduce },
-    });
     return [
-      ...def.spatial.map((a) => split(a, FPGA_SPATIAL_PARTS, false)),
-      ...def.reduce.map((a) => split(a, FPGA_REDUCE_PARTS, true)),
+      ...splitKnobs(def, FPGA_SPATIAL_PARTS, FPGA_REDUCE_PARTS, exact),
       { name: 'order', kind: 'choice', entities: ORDER_ENTITIES },
       { name: 'ii', kind: 'choice', entities: II_ENTITIES },
       { name: 'partition', kind: 'choice', entities: PARTITION_KINDS.map((_, i) => i) },

@@ -25,7 +25,7 @@ import {
 } from '../ir.ts';
 import { UNROLL_ENTITIES } from './cpu.ts';
 import { indexInterval, type Interval } from './index-interval.ts';
-import { checkFactors, isPerfect, splitEntities } from './split.ts';
+import { checkFactors, isPerfect, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const GPU_SPATIAL_PARTS = 4;
@@ -123,14 +123,7 @@ export const gpuTemplate: Template = {
   knobs(def: ComputeDef, options: TemplateOptions = {}): Knob[] {
     const exact = options.exactSplits ?? false;
     return [
-      ...def.spatial.map((a): Knob => ({
-        name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, GPU_SPATIAL_PARTS, exact),
-        axis: { name: a.name, extent: a.extent, reduce: false },
-      })),
-      ...def.reduce.map((a): Knob => ({
-        name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, GPU_REDUCE_PARTS, exact),
-        axis: { name: a.name, extent: a.extent, reduce: true },
-      })),
+      ...splitKnobs(def, GPU_SPATIAL_PARTS, GPU_REDUCE_PARTS, exact),
       { name: 'fuse', kind: 'choice', entities: fuseEntities(def.spatial.length) },
       { name: 'reorder', kind: 'choice', entities: GPU_REORDER_ENTITIES },
       { name: 'unroll', kind: 'choice', entities: UNROLL_ENTITIES },

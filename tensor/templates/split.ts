@@ -6,6 +6,18 @@
 // of two, their product at most E, and f0 = ceil(E / product(inner)); the loops then cover at
 // least E and the generated code guards the tail. Prime and odd extents still get many choices.
 
+import type { ComputeDef } from '../compute.ts';
+import type { Knob } from './template.ts';
+
+/** One split knob per axis: spatial axes in `spatialParts` levels, reduce axes in `reduceParts`. */
+export function splitKnobs(def: ComputeDef, spatialParts: number, reduceParts: number, exact: boolean): Knob[] {
+  const knob = (a: { name: string; extent: number }, parts: number, reduce: boolean): Knob => ({
+    name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact),
+    axis: { name: a.name, extent: a.extent, reduce },
+  });
+  return [...def.spatial.map((a) => knob(a, spatialParts, false)), ...def.reduce.map((a) => knob(a, reduceParts, true))];
+}
+
 export function divisors(n: number): number[] {
   const small: number[] = [], large: number[] = [];
   for (let d = 1; d * d <= n; d++) {

@@ -4,8 +4,8 @@
 //
 //   node scripts/ensure-setup.mjs [--for-tests] [--for-bench] [--dry-run]
 //
-// npm packages: `npm ci` (or `npm install` without a lock) when node_modules is missing or does not
-// match package-lock.json. Debian packages: installed with apt-get when running as root, otherwise
+// npm packages: `npm install` (which follows package-lock.json) when node_modules is missing or
+// does not match package-lock.json. Debian packages: installed with apt-get when running as root, otherwise
 // the exact command is printed and the script exits non-zero. Fast (well under a second) and silent
 // apart from one line when everything is present.
 import { spawnSync } from 'node:child_process';
@@ -176,8 +176,10 @@ function run(command, args, options = {}) {
 function ensureNpmPackages(dryRun) {
   const reason = npmInstallReason();
   if (!reason) return false;
-  const args = existsSync(join(repoRoot, 'package-lock.json')) ? ['ci'] : ['install'];
-  args.push('--no-audit', '--no-fund');
+  // `npm install`, not `npm ci`: it installs the lock's versions all the same, but tolerates an
+  // optional dependency the registry does not serve (vite's napi-windows-process-start-time 404s
+  // on the registry this project is built against, and `npm ci` then refuses the whole lock).
+  const args = ['install', '--no-audit', '--no-fund'];
   log(`${reason}: running npm ${args.join(' ')}`);
   if (!dryRun) run('npm', args);
   return true;

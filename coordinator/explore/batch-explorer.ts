@@ -175,6 +175,25 @@ export abstract class BatchExplorer implements Explorer {
     return left.length ? this.rng.pick(left) : null;
   }
 
+  /** Random warm-up of the learned methods: `warmup` points (those already measured count) in
+   *  rounds of up to 20, then rounds of `retryRound` until one is valid (the base gives up when
+   *  none is). Returns false when the space has no unvisited point left. */
+  protected *randomWarmup(warmup: number, retryRound: number): Generator<Point[], boolean, void> {
+    let left = warmup - this.measured.size;
+    while (left > 0) {
+      const batch = this.randomBatch(Math.min(20, left));
+      if (!batch.length) return false;
+      yield batch;
+      left -= batch.length;
+    }
+    while (!this.best) {
+      const batch = this.randomBatch(retryRound);
+      if (!batch.length) return false;
+      yield batch; // the base gives up once enough measurements found nothing valid
+    }
+    return true;
+  }
+
   /** Up to `count` distinct unvisited random points, none of them in `exclude`. */
   protected randomBatch(count: number, exclude: Iterable<string> = []): Point[] {
     const out: Point[] = [];

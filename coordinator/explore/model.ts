@@ -51,18 +51,7 @@ export class ModelExplorer extends BatchExplorer {
 
   protected *search(): Generator<Point[], void, void> {
     const c = this.constants;
-    let left = c.warmup - this.measured.size;
-    while (left > 0) {
-      const batch = this.randomBatch(Math.min(20, left));
-      if (!batch.length) return;
-      yield batch;
-      left -= batch.length;
-    }
-    while (!this.best) {
-      const batch = this.randomBatch(c.batch);
-      if (!batch.length) return;
-      yield batch; // the base gives up once enough measurements found nothing valid
-    }
+    if (!(yield* this.randomWarmup(c.warmup, c.batch))) return;
     for (;;) {
       const model = this.train();
       const score = (p: Point) => model.predict(this.features(p));

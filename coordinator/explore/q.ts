@@ -125,18 +125,7 @@ export class QExplorer extends BatchExplorer {
 
   protected *search(): Generator<Point[], void, void> {
     const c = this.constants;
-    let left = c.warmup - this.measured.size;
-    while (left > 0) {
-      const batch = this.randomBatch(Math.min(20, left));
-      if (!batch.length) return;
-      yield batch;
-      left -= batch.length;
-    }
-    while (!this.best) {
-      const batch = this.randomBatch(20);
-      if (!batch.length) return;
-      yield batch; // the base gives up once enough measurements found nothing valid
-    }
+    if (!(yield* this.randomWarmup(c.warmup, 20))) return;
 
     // The heap (as in flextensor): warm-up points all enter; walk results with the annealing
     // probability. Each trial's starts are popped from it, so the next trial starts from the

@@ -19,7 +19,8 @@ import {
   add, and, float, int, le, load, loop, lt, min, mul, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
-import { checkFactors, isPerfect, splitKnobs } from './split.ts';
+import { isPerfect, splitKnobs } from './split.ts';
+import { checkKnobNames, splitFactors } from './config-checks.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const CPU_SPATIAL_PARTS = 4;
@@ -55,19 +56,10 @@ export const cpuTemplate: Template = {
 
 /** Parse and validate a config against the def: every knob present and in its sub-space. */
 export function planCpu(def: ComputeDef, config: Config): CpuPlan {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InstantiationError(`config must be an object, got ${JSON.stringify(config)}`);
-  }
-  const expected = new Set([...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['reorder', 'unroll']));
-  for (const key of Object.keys(config)) {
-    if (!expected.has(key)) throw new InstantiationError(`unknown knob '${key}' for ${def.op} on cpu (expected: ${[...expected].join(', ')})`);
-  }
+  checkKnobNames(def, config, 'cpu', [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['reorder', 'unroll']));
   const axis = (a: { name: string; extent: number }, parts: number): AxisPlan => {
-    const factors = config[`split.${a.name}`];
-    if (factors === undefined) throw new InstantiationError(`missing knob 'split.${a.name}'`);
-    const problem = checkFactors(factors, parts, a.extent);
-    if (problem) throw new InstantiationError(`knob 'split.${a.name}': ${problem}`);
-    return { name: a.name, extent: a.extent, factors: factors as number[], perfect: isPerfect(factors as number[], a.extent) };
+    const factors = splitFactors(config, a, parts);
+    return { name: a.name, extent: a.extent, factors, perfect: isPerfect(factors, a.extent) };
   };
   const reorder = config.reorder;
   if (typeof reorder !== 'number' || !REORDER_ENTITIES.includes(reorder)) {

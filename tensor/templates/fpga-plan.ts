@@ -14,7 +14,8 @@ import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { add, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
 import { affineDifference, evalIndex, FootprintError, interval, toAffine, type Interval } from './fpga-footprint.ts';
-import { checkFactors, isPerfect } from './split.ts';
+import { isPerfect } from './split.ts';
+import { checkKnobNames, splitFactors } from './config-checks.ts';
 import type { Config } from './template.ts';
 
 export const FPGA_SPATIAL_PARTS = 3;
@@ -99,20 +100,11 @@ export function knobNames(def: ComputeDef): string[] {
 
 /** Parse and validate a config; build the buffers. Throws InstantiationError naming the knob. */
 export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InstantiationError(`config must be an object, got ${JSON.stringify(config)}`);
-  }
-  const expected = knobNames(def);
-  for (const key of Object.keys(config)) {
-    if (!expected.includes(key)) throw new InstantiationError(`unknown knob '${key}' for ${def.op} on fpga (expected: ${expected.join(', ')})`);
-  }
+  checkKnobNames(def, config, 'fpga', knobNames(def));
   const axis = (a: { name: string; extent: number }, reduce: boolean): FpgaAxis => {
-    const factors = config[`split.${a.name}`];
-    if (factors === undefined) throw new InstantiationError(`missing knob 'split.${a.name}'`);
-    const problem = checkFactors(factors, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS, a.extent);
-    if (problem) throw new InstantiationError(`knob 'split.${a.name}': ${problem}`);
-    const [tiles, serial, unroll] = factors as number[];
-    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect: isPerfect(factors as number[], a.extent) };
+    const factors = splitFactors(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS);
+    const [tiles, serial, unroll] = factors;
+    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect: isPerfect(factors, a.extent) };
   };
   const order = choice(config, 'order', ORDER_ENTITIES);
   const ii = choice(config, 'ii', II_ENTITIES);

@@ -25,7 +25,8 @@ import {
 } from '../ir.ts';
 import { UNROLL_ENTITIES } from './cpu.ts';
 import { indexInterval, type Interval } from './index-interval.ts';
-import { checkFactors, isPerfect, splitKnobs } from './split.ts';
+import { isPerfect, splitKnobs } from './split.ts';
+import { checkKnobNames, splitFactors } from './config-checks.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const GPU_SPATIAL_PARTS = 4;
@@ -164,19 +165,10 @@ export function checkGeometry(g: GpuGeometry, limits: GpuLimits): void {
 
 /** Parse and validate a config: every knob present and inside its sub-space. */
 export function planGpu(def: ComputeDef, config: Config): GpuPlan {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InstantiationError(`config must be an object, got ${JSON.stringify(config)}`);
-  }
-  const expected = new Set([...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['fuse', 'reorder', 'unroll']));
-  for (const key of Object.keys(config)) {
-    if (!expected.has(key)) throw new InstantiationError(`unknown knob '${key}' for ${def.op} on gpu (expected: ${[...expected].join(', ')})`);
-  }
+  checkKnobNames(def, config, 'gpu', [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['fuse', 'reorder', 'unroll']));
   const axis = (a: { name: string; extent: number }, parts: number): AxisPlan => {
-    const factors = config[`split.${a.name}`];
-    if (factors === undefined) throw new InstantiationError(`missing knob 'split.${a.name}'`);
-    const problem = checkFactors(factors, parts, a.extent);
-    if (problem) throw new InstantiationError(`knob 'split.${a.name}': ${problem}`);
-    return { name: a.name, extent: a.extent, factors: factors as number[], perfect: isPerfect(factors as number[], a.extent) };
+    const factors = splitFactors(config, a, parts);
+    return { name: a.name, extent: a.extent, factors, perfect: isPerfect(factors, a.extent) };
   };
   const spatial = def.spatial.map((a) => axis(a, GPU_SPATIAL_PARTS));
   const reduce = def.reduce.map((a) => axis(a, GPU_REDUCE_PARTS));

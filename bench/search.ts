@@ -1,6 +1,6 @@
 // `npm run bench:search [-- --seeds N] [--budgets 50,100,200] [--explorers LIST] [--workloads LIST]
 //                         [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]
-//                         [--skip-sim]`
+//                         [--skip-sim] [--save FILE]`
 //
 // How fast each explorer finds a good schedule. For every explorer, budget and seed it runs a
 // search and reports, per budget, the median (over seeds) of the best time found relative to the
@@ -9,7 +9,7 @@
 // a few minutes; `--cpu` adds the real local CPU (gcc-built kernels, slow: fewer seeds).
 // The best known is the best over every run of the table, plus, on sim, long flextensor runs.
 // Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../agent/backend.ts';
@@ -46,6 +46,8 @@ const USAGE = `usage: npm run bench:search -- [--seeds N] [--budgets LIST] [--ex
   --cpu-workloads LIST CPU workloads (default ${CPU_WORKLOADS.join(',')})
   --threads N          OpenMP threads for CPU kernels (default 2)
   --skip-sim           only the CPU part (with --cpu)
+  --save FILE          append every CPU measurement to FILE (JSONL: workload, explorer, budget, seed,
+                       index, config, median, error) to study the runs afterwards
 environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
 
 interface Run { explorer: string; budget: number; seed: number; drive?: DriveResult; refused?: string; wallMs: number }
@@ -66,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     seeds: { type: 'string' }, budgets: { type: 'string' }, explorers: { type: 'string' }, workloads: { type: 'string' },
     cpu: { type: 'boolean' }, 'cpu-seeds': { type: 'string' }, 'cpu-budgets': { type: 'string' },
-    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, help: { type: 'boolean' },
+    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, save: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) { write([USAGE]); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
@@ -82,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     const cpuRows = await cpuSection(
       findWorkloads(list('--cpu-workloads', values['cpu-workloads']) ?? CPU_WORKLOADS, dir), explorers,
       integers('--cpu-budgets', values['cpu-budgets']) ?? [TARGET_BUDGET],
-      parseInteger('--cpu-seeds', values['cpu-seeds'], 2, 1), parseInteger('--threads', values.threads, 2, 1),
+      parseInteger('--cpu-seeds', values['cpu-seeds'], 2, 1), parseInteger('--threads', values.threads, 2, 1), values.save,
     );
     targets.push(...cpuRows.map((r) => targetLines(`cpu ${r.workload}`, r.rows)));
   } else {
@@ -126,7 +128,7 @@ function simSection(workloads: NamedWorkload[], explorers: string[], budgets: nu
   return out;
 }
 
-async function cpuSection(workloads: NamedWorkload[], explorers: string[], budgets: number[], seeds: number, threads: number) {
+async function cpuSection(workloads: NamedWorkload[], explorers: string[], budgets: number[], seeds: number, threads: number, save?: string) {
   const cacheDir = mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-search-'));
   const out: { workload: string; rows: Row[] }[] = [];
   let backend: Backend | undefined;
@@ -147,6 +149,7 @@ async function cpuSection(workloads: NamedWorkload[], explorers: string[], budge
           for (let seed = 0; seed < seeds; seed++) {
             const run = await runAsync(explorer, space, seed, budget, measure);
             runs.push(run);
+            if (save) saveRun(save, w.name, run);
             process.stderr.write(`  cpu ${w.name} ${explorer} budget ${budget} seed ${seed}: ` +
               `${run.drive ? `best ${formatMs(bestOf([run]))}` : run.refused} (${(run.wallMs / 1000).toFixed(0)} s)\n`);
           }
@@ -189,6 +192,15 @@ async function runAsync(explorer: string, space: Space, seed: number, budget: nu
     return { explorer, budget, seed, refused: (err as Error).message, wallMs: 0 };
   }
   return { explorer, budget, seed, drive: await driveAsync(e, measure, budget), wallMs: performance.now() - started };
+}
+
+/** One JSON line per measurement of the run, appended as soon as the run ends. */
+function saveRun(file: string, workload: string, run: Run): void {
+  const lines = (run.drive?.results ?? []).map((r, index) => JSON.stringify({
+    workload, explorer: run.explorer, budget: run.budget, seed: run.seed, index,
+    config: r.config, median: r.median, error: r.error?.code ?? null,
+  }));
+  if (lines.length) appendFileSync(file, `${lines.join('\n')}\n`);
 }
 
 function bestOf(runs: Run[]): number {

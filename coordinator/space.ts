@@ -12,6 +12,8 @@
 //   * j = 0 (outer absorbs): f_i grows to the next larger value whose entity exists; f0 is
 //     recomputed and shrinks.
 //   * i = 0 (outer grows): f_j shrinks to the largest smaller value at which f0 actually grows.
+//   * doubling moves (i, j, double), only here: as above with f_i' = 2 f_i exactly (i = 0: f_j'
+//     at most f_j / 2), so powers of two are one move apart even where divisors lie between.
 //   On extents where every entity is perfect (powers of two) both rules give the same moves.
 // A move that finds no such entity is not a direction from that point (no neighbour).
 // Choice sub-spaces (reorder, unroll, …) move -1 and +1, cyclic.
@@ -22,7 +24,7 @@ import type { Rng } from './explore/rng.ts';
 export type Point = number[];
 
 export type Direction =
-  | { kind: 'split'; grow: number; shrink: number }
+  | { kind: 'split'; grow: number; shrink: number; double?: true }
   | { kind: 'cyclic'; delta: 1 | -1 };
 
 export interface SubSpace {
@@ -76,6 +78,14 @@ class SubSpaceImpl implements SubSpace {
       for (let i = 0; i < parts; i++) {
         for (let j = 0; j < parts; j++) if (i !== j) this.directions.push({ kind: 'split', grow: i, shrink: j });
       }
+      // Imperfect sub-spaces interleave divisors with powers of two (28: 1 2 4 7 8 14 16 28), so
+      // "next larger value" alone walks 4 -> 7 -> 8 -> 14 -> 16 through factors that are poor
+      // vector and tile widths; doubling moves (4 -> 8 -> 16) step over them.
+      if (!this.exact) {
+        for (let i = 0; i < parts; i++) {
+          for (let j = 0; j < parts; j++) if (i !== j) this.directions.push({ kind: 'split', grow: i, shrink: j, double: true });
+        }
+      }
     } else {
       this.exact = true;
       this.directions = this.size > 1 ? [{ kind: 'cyclic', delta: -1 }, { kind: 'cyclic', delta: 1 }] : [];
@@ -118,14 +128,14 @@ class SubSpaceImpl implements SubSpace {
     const withOuter = (g: number[]) => { g[0] = Math.ceil(extent / product(g.slice(1))); return g; };
     if (i === 0) {
       for (const w of [...this.positionValues[j]].reverse()) {
-        if (w >= f[j]) continue;
+        if (w >= f[j] || (dir.double && 2 * w > f[j])) continue;
         const g = [...f]; g[j] = w; withOuter(g);
         if (g[0] > f[0]) return lookup(g);
       }
       return -1;
     }
     for (const v of this.positionValues[i]) {
-      if (v <= f[i]) continue;
+      if (v <= f[i] || (dir.double && v !== 2 * f[i])) continue;
       const g = [...f]; g[i] = v;
       if (j !== 0) {
         const budget = f[i] * f[j];

@@ -9,6 +9,9 @@ import { drive } from '../coordinator/explore/drive.ts';
 import { noValidConfigMessage } from '../coordinator/explore/failures.ts';
 import { FlexTensorExplorer } from '../coordinator/explore/flextensor.ts';
 import { GridExplorer, GridTooLargeError } from '../coordinator/explore/grid.ts';
+import { ModelExplorer } from '../coordinator/explore/model.ts';
+import { stepOptions } from '../coordinator/explore/q.ts';
+import { Rng } from '../coordinator/explore/rng.ts';
 import { Space } from '../coordinator/space.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { cpuTemplate } from '../tensor/templates/cpu.ts';
@@ -128,6 +131,57 @@ describe('flextensor', () => {
     }
     expect(asked.length).toBeGreaterThan(0);
     expect(asked.every((c) => measured.has(configKey(c)))).toBe(true);
+  });
+});
+
+describe('q', () => {
+  it('a walker chooses only among moves that exist, preferring unmeasured targets', () => {
+    const rng = new Rng(4);
+    const splits = space.subspaces.map((sub, s) => ({ sub, s })).filter(({ sub }) => sub.knob.kind === 'split' && sub.size > 1);
+    let sawMissing = false;
+    for (let t = 0; t < 30; t++) {
+      const point = space.randomPoint(rng);
+      for (const { sub, s } of splits) {
+        const existing = sub.directions.map((_, d) => d).filter((d) => space.move(point, s, d) !== null);
+        if (existing.length < sub.directions.length) sawMissing = true;
+        const all = stepOptions(space, point, s, () => false);
+        expect(all.allowed).toEqual(existing);
+        if (existing.length < 2) continue;
+        // One target already measured: it is no longer offered while another exists.
+        const measuredKey = space.pointKey(all.targets.get(existing[0])!);
+        const some = stepOptions(space, point, s, (p) => space.pointKey(p) === measuredKey);
+        expect(some.allowed.length).toBeGreaterThan(0);
+        for (const d of some.allowed) expect(space.pointKey(some.targets.get(d)!)).not.toBe(measuredKey);
+        // Every target measured: all existing moves are offered (the walk goes on through one).
+        expect(stepOptions(space, point, s, () => true).allowed).toEqual(existing);
+      }
+    }
+    expect(sawMissing).toBe(true); // the case the masking is for does occur on conv2d spaces
+  });
+});
+
+describe('model', () => {
+  it('after its warm-up, spends each round on neighbours of its best points but for one exploration pick', () => {
+    const explorer = new ModelExplorer({ space, seed: 6, budget: 100, constants: { walkSteps: 1, starts: 3, batch: 4, explore: 1 } });
+    let rounds = 0;
+    let measuredCount = 0;
+    const ranked: { key: string; seconds: number }[] = [];
+    while (measuredCount < 100 && !explorer.done) {
+      const configs = explorer.next(4);
+      if (!configs.length) break;
+      if (measuredCount >= explorer.constants.warmup) {
+        const near = new Set(ranked.slice(0, 3).flatMap((m) => space.neighbours(space.fromConfig(JSON.parse(m.key))!).map((p) => space.pointKey(p))));
+        const local = configs.filter((c) => near.has(space.pointKey(space.fromConfig(c)!)));
+        expect(local.length).toBeGreaterThanOrEqual(configs.length - 1);
+        rounds++;
+      }
+      const results = configs.map(onSim);
+      for (const r of results) if (r.median !== null) ranked.push({ key: JSON.stringify(r.config), seconds: r.median });
+      ranked.sort((a, b) => a.seconds - b.seconds);
+      measuredCount += results.length;
+      explorer.update(results);
+    }
+    expect(rounds).toBeGreaterThan(10);
   });
 });
 

@@ -96,6 +96,25 @@ describe('directions', () => {
     expect(neighbours.every((f) => product((f as number[]).slice(1)) <= 7)).toBe(true);
   });
 
+  it('imperfect split on 28: doubling moves step over divisors (4 -> 8 -> 16), next-value moves do not', () => {
+    const space = new Space([splitKnob('w', 28, 4, false)]);
+    const sub = space.subspaces[0];
+    expect(sub.directions).toHaveLength(24); // 12 next-value + 12 doubling
+    const find = (i: number, j: number, double: boolean) => sub.directions.findIndex((x) => x.kind === 'split' && x.grow === i && x.shrink === j && !!x.double === double);
+    const moved = (f: number[], i: number, j: number, double: boolean) => {
+      const p = space.move(space.fromConfig({ w: f })!, 0, find(i, j, double));
+      return p ? space.toConfig(p).w : null;
+    };
+    expect(moved([7, 1, 1, 4], 3, 0, false)).toEqual([4, 1, 1, 7]);
+    expect(moved([7, 1, 1, 4], 3, 0, true)).toEqual([4, 1, 1, 8]);
+    expect(moved([4, 1, 1, 8], 3, 0, true)).toEqual([2, 1, 1, 16]);
+    expect(moved([2, 1, 1, 16], 3, 0, true)).toBeNull(); // 32 > 28: no such entity
+    expect(moved([2, 1, 2, 8], 3, 2, true)).toEqual([2, 1, 1, 16]); // the pair's tile does not grow
+    expect(moved([2, 1, 1, 16], 0, 3, true)).toEqual([4, 1, 1, 8]); // outer grows, f_j at most halves
+    // Exact sub-spaces (and powers of two) keep FlexTensor's 12 directions only.
+    expect(new Space([splitKnob('m', 1024, 4, false)]).subspaces[0].directions).toHaveLength(12);
+  });
+
   it('choice sub-spaces move -1 and +1, cyclic', () => {
     const space = new Space([{ name: 'reorder', kind: 'choice', entities: [0, 1, 2] }]);
     expect(space.neighbours([0]).map((p) => p[0]).sort()).toEqual([1, 2]);

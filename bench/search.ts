@@ -1,6 +1,7 @@
 // `npm run bench:search [-- --seeds N] [--budgets 50,100,200] [--explorers LIST] [--workloads LIST]
 //                         [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]
-//                         [--skip-sim] [--save FILE]`
+//                         [--skip-sim] [--save FILE] [--cpu-first-seed N]`
+//        `npm run bench:search -- --summarise FILE[,FILE...]`  (tables from saved runs, no measuring)
 //
 // How fast each explorer finds a good schedule. For every explorer, budget and seed it runs a
 // search and reports, per budget, the median (over seeds) of the best time found relative to the
@@ -9,7 +10,7 @@
 // a few minutes; `--cpu` adds the real local CPU (gcc-built kernels, slow: fewer seeds).
 // The best known is the best over every run of the table, plus, on sim, long flextensor runs.
 // Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../agent/backend.ts';
@@ -48,6 +49,9 @@ const USAGE = `usage: npm run bench:search -- [--seeds N] [--budgets LIST] [--ex
   --skip-sim           only the CPU part (with --cpu)
   --save FILE          append every CPU measurement to FILE (JSONL: workload, explorer, budget, seed,
                        index, config, median, error) to study the runs afterwards
+  --cpu-first-seed N   first CPU seed (default 0): add seeds to an earlier saved run
+  --summarise FILES    print the CPU tables and targets of runs saved with --save (several files
+                       are pooled; the best known is the best over all of them); measures nothing
 environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
 
 interface Run { explorer: string; budget: number; seed: number; drive?: DriveResult; refused?: string; wallMs: number }
@@ -68,10 +72,12 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     seeds: { type: 'string' }, budgets: { type: 'string' }, explorers: { type: 'string' }, workloads: { type: 'string' },
     cpu: { type: 'boolean' }, 'cpu-seeds': { type: 'string' }, 'cpu-budgets': { type: 'string' },
-    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, save: { type: 'string' }, help: { type: 'boolean' },
+    'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, save: { type: 'string' }, 'cpu-first-seed': { type: 'string' },
+    summarise: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) { write([USAGE]); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  if (values.summarise) { write(summariseSaved(list('--summarise', values.summarise)!)); return 0; }
   const explorers = list('--explorers', values.explorers) ?? explorerNames();
   for (const e of explorers) if (!explorerNames().includes(e)) throw new UsageError(`--explorers: unknown explorer '${e}' (known: ${explorerNames().join(', ')})`);
   const dir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
@@ -85,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       findWorkloads(list('--cpu-workloads', values['cpu-workloads']) ?? CPU_WORKLOADS, dir), explorers,
       integers('--cpu-budgets', values['cpu-budgets']) ?? [TARGET_BUDGET],
       parseInteger('--cpu-seeds', values['cpu-seeds'], 2, 1), parseInteger('--threads', values.threads, 2, 1), values.save,
+      parseInteger('--cpu-first-seed', values['cpu-first-seed'], 0, 0),
     );
     targets.push(...cpuRows.map((r) => targetLines(`cpu ${r.workload}`, r.rows)));
   } else {
@@ -128,7 +135,9 @@ function simSection(workloads: NamedWorkload[], explorers: string[], budgets: nu
   return out;
 }
 
-async function cpuSection(workloads: NamedWorkload[], explorers: string[], budgets: number[], seeds: number, threads: number, save?: string) {
+async function cpuSection(
+  workloads: NamedWorkload[], explorers: string[], budgets: number[], seeds: number, threads: number, save?: string, firstSeed = 0,
+) {
   const cacheDir = mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-search-'));
   const out: { workload: string; rows: Row[] }[] = [];
   let backend: Backend | undefined;
@@ -146,7 +155,7 @@ async function cpuSection(workloads: NamedWorkload[], explorers: string[], budge
       const runs: Run[] = [];
       for (const explorer of explorers) {
         for (const budget of budgets) {
-          for (let seed = 0; seed < seeds; seed++) {
+          for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
             const run = await runAsync(explorer, space, seed, budget, measure);
             runs.push(run);
             if (save) saveRun(save, w.name, run);
@@ -198,9 +207,49 @@ async function runAsync(explorer: string, space: Space, seed: number, budget: nu
 function saveRun(file: string, workload: string, run: Run): void {
   const lines = (run.drive?.results ?? []).map((r, index) => JSON.stringify({
     workload, explorer: run.explorer, budget: run.budget, seed: run.seed, index,
-    config: r.config, median: r.median, error: r.error?.code ?? null,
+    config: r.config, median: r.median, error: r.error?.code ?? null, wallMs: Math.round(run.wallMs),
   }));
   if (lines.length) appendFileSync(file, `${lines.join('\n')}\n`);
+}
+
+interface SavedLine { workload: string; explorer: string; budget: number; seed: number; index: number; median: number | null; wallMs?: number }
+
+/** The CPU tables and targets of runs saved with --save. A run (workload, explorer, budget, seed)
+ *  saved twice is taken from the later file. */
+function summariseSaved(files: string[]): string[] {
+  const runs = new Map<string, SavedLine[]>();
+  for (const file of files) {
+    const fromFile = new Map<string, SavedLine[]>();
+    readFileSync(file, 'utf8').split('\n').forEach((text, n) => {
+      if (!text.trim()) return;
+      let line: SavedLine;
+      try { line = JSON.parse(text); } catch { throw new UsageError(`--summarise: ${file} line ${n + 1} is not JSON`); }
+      if (typeof line.workload !== 'string' || typeof line.explorer !== 'string' || !Number.isInteger(line.budget) || !Number.isInteger(line.seed) || !Number.isInteger(line.index)) {
+        throw new UsageError(`--summarise: ${file} line ${n + 1} is not a saved measurement (workload, explorer, budget, seed, index)`);
+      }
+      const key = [line.workload, line.explorer, line.budget, line.seed].join('\t');
+      fromFile.set(key, [...(fromFile.get(key) ?? []), line]);
+    });
+    for (const [key, lines] of fromFile) runs.set(key, lines);
+  }
+  const out: string[] = [];
+  const targets: string[] = [];
+  for (const workload of [...new Set([...runs.values()].map((l) => l[0].workload))]) {
+    const asRuns: Run[] = [...runs.values()].filter((l) => l[0].workload === workload).map((lines) => {
+      lines.sort((a, b) => a.index - b.index);
+      let best = Infinity;
+      const bestAfter = lines.map((l) => (best = l.median !== null && l.median < best ? l.median : best));
+      const { explorer, budget, seed, wallMs } = lines[0];
+      return { explorer, budget, seed, drive: { results: [], bestAfter, failed: !Number.isFinite(best) }, wallMs: wallMs ?? 0 };
+    });
+    const bestKnown = bestOf(asRuns);
+    const seeds = new Set(asRuns.map((r) => r.seed)).size;
+    out.push(`cpu ${workload} (saved runs): best known ${formatMs(bestKnown)}, best of every run below; seeds ${[...new Set(asRuns.map((r) => r.seed))].sort((a, b) => a - b).join(',')} (${seeds})`);
+    const rows = summarise(asRuns, bestKnown);
+    out.push(...table(rows), '');
+    targets.push(...targetLines(`cpu ${workload}`, rows));
+  }
+  return [...out, `targets at ${TARGET_BUDGET} measurements (issue 3):`, ...targets, ''];
 }
 
 function bestOf(runs: Run[]): number {

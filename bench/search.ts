@@ -65,6 +65,7 @@ interface Row {
   reach: number[];
   refused?: string;
   failed: number;
+  /** Mean wall time of the runs that recorded one (NaN: none did, e.g. runs saved without it). */
   msPerRun: number;
 }
 
@@ -240,7 +241,7 @@ function summariseSaved(files: string[]): string[] {
       let best = Infinity;
       const bestAfter = lines.map((l) => (best = l.median !== null && l.median < best ? l.median : best));
       const { explorer, budget, seed, wallMs } = lines[0];
-      return { explorer, budget, seed, drive: { results: [], bestAfter, failed: !Number.isFinite(best) }, wallMs: wallMs ?? 0 };
+      return { explorer, budget, seed, drive: { results: [], bestAfter, failed: !Number.isFinite(best) }, wallMs: wallMs ?? NaN };
     });
     const bestKnown = bestOf(asRuns);
     const seeds = new Set(asRuns.map((r) => r.seed)).size;
@@ -260,13 +261,14 @@ function bestOf(runs: Run[]): number {
 
 function summarise(runs: Run[], bestKnown: number): Row[] {
   const rows: Row[] = [];
+  const timed = new Map<Row, number>();
   for (const r of runs) {
     let row = rows.find((x) => x.explorer === r.explorer && x.budget === r.budget);
     if (!row) {
       row = { explorer: r.explorer, budget: r.budget, relative: [], reach: [], failed: 0, msPerRun: 0 };
       rows.push(row);
     }
-    row.msPerRun += r.wallMs;
+    if (Number.isFinite(r.wallMs)) { row.msPerRun += r.wallMs; timed.set(row, (timed.get(row) ?? 0) + 1); }
     if (r.refused || !r.drive) { row.refused = r.refused; continue; }
     const final = r.drive.bestAfter.at(-1) ?? Infinity;
     row.relative.push(final / bestKnown);
@@ -274,7 +276,7 @@ function summarise(runs: Run[], bestKnown: number): Row[] {
     row.reach.push(k < 0 ? Infinity : k + 1);
     if (!Number.isFinite(final)) row.failed++;
   }
-  for (const row of rows) row.msPerRun /= Math.max(1, row.relative.length || 1);
+  for (const row of rows) row.msPerRun = timed.get(row) ? row.msPerRun / timed.get(row)! : NaN;
   return rows;
 }
 
@@ -292,7 +294,7 @@ function table(rows: Row[]): string[] {
     const reached = row.reach.filter(Number.isFinite).length;
     const m = median(row.reach);
     const reach = `${Number.isFinite(m) ? String(m) : `>${row.budget}`} (${reached}/${row.reach.length})`;
-    lines.push(`  ${row.explorer.padEnd(11)}${String(row.budget).padStart(6)}  ${rel.padEnd(30)}${reach.padEnd(36)}${row.msPerRun.toFixed(0)}`);
+    lines.push(`  ${row.explorer.padEnd(11)}${String(row.budget).padStart(6)}  ${rel.padEnd(30)}${reach.padEnd(36)}${Number.isFinite(row.msPerRun) ? row.msPerRun.toFixed(0) : '–'}`);
   }
   return lines;
 }

@@ -72,12 +72,18 @@ export class ModelExplorer extends BatchExplorer {
       const models = this.train();
       // Optimistic score: mean minus kappa spreads of the bootstrap ensemble, so a plateau the
       // measurements already cover (small spread) loses to a region the models disagree on.
+      const scores = new Map<string, number>(); // walks meet the same neighbours again
       const score = (p: Point) => {
-        const x = this.features(p);
-        const ys = models.map((m) => m.predict(x));
-        const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
-        const spread = Math.sqrt(ys.reduce((a, y) => a + (y - mean) ** 2, 0) / ys.length);
-        return mean - c.kappa * spread;
+        const key = this.space.pointKey(p);
+        let s = scores.get(key);
+        if (s === undefined) {
+          const ys = models.map((m) => m.predict(this.features(p)));
+          const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+          const spread = Math.sqrt(ys.reduce((a, y) => a + (y - mean) ** 2, 0) / ys.length);
+          s = mean - c.kappa * spread;
+          scores.set(key, s);
+        }
+        return s;
       };
       // Trees predict the same value for points that differ only in knobs no split looks at, so
       // ties are common; they are broken at random, not in sub-space order (which would spend the
@@ -106,16 +112,11 @@ export class ModelExplorer extends BatchExplorer {
       // Most of each round comes from the neighbourhoods of the best points: on real landscapes
       // a model trained on tens of points ranks far-away random points poorly (its top picks
       // among them measured at about the 30th percentile on yolo-C9), near ones much better.
-      const local = [...pool.values()].sort(byScore).slice(0, c.batch - c.explore).map((x) => x.point);
-      const taken = new Set(local.map((p) => this.space.pointKey(p)));
-      // Exploration: the random points the model likes best.
+      const batch = [...pool.values()].sort(byScore).slice(0, c.batch - c.explore).map((x) => x.point);
+      // Exploration: the random points (none of them in the pool) the model likes best.
       const randoms = this.randomBatch(c.randomPool, [...pool.keys()])
         .map((p): Candidate => ({ point: p, score: score(p), tie: this.rng.float() })).sort(byScore);
-      const batch = [...local];
-      for (const r of randoms) {
-        if (batch.length >= c.batch) break;
-        if (!taken.has(this.space.pointKey(r.point))) batch.push(r.point);
-      }
+      for (const r of randoms.slice(0, c.batch - batch.length)) batch.push(r.point);
       if (!batch.length) return;
       yield batch;
     }

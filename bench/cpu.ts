@@ -18,6 +18,7 @@ import { defineWorkload } from '../tensor/ops/registry.ts';
 import { anchorsFor, AnchorRunner, LIBRARIES, type AnchorLibrary } from './anchors/anchors.ts';
 import { formatBlock, type BenchRow } from './report.ts';
 import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+import { runBench, write } from './entry.ts';
 
 const FULL_WORKLOADS = ['gemm-512', 'gemm-1024', 'yolo-C4', 'yolo-C9'];
 const QUICK_WORKLOADS = ['gemm-512'];
@@ -248,13 +249,4 @@ function loadAverage(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' ');
 }
 
-function write(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`bench:cpu: ${(err as Error).message}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+await runBench('bench:cpu', main);

@@ -20,6 +20,7 @@ import { CoordinatorClient } from '../cli/coordinator-client.ts';
 import { NatsBus } from '../coordinator/bus-nats.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
+import { runBench } from './entry.ts';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
 const TARGETS = { zeroCostRate: 2_000, zeroCostAgents: 64, efficiency: 0.8, efficiencyAgents: 16 };
@@ -220,9 +221,4 @@ function printSummary(rows: Row[], delayMs: number, json: boolean): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`bench:farm: ${(err as Error).message}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+await runBench('bench:farm', main);

@@ -21,6 +21,7 @@ import { NoValidScheduleError, tune } from '../coordinator/tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DSP_PER_MAC } from '../tensor/templates/fpga-resources.ts';
 import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+import { write } from './entry.ts';
 
 const WORKLOADS = ['gemm-1024', 'yolo-C9'];
 const DEFAULT_TRIALS = 3000;
@@ -124,10 +125,6 @@ async function benchWorkload(
   }
   write([...lines, '']);
   return { name: w.name, gflops: best.gflops, failed };
-}
-
-function write(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: Error) => {

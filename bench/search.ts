@@ -25,6 +25,7 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+import { runBench, write } from './entry.ts';
 
 const SIM_WORKLOADS = ['gemm-1024', 'yolo-C4'];
 const CPU_WORKLOADS = ['gemm-512', 'yolo-C9'];
@@ -342,13 +343,4 @@ function integers(flag: string, text: string | undefined): number[] | undefined 
   return list(flag, text)?.map((x) => parseInteger(flag, x, 0, 1));
 }
 
-function write(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`bench:search: ${(err as Error).message}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+await runBench('bench:search', main);

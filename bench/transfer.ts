@@ -24,6 +24,7 @@ import { tune } from '../coordinator/tune.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DEFAULT_WORKLOADS_DIR, findWorkloads } from './workloads.ts';
+import { runBench, write } from './entry.ts';
 
 const LONG_RUN = { explorer: 'flextensor', budget: 3000, seeds: 3 };
 const TARGET_RATIO = 2;
@@ -190,13 +191,4 @@ function median(xs: number[]): number {
 
 const gflops = (def: ComputeDef, seconds: number) => (def.flops / seconds / 1e9).toFixed(1);
 
-function write(lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  process.stderr.write(`bench:transfer: ${(err as Error).message}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
-}
+await runBench('bench:transfer', main);

@@ -6,6 +6,7 @@ import type { Backend, ReferenceTiming } from '../agent/backend.ts';
 import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
+import { DEFAULT_EXPLORER } from './explore/index.ts';
 import { deviceKey } from './best.ts';
 import { runEmbedded } from './farm/embedded.ts';
 import { bestRecord, RecordLog } from './records.ts';
@@ -76,7 +77,7 @@ export class NoValidScheduleError extends Error {
 export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   const { def, backend } = options;
   const target = backend.kind;
-  const explorerName = options.explorer ?? 'random';
+  const explorerName = options.explorer ?? DEFAULT_EXPLORER;
   const protocol = options.protocol ?? DEFAULT_PROTOCOL;
   const log = RecordLog.open(options.recordsPath, { warn: options.warn });
   const history = log.select(def.key, target);

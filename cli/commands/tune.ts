@@ -2,7 +2,7 @@
 //  [--records FILE] [--out DIR] [--json]`: tune one operator with an embedded local agent.
 import { join } from 'node:path';
 import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
-import { explorerNames } from '../../coordinator/explore/index.ts';
+import { DEFAULT_EXPLORER, explorerNames } from '../../coordinator/explore/index.ts';
 import { tune } from '../../coordinator/tune.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
@@ -13,7 +13,7 @@ const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET
                      [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
                      [--transfer-from FILE]
   --trials N       measurements to spend (default 100)
-  --explorer NAME  search method (default random)
+  --explorer NAME  search method: ${explorerNames().join(', ')} (default ${DEFAULT_EXPLORER})
   --records FILE   tuning log (JSONL); an existing log seeds the search and is appended to
                    (default <out>/records.jsonl)
   --out DIR        where the best kernel and the log go (default out/<op>-<target>)
@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   const target = oneOf('--target', values.target, TARGET_KINDS, 'cpu');
   const trials = parseInteger('--trials', values.trials, 100, 1);
   const seed = parseInteger('--seed', values.seed, 0);
-  const explorer = oneOf('--explorer', values.explorer, explorerNames(), 'random');
+  const explorer = oneOf('--explorer', values.explorer, explorerNames(), DEFAULT_EXPLORER);
   const threads = values.threads === undefined ? undefined : parseInteger('--threads', values.threads, 1, 1);
   const outDir = values.out ?? join('out', `${def.op}-${target}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');

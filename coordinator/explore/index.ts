@@ -22,6 +22,12 @@ const FACTORIES: Record<string, (options: ExplorerOptions) => Explorer> = {
   model: (o) => new ModelExplorer(o),
 };
 
+/** What `flexfarm tune` uses when no explorer is named: on the real CPU (bench:search, issue 3)
+ *  it found the best schedules at 50-200 measurements. Its cost model retrains each round, about
+ *  44 ms of coordinator time per measurement at a budget of 1,000 (sim, yolo-C4), against ~0.8 s
+ *  for a real measurement. Campaigns keep their own default (campaign-spec.ts). */
+export const DEFAULT_EXPLORER = 'model';
+
 export function explorerNames(): string[] {
   return Object.keys(FACTORIES);
 }

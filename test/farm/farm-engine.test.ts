@@ -9,6 +9,7 @@ import { Agent } from '../../agent/agent.ts';
 import { SimBackend } from '../../agent/backends/sim/sim-backend.ts';
 import { MemoryBus } from '../../coordinator/bus-memory.ts';
 import type { CampaignSnapshot } from '../../coordinator/campaign.ts';
+import { DEFAULT_EXPLORER } from '../../coordinator/explore/index.ts';
 import { ID_BLOCK } from '../../coordinator/campaign.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
 import { readRecords } from './farm-processes.ts';
@@ -118,5 +119,5 @@ test('embedded tune runs through the farm engine: candidates of one campaign, lo
   const campaign = lines[0].campaign!;
   expect(campaign).toMatch(/^c[a-z0-9]+$/);
   expect(lines.map((r) => r.candidateId)).toEqual(Array.from({ length: 8 }, (_, i) => `${campaign}/cpu/${i}`));
-  expect(lines.every((r) => (r as typeof r & { explorer: string }).explorer === 'random')).toBe(true);
+  expect(lines.every((r) => (r as typeof r & { explorer: string }).explorer === DEFAULT_EXPLORER)).toBe(true);
 });

@@ -73,8 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const quick = values.quick ?? false;
   const names = values.workloads?.split(',').map((n) => n.trim()).filter(Boolean) ?? (quick ? QUICK_WORKLOADS : FULL_WORKLOADS);
   if (!names.length) throw new UsageError('--workloads: no workload named');
-  const workloadsDir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
-  const workloads = findWorkloads(names, workloadsDir);
+  const workloads = findWorkloads(names);
   const trials = parseInteger('--trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, 1);
   const seed = parseInteger('--seed', values.seed, 1);
   const explorer = oneOf('--explorer', values.explorer, explorerNames(), 'random');

@@ -20,7 +20,7 @@ import { explorerNames } from '../coordinator/explore/index.ts';
 import { NoValidScheduleError, tune } from '../coordinator/tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DSP_PER_MAC } from '../tensor/templates/fpga-resources.ts';
-import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+import { findWorkloads, type NamedWorkload } from './workloads.ts';
 import { write } from './entry.ts';
 
 const WORKLOADS = ['gemm-1024', 'yolo-C9'];
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   const clockMhz = values['clock-mhz'] === undefined ? undefined : Number(values['clock-mhz']);
   if (clockMhz !== undefined && !(clockMhz > 0)) throw new UsageError(`--clock-mhz: expected a positive number, got '${values['clock-mhz']}'`);
   const names = values.workloads?.split(',').map((n) => n.trim()).filter(Boolean) ?? WORKLOADS;
-  const workloads = findWorkloads(names, process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR);
+  const workloads = findWorkloads(names);
   const part = fpgaPart(values.part ?? DEFAULT_FPGA_PART);
   const workDir = values.out ? resolve(values.out) : mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-fpga-'));
   const cleanUp = () => { if (!values.out) rmSync(workDir, { recursive: true, force: true }); };

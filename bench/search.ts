@@ -82,15 +82,14 @@ async function main(argv: string[]): Promise<number> {
   if (values.summarise) { write(summariseSaved(list('--summarise', values.summarise)!)); return 0; }
   const explorers = list('--explorers', values.explorers) ?? explorerNames();
   for (const e of explorers) if (!explorerNames().includes(e)) throw new UsageError(`--explorers: unknown explorer '${e}' (known: ${explorerNames().join(', ')})`);
-  const dir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
   const seeds = parseInteger('--seeds', values.seeds, 9, 1);
   const budgets = integers('--budgets', values.budgets) ?? DEFAULT_BUDGETS;
 
-  const simRows = values['skip-sim'] ? [] : simSection(findWorkloads(list('--workloads', values.workloads) ?? SIM_WORKLOADS, dir), explorers, budgets, seeds);
+  const simRows = values['skip-sim'] ? [] : simSection(findWorkloads(list('--workloads', values.workloads) ?? SIM_WORKLOADS), explorers, budgets, seeds);
   const targets = simRows.map((r) => targetLines(`sim ${r.workload}`, r.rows));
   if (values.cpu) {
     const cpuRows = await cpuSection(
-      findWorkloads(list('--cpu-workloads', values['cpu-workloads']) ?? CPU_WORKLOADS, dir), explorers,
+      findWorkloads(list('--cpu-workloads', values['cpu-workloads']) ?? CPU_WORKLOADS), explorers,
       integers('--cpu-budgets', values['cpu-budgets']) ?? [TARGET_BUDGET],
       parseInteger('--cpu-seeds', values['cpu-seeds'], 2, 1), parseInteger('--threads', values.threads, 2, 1), values.save,
       parseInteger('--cpu-first-seed', values['cpu-first-seed'], 0, 0),

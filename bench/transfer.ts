@@ -23,7 +23,7 @@ import { RecordLog } from '../coordinator/records.ts';
 import { tune } from '../coordinator/tune.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
-import { DEFAULT_WORKLOADS_DIR, findWorkloads } from './workloads.ts';
+import { findWorkloads } from './workloads.ts';
 import { runBench, write } from './entry.ts';
 
 const LONG_RUN = { explorer: 'flextensor', budget: 3000, seeds: 3 };
@@ -56,10 +56,9 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const explorer = values.explorer ?? 'flextensor';
   if (!explorerNames().includes(explorer)) throw new UsageError(`--explorer: unknown explorer '${explorer}' (known: ${explorerNames().join(', ')})`);
-  const dir = process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
   const targetName = values.target ?? 'yolo-C9';
   const sourceNames = (values.sources ?? 'yolo-C7,yolo-C11').split(',').map((s) => s.trim()).filter(Boolean);
-  const [target, ...sources] = findWorkloads([targetName, ...sourceNames], dir).map((w) => defineWorkload(w.op, w.shape));
+  const [target, ...sources] = findWorkloads([targetName, ...sourceNames]).map((w) => defineWorkload(w.op, w.shape));
   const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-transfer-'));
   try {
     const setup = { target, sources, targetName, sourceNames, explorer, work };

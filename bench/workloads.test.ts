@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_WORKLOADS_DIR, findWorkloads, loadWorkloads, UnknownWorkloadError, WorkloadFileError, WorkloadsMissingError,
+  findWorkloads, loadWorkloads, UnknownWorkloadError, WorkloadFileError, WorkloadsMissingError,
 } from './workloads.ts';
 
 const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-workloads-test-'));
@@ -19,7 +19,7 @@ function folderWith(name: string, files: Record<string, string>): string {
 
 describe('shared workload lists', () => {
   it('finds the bench workloads with their shapes, in the order asked', () => {
-    const [c4, g] = findWorkloads(['yolo-C4', 'gemm-1024'], DEFAULT_WORKLOADS_DIR);
+    const [c4, g] = findWorkloads(['yolo-C4', 'gemm-1024']);
     expect(g).toMatchObject({ name: 'gemm-1024', op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 } });
     expect(c4).toMatchObject({ name: 'yolo-C4', op: 'conv2d', shape: { C: 128, H: 56, W: 56, K: 256, R: 3, S: 3, pad: 1 } });
     expect(c4.file).toMatch(/conv2d-yolo\.json$/);
@@ -32,8 +32,8 @@ describe('shared workload lists', () => {
   });
 
   it('lists the known names for an unknown one', () => {
-    expect(() => findWorkloads(['gemm-513'], DEFAULT_WORKLOADS_DIR)).toThrow(UnknownWorkloadError);
-    expect(() => findWorkloads(['gemm-513'], DEFAULT_WORKLOADS_DIR)).toThrow(/no workload named 'gemm-513'.*known: .*gemm-512/);
+    expect(() => findWorkloads(['gemm-513'])).toThrow(UnknownWorkloadError);
+    expect(() => findWorkloads(['gemm-513'])).toThrow(/no workload named 'gemm-513'.*known: .*gemm-512/);
   });
 
   it('names the file and the field of a broken list', () => {

@@ -15,6 +15,12 @@ export interface NamedWorkload {
 /** ../shared/workloads relative to the repository root. */
 export const DEFAULT_WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'workloads');
 
+/** The folder of workload lists: FLEXFARM_WORKLOADS when set (a clone that is not next to
+ *  ../shared), else DEFAULT_WORKLOADS_DIR. */
+export function workloadsDir(): string {
+  return process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
+}
+
 export class WorkloadsMissingError extends Error {
   override name = 'WorkloadsMissingError';
 }
@@ -26,7 +32,7 @@ export class UnknownWorkloadError extends Error {
 }
 
 /** Every workload of every list in `dir`. Names must be unique across the lists. */
-export function loadWorkloads(dir: string = DEFAULT_WORKLOADS_DIR): NamedWorkload[] {
+export function loadWorkloads(dir: string = workloadsDir()): NamedWorkload[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new WorkloadsMissingError(
       `workload folder ${dir} does not exist: the benchmarks read the shared workload lists from ` +
@@ -49,7 +55,7 @@ export function loadWorkloads(dir: string = DEFAULT_WORKLOADS_DIR): NamedWorkloa
 }
 
 /** The workloads called `names`, in that order. */
-export function findWorkloads(names: string[], dir: string = DEFAULT_WORKLOADS_DIR): NamedWorkload[] {
+export function findWorkloads(names: string[], dir: string = workloadsDir()): NamedWorkload[] {
   const all = loadWorkloads(dir);
   return names.map((name) => {
     const found = all.find((w) => w.name === name);

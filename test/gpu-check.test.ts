@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPU_CHECK_WORKLOADS } from '../bench/gpu-check-workloads.ts';
-import { DEFAULT_WORKLOADS_DIR, findWorkloads } from '../bench/workloads.ts';
+import { findWorkloads, workloadsDir } from '../bench/workloads.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HAS_GPU = (() => { try { execFileSync('nvidia-smi', ['-L'], { stdio: 'ignore', timeout: 10_000 }); return true; } catch { return false; } })();
@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const check = (...args: string[]) => spawnSync(join(ROOT, 'bench', 'gpu-check.sh'), [...args, '--out', dir], { encoding: 'utf8', timeout: 300_000 });
 
 describe('bench/gpu-check.sh', () => {
-  it.skipIf(!existsSync(DEFAULT_WORKLOADS_DIR))('checks the shared lists\' gemm-1024 and yolo-C9', () => {
+  it.skipIf(!existsSync(workloadsDir()))('checks the shared lists\' gemm-1024 and yolo-C9', () => {
     const shared = findWorkloads(GPU_CHECK_WORKLOADS.map((w) => w.name));
     expect(GPU_CHECK_WORKLOADS).toEqual(shared.map(({ name, op, shape }) => ({ name, op, shape })));
   });

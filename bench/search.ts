@@ -244,8 +244,8 @@ function summariseSaved(files: string[]): string[] {
       return { explorer, budget, seed, drive: { results: [], bestAfter, failed: !Number.isFinite(best) }, wallMs: wallMs ?? NaN };
     });
     const bestKnown = bestOf(asRuns);
-    const seeds = new Set(asRuns.map((r) => r.seed)).size;
-    out.push(`cpu ${workload} (saved runs): best known ${formatMs(bestKnown)}, best of every run below; seeds ${[...new Set(asRuns.map((r) => r.seed))].sort((a, b) => a - b).join(',')} (${seeds})`);
+    const seeds = [...new Set(asRuns.map((r) => r.seed))].sort((a, b) => a - b);
+    out.push(`cpu ${workload} (saved runs): best known ${formatMs(bestKnown)}, best of every run below; seeds ${seeds.join(',')} (${seeds.length})`);
     const rows = summarise(asRuns, bestKnown);
     out.push(...table(rows), '');
     targets.push(...targetLines(`cpu ${workload}`, rows));

@@ -75,15 +75,12 @@ class SubSpaceImpl implements SubSpace {
       const extent = knob.axis.extent;
       this.exact = knob.entities.every((e) => product(e as number[]) === extent);
       this.directions = [];
-      for (let i = 0; i < parts; i++) {
-        for (let j = 0; j < parts; j++) if (i !== j) this.directions.push({ kind: 'split', grow: i, shrink: j });
-      }
       // Imperfect sub-spaces interleave divisors with powers of two (28: 1 2 4 7 8 14 16 28), so
       // "next larger value" alone walks 4 -> 7 -> 8 -> 14 -> 16 through factors that are poor
-      // vector and tile widths; doubling moves (4 -> 8 -> 16) step over them.
-      if (!this.exact) {
+      // vector and tile widths; doubling moves (4 -> 8 -> 16), listed after the others, step over them.
+      for (const double of this.exact ? [false] : [false, true]) {
         for (let i = 0; i < parts; i++) {
-          for (let j = 0; j < parts; j++) if (i !== j) this.directions.push({ kind: 'split', grow: i, shrink: j, double: true });
+          for (let j = 0; j < parts; j++) if (i !== j) this.directions.push({ kind: 'split', grow: i, shrink: j, ...(double ? { double: true as const } : {}) });
         }
       }
     } else {

@@ -3,9 +3,13 @@
 // qualifiers, prelude) — no target special cases live here.
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Expr, Stmt } from '../tensor/ir.ts';
-import { add, int, mul, simplify } from '../tensor/ir.ts';
+import { add, int, mul, simplify, statements } from '../tensor/ir.ts';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
+type AllocStmt = Extract<Stmt, { k: 'alloc' }>;
+
+/** True when the nest has work for a `<kernel>_prepare` function (see the `prepare` statement). */
+export const hasPrepare = (nest: Stmt): boolean => statements(nest).some((s) => s.k === 'prepare');
 
 export interface RenderContext {
   /** Shapes of every tensor and local buffer in scope, by name. */
@@ -36,6 +40,13 @@ export class CRenderer {
   /** A loop the target maps onto hardware indices instead of iterating (e.g. a GPU's blockIdx):
    *  the declaration binding its variable, or null for an ordinary for loop. */
   protected loopBinding(_loop: LoopStmt, _ctx: RenderContext): string | null { return null; }
+  /** Name of the function that runs the nest's `prepare` statements once, untimed. */
+  get prepareName(): string { return `${this.kernelName}_prepare`; }
+
+  /** Declaration of a file-scope buffer (a `static` alloc). */
+  protected staticDecl(name: string, size: number): string {
+    return `static float ${name}[${size}];`;
+  }
   /** Declaration of a local buffer. */
   protected allocDecl(name: string, size: number, scope: 'local' | 'shared'): string {
     if (scope === 'shared') throw new Error(`${this.constructor.name} cannot render shared buffer '${name}'`);
@@ -53,15 +64,26 @@ export class CRenderer {
     ].join(', ');
   }
 
-  /** The full kernel: prelude, then one function running `nest`. */
+  /** The full kernel: prelude, file-scope buffers, the prepare function when the nest has one,
+   *  then one function running `nest`. */
   renderKernel(def: ComputeDef, nest: Stmt, comment?: string): string {
     const shapes = new Map<string, number[]>();
     for (const t of [...def.inputs, def.output]) shapes.set(t.name, t.shape);
+    const all = statements(nest);
+    const statics = all.filter((s): s is AllocStmt => s.k === 'alloc' && s.scope === 'static');
+    for (const b of statics) shapes.set(b.name, b.shape);
+    const prepares = all.flatMap((s) => (s.k === 'prepare' ? [s.body] : []));
     const prefix = this.kernelPrefix();
+    const prepare = prepares.length
+      ? [`void ${this.prepareName}(${this.kernelParams(def)}) {`, ...prepares.flatMap((b) => this.renderStmt(b, { shapes }, 1)), '}', '']
+      : [];
     return [
       ...this.prelude(),
       '',
       `/* ${def.key}${comment ? `\n * ${comment}` : ''} */`,
+      ...statics.map((b) => this.staticDecl(b.name, b.shape.reduce((x, y) => x * y, 1))),
+      ...(statics.length ? [''] : []),
+      ...prepare,
       `${prefix ? `${prefix} ` : ''}void ${this.kernelName}(${this.kernelParams(def)}) {`,
       ...this.renderStmt(nest, { shapes }, 1),
       '}',
@@ -92,8 +114,12 @@ export class CRenderer {
       case 'let':
         return [`${pad}const int ${s.name} = ${this.expr(s.value, ctx)};`];
       case 'alloc':
+        // File-scope buffers are declared once, before the functions (renderKernel).
+        if (s.scope === 'static') return [];
         ctx.shapes.set(s.name, s.shape);
         return [pad + this.allocDecl(s.name, s.shape.reduce((a, b) => a * b, 1), s.scope)];
+      case 'prepare':
+        return [];  // rendered into the prepare function (renderKernel)
       case 'store': {
         const target = this.indexed(s.tensor, s.index, ctx);
         return [`${pad}${target} ${s.accumulate ? '+=' : '='} ${this.expr(s.value, ctx)};`];

@@ -3,7 +3,13 @@
 import type { Expr } from './ir.ts';
 
 export interface Axis { name: string; extent: number }
-export interface TensorDecl { name: string; shape: number[] }
+export interface TensorDecl {
+  name: string;
+  shape: number[];
+  /** An input held fixed across runs (weights, the right-hand matrix): a schedule may lay it out
+   *  ahead of time, once and untimed, as TVM, Ansor and oneDNN do with weights. */
+  constant?: boolean;
+}
 export type DType = 'float32';
 
 export interface ComputeDef {

@@ -33,8 +33,14 @@ export type Stmt =
   /** An integer binding visible to the statements after it in the enclosing seq. */
   | { k: 'let'; name: string; value: Expr }
   /** A buffer local to the kernel: registers/stack on CPU, `local` or `shared` on GPU, BRAM on FPGA.
-   *  `partition` splits it into banks (FPGA), one entry per partitioned dimension. */
-  | { k: 'alloc'; name: string; shape: number[]; scope: 'local' | 'shared'; partition?: ArrayPartition[] }
+   *  `partition` splits it into banks (FPGA), one entry per partitioned dimension. `static`: one
+   *  buffer for the program's lifetime, declared at file scope (staged and packed inputs on CPU),
+   *  visible to the whole kernel and to its prepare step. */
+  | { k: 'alloc'; name: string; shape: number[]; scope: 'local' | 'shared' | 'static'; partition?: ArrayPartition[] }
+  /** Work done once before the kernel is first run and never timed: laying out constant inputs
+   *  (packed weights), as TVM, Ansor and oneDNN do ahead of time. Renderers put it in a separate
+   *  `<kernel>_prepare` function with the kernel's parameters. */
+  | { k: 'prepare'; body: Stmt }
   /** tensor[index] = value, or += value when `accumulate`. */
   | { k: 'store'; tensor: string; index: Expr[]; value: Expr; accumulate?: boolean }
   | { k: 'if'; cond: Expr; then: Stmt; else?: Stmt }
@@ -113,6 +119,17 @@ export function foldInt(op: BinOp, a: number, b: number): number {
     case 'min': return Math.min(a, b);
     case 'max': return Math.max(a, b);
   }
+}
+
+/** Every statement of a nest, depth first (the nest itself first). */
+export function statements(s: Stmt, out: Stmt[] = []): Stmt[] {
+  out.push(s);
+  switch (s.k) {
+    case 'seq': s.body.forEach((b) => statements(b, out)); break;
+    case 'loop': case 'prepare': statements(s.body, out); break;
+    case 'if': statements(s.then, out); if (s.else) statements(s.else, out); break;
+  }
+  return out;
 }
 
 /** Names of the tensors an expression loads from, in first-use order. */

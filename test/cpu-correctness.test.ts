@@ -34,7 +34,9 @@ let backend: CompiledBackend;
 
 beforeAll(() => {
   cacheDir = mkdtempSync(join(tmpdir(), 'flexfarm-cpu-correctness-'));
-  backend = createCpuBackend({ cacheDir, threads: 2 });
+  // Four-float vectors: the tiny shapes' register tiles are wide enough for explicit vector code
+  // (the host's 8 or 16 would leave most vector loops to the scalar path).
+  backend = createCpuBackend({ cacheDir, threads: 2, vectorWidth: 4 });
 });
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
@@ -54,6 +56,12 @@ describe('every operator: random CPU schedules compile and match the reference',
       expect(configs).toHaveLength(CONFIGS_PER_OP);
       // Odd and prime extents: most configs must exercise guarded tails.
       expect(configs.filter((c) => isImperfect(c, def)).length).toBeGreaterThan(CONFIGS_PER_OP / 2);
+      // The layout knobs are exercised: packed and staged inputs, explicit vector loops.
+      for (const knob of cpuTemplate.knobs(def).filter((k) => /^(pack|pad)\./.test(k.name))) {
+        expect(configs.some((c) => c[knob.name] === 1), `${knob.name} = 1 in some config`).toBe(true);
+      }
+      const vectorised = configs.filter((c) => cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 4).includes('*(ff_vec*)&'));
+      expect(vectorised.length, 'configs with explicit vector code').toBeGreaterThanOrEqual(3);
       const results: MeasureResult[] = [];
       for (let i = 0; i < configs.length; i += BATCH) {
         const batch = configs.slice(i, i + BATCH).map((config, j) => ({

@@ -12,7 +12,7 @@ export const bilinear: OpFamily = {
     { name: 'M', min: 1, doc: 'output features' },
   ],
   build: ({ N, K1, K2, M }) => ({
-    inputs: [{ name: 'A', shape: [N, K1] }, { name: 'B', shape: [N, K2] }, { name: 'W', shape: [M, K1, K2] }],
+    inputs: [{ name: 'A', shape: [N, K1] }, { name: 'B', shape: [N, K2] }, { name: 'W', shape: [M, K1, K2], constant: true }],
     output: { name: 'Out', shape: [N, M] },
     spatial: [{ name: 'n', extent: N }, { name: 'm', extent: M }],
     reduce: [{ name: 'k1', extent: K1 }, { name: 'k2', extent: K2 }],

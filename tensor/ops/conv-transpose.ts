@@ -52,7 +52,7 @@ function convTransposeFamily(rank: 1 | 2 | 3): OpFamily {
         flops: 2 * N * K * C * pairs.reduce((a, b) => a * b, 1),
         inputs: [
           { name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] },
-          { name: 'W', shape: [C, K, ...dims.kernel.map((d) => p[d])] },
+          { name: 'W', shape: [C, K, ...dims.kernel.map((d) => p[d])], constant: true },
         ],
         output: { name: 'O', shape: [N, K, ...outSizes] },
         spatial: [{ name: 'n', extent: N }, { name: 'k', extent: K }, ...dims.out.map((o, i) => ({ name: o, extent: outSizes[i] }))],

@@ -53,7 +53,7 @@ function convFamily(name: string, rank: 1 | 2 | 3, summary: string, overrides: P
       return {
         inputs: [
           { name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] },
-          { name: 'W', shape: [K, cg, ...dims.kernel.map((d) => p[d])] },
+          { name: 'W', shape: [K, cg, ...dims.kernel.map((d) => p[d])], constant: true },
         ],
         output: { name: 'O', shape: [N, K, ...outSizes] },
         spatial: [{ name: 'n', extent: N }, { name: 'k', extent: K }, ...dims.out.map((o, i) => ({ name: o, extent: outSizes[i] }))],
@@ -89,7 +89,7 @@ export const depthwiseConv2d: OpFamily = {
     const ww = windowIndex('w', 's', { X: W, R: S, O: OW, stride, pad, dilation });
     const channel = multiplier === 1 ? v('k') : div(v('k'), int(multiplier));
     return {
-      inputs: [{ name: 'I', shape: [N, C, H, W] }, { name: 'W', shape: [K, R, S] }],
+      inputs: [{ name: 'I', shape: [N, C, H, W] }, { name: 'W', shape: [K, R, S], constant: true }],
       output: { name: 'O', shape: [N, K, OH, OW] },
       spatial: [{ name: 'n', extent: N }, { name: 'k', extent: K }, { name: 'h', extent: OH }, { name: 'w', extent: OW }],
       reduce: [{ name: 'r', extent: R }, { name: 's', extent: S }],

@@ -8,6 +8,8 @@ import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
 import type { DeviceInfo } from '../../result.ts';
 import { CpuRenderer } from './cpu-renderer.ts';
+import { hasPrepare } from '../../c-renderer.ts';
+import { hostSimd } from './host-simd.ts';
 import { renderHarness } from './harness.ts';
 
 export const CPU_FLAGS = ['-O3', '-march=native', '-fopenmp', '-std=gnu11'];
@@ -21,6 +23,8 @@ export interface CpuBackendOptions {
   /** Address-space limit of each kernel run (default 8 GiB). */
   memoryBytes?: number;
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
+  /** Floats per explicit vector (default: the host's, from its CPU flags). */
+  vectorWidth?: number;
 }
 
 export class ToolchainMissingError extends Error {
@@ -37,16 +41,18 @@ export function compilerVersion(command: string): string {
 }
 
 /** The C program for a nest: the kernel followed by the harness. */
-export function cpuProgram(def: ComputeDef, nest: Stmt, note?: string): string {
-  const renderer = new CpuRenderer();
-  return renderer.renderKernel(def, nest, note) + renderHarness(def, renderer.kernelName);
+export function cpuProgram(def: ComputeDef, nest: Stmt, note?: string, vectorWidth = hostSimd().vectorWidth): string {
+  const renderer = new CpuRenderer({ vectorWidth });
+  return renderer.renderKernel(def, nest, note) + renderHarness(def, renderer.kernelName, hasPrepare(nest) ? renderer.prepareName : undefined);
 }
 
 export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
   const command = options.compiler ?? 'gcc';
   const version = compilerVersion(command);
   const threads = options.threads ?? os.availableParallelism();
-  const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR };
+  const simd = hostSimd();
+  const vectorWidth = options.vectorWidth ?? simd.vectorWidth;
+  const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR, isa: simd.isa, vectorWidth };
   const device: DeviceInfo = {
     kind: 'cpu', name: os.hostname(), model: cpuModel(), cores: threads, memoryBytes: os.totalmem(),
     toolchain: `${version} ${CPU_FLAGS.join(' ')}`, limits,
@@ -55,7 +61,7 @@ export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
     kind: 'cpu', template: cpuTemplate, limits, device, cacheDir: options.cacheDir,
     toolchain: {
       compiler: { command, flags: CPU_FLAGS, libs: ['-lm'], extension: '.c', version },
-      program: cpuProgram,
+      program: (def, nest, note) => cpuProgram(def, nest, note, vectorWidth),
       runEnv: { OMP_NUM_THREADS: String(threads) },
     },
     memoryBytes: options.memoryBytes ?? 8 * 1024 ** 3,

@@ -8,11 +8,14 @@ export const HARNESS_EXIT = { WRONG_ANSWER: 3, NO_MEMORY: 4, USAGE: 2 } as const
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function renderHarness(def: ComputeDef, kernelName = 'kernel'): string {
+/** `prepareName`: the kernel's prepare function (packing constant inputs), called once after the
+ *  inputs are filled and before the first run, untimed. */
+export function renderHarness(def: ComputeDef, kernelName = 'kernel', prepareName?: string): string {
   const tensors = [...def.inputs, def.output];
   const alloc = tensors.map((t) => `  float* ${t.name} = ff_alloc(${size(t.shape)}L);`);
   const fill = def.inputs.map((t, i) => `  for (long i = 0; i < ${size(t.shape)}L; ++i) ${t.name}[i] = ff_input_value(${i}, i);`);
-  const call = `${kernelName}(${tensors.map((t) => t.name).join(', ')})`;
+  const args = tensors.map((t) => t.name).join(', ');
+  const call = `${kernelName}(${args})`;
   const out = def.output.name, outSize = `${size(def.output.shape)}L`;
   return `
 /* ---- harness: inputs, correctness check, timing (TVM protocol) ---- */
@@ -60,6 +63,8 @@ ${fill.join('\n')}
   /* NaN everywhere first, so an element the kernel never writes fails the check. */
   for (long i = 0; i < ${outSize}; ++i) ${out}[i] = NAN;
 
+${prepareName ? `  ${prepareName}(${args});  /* lays out the constant inputs once, untimed */
+` : ''}
   ${call};  /* warm-up run, also the one checked */
 
   double max_err = 0;

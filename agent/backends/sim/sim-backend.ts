@@ -7,7 +7,7 @@ import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../..
 import { median } from '../../result.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { defineFromKey } from '../../../tensor/ops/registry.ts';
-import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
+import { cpuClassicTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
 import { CpuRenderer } from '../cpu/cpu-renderer.ts';
 import { DEFAULT_SIM_DEVICE, estimate, referenceEstimate, type SimDevice, type SimSchedule } from './landscape.ts';
@@ -28,7 +28,7 @@ const REPEAT_NOISE = 0.01;
 
 export class SimBackend implements Backend {
   readonly kind = 'sim' as const;
-  readonly template = cpuTemplate;
+  readonly template = cpuClassicTemplate;
   readonly limits: DeviceLimits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR };
   readonly seed: number;
   readonly delayMs: number;

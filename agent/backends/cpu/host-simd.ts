@@ -1,0 +1,34 @@
+// The host's SIMD: read from the CPU's flags, never assumed. gcc -march=native targets the same
+// flags, so the vector width the renderer uses is one the compiled code can execute.
+import { readFileSync } from 'node:fs';
+
+export interface HostSimd {
+  /** The widest vector extension: 'avx512f', 'avx2', 'avx', 'sse2' or 'none'. */
+  isa: string;
+  /** Floats per vector register (16, 8, 4, or 1 with no SIMD). */
+  vectorWidth: number;
+}
+
+const BY_WIDTH: [flag: string, floats: number][] = [['avx512f', 16], ['avx2', 8], ['avx', 8], ['sse2', 4], ['asimd', 4]];
+
+/** The ISA from a /proc/cpuinfo `flags` (or arm `Features`) line's words. */
+export function simdFromFlags(flags: readonly string[]): HostSimd {
+  const set = new Set(flags);
+  const found = BY_WIDTH.find(([flag]) => set.has(flag));
+  return found ? { isa: found[0], vectorWidth: found[1] } : { isa: 'none', vectorWidth: 1 };
+}
+
+let cached: HostSimd | undefined;
+
+export function hostSimd(): HostSimd {
+  if (cached) return cached;
+  let flags: string[] = [];
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
+    flags = line ? line.split(':')[1].trim().split(/\s+/) : [];
+  } catch {
+    // No /proc (not Linux): scalar code is always correct.
+  }
+  cached = simdFromFlags(flags);
+  return cached;
+}

@@ -1,0 +1,51 @@
+// How an integer index expression moves with one loop variable: the constant stride of an affine
+// dependence, or null when the dependence is not affine (a floor division, modulo, min or max that
+// involves the variable). Renderers use it to tell contiguous and broadcast loads from gathers;
+// templates use it to find the axis that indexes a tensor dimension.
+import type { Expr } from './ir.ts';
+
+/** True when the variable `name` occurs in `e`. */
+export function dependsOn(e: Expr, name: string): boolean {
+  switch (e.k) {
+    case 'var': return e.name === name;
+    case 'int': case 'float': return false;
+    case 'bin': case 'cmp': return dependsOn(e.a, name) || dependsOn(e.b, name);
+    case 'and': return e.terms.some((t) => dependsOn(t, name));
+    case 'select': return dependsOn(e.cond, name) || dependsOn(e.a, name) || dependsOn(e.b, name);
+    case 'load': return e.index.some((i) => dependsOn(i, name));
+  }
+}
+
+/** d e / d name when `e` is affine in `name` (0 when it does not occur), else null. */
+export function strideIn(e: Expr, name: string): number | null {
+  if (!dependsOn(e, name)) return 0;
+  switch (e.k) {
+    case 'var': return 1;
+    case 'bin': {
+      const a = strideIn(e.a, name), b = strideIn(e.b, name);
+      if (a === null || b === null) return null;
+      if (e.op === '+') return a + b;
+      if (e.op === '-') return a - b;
+      if (e.op === '*') {
+        // Affine only when one side is a constant.
+        if (e.b.k === 'int') return a * e.b.v;
+        if (e.a.k === 'int') return b * e.a.v;
+        return null;
+      }
+      return null;
+    }
+    default: return null;
+  }
+}
+
+/** Row-major flat stride of a multi-dimensional index in `name`, or null when not affine. */
+export function flatStrideIn(index: Expr[], shape: number[], name: string): number | null {
+  let stride = 0, inner = 1;
+  for (let d = index.length - 1; d >= 0; d--) {
+    const s = strideIn(index[d], name);
+    if (s === null) return null;
+    stride += s * inner;
+    inner *= shape[d];
+  }
+  return stride;
+}

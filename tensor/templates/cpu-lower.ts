@@ -1,0 +1,149 @@
+// Lowering a checked CPU plan to the loop nest (the structure is drawn in cpu.ts).
+import type { ComputeDef } from '../compute.ts';
+import {
+  add, and, float, int, le, load, loop, lt, min, mul, seq, simplify, sub, substitute, v,
+  type Expr, type LoopKind, type Stmt,
+} from '../ir.ts';
+import { readStaged } from './cpu-layout.ts';
+import type { AxisPlan, CpuPlan } from './cpu-plan.ts';
+import { packNest, packPlan, readPacked, stagedName, stageNest } from './cpu-stages.ts';
+
+const levelVar = (axis: string, level: number) => `${axis}_${level}`;
+const baseVar = (axis: string) => `${axis}_b`;
+
+/** Index of an axis from its level variables: ((x0*f1 + x1)*f2 + x2)*f3 + ... up to `upTo` levels. */
+function levelIndex(a: AxisPlan, upTo: number): Expr {
+  let e: Expr = int(0);
+  for (let level = 0; level < upTo; level++) {
+    const term = a.factors[level] > 1 ? v(levelVar(a.name, level)) : int(0);
+    e = add(mul(e, int(a.factors[level])), term);
+  }
+  return simplify(e);
+}
+
+export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
+  const { spatial, reduce } = plan;
+  const r0Outside = plan.reorder !== 1 && reduce.some((a) => a.factors[0] > 1);
+  const loops = (axes: AxisPlan[], level: number, kind: LoopKind, body: Stmt): Stmt =>
+    axes.filter((a) => a.factors[level] > 1).reduceRight((inner, a) => loop(levelVar(a.name, level), a.factors[level], kind, inner), body);
+
+  const tile = registerTile(def, plan, r0Outside);
+  const s2 = loops(spatial, 2, 'serial', tile);
+  const r0AtS1 = plan.reorder === 0 ? loops(reduce, 0, 'serial', s2) : s2;
+  const s1 = loops(spatial, 1, 'serial', r0AtS1);
+  const r0AtS0 = plan.reorder === 2 ? loops(reduce, 0, 'serial', s1) : s1;
+  const nest = loops(spatial, 0, 'parallel', r0AtS0);
+  const packs = packPlans(def, plan).map((p) => packNest(def, p));
+  const stages = plan.staged.map((s) => stageNest(def, s));
+  const prologue = [...packs, ...stages, ...(r0Outside ? [zeroOutput(def)] : [])];
+  return prologue.length ? seq(...prologue, nest) : nest;
+}
+
+/** Packed inputs are blocked by the vector axis's level-3 factor: one block per register tile. */
+const packPlans = (def: ComputeDef, plan: CpuPlan) =>
+  plan.vectorAxis ? plan.packed.map((t) => packPlan(def, t, plan.vectorAxis!.name, plan.vectorAxis!.factors[3])) : [];
+
+/** The body as the tile reads it: staged inputs without guards, packed inputs in blocks. */
+function scheduledBody(def: ComputeDef, plan: CpuPlan): Expr {
+  const staged = readStaged(def.body, plan.staged, stagedName);
+  const axis = plan.vectorAxis;
+  if (!axis || !plan.packed.length) return staged;
+  const lane = axis.factors[3] > 1 ? v(levelVar(axis.name, 3)) : int(0);
+  return readPacked(staged, packPlans(def, plan), levelIndex(axis, 3), lane);
+}
+
+/** The tile's loop order: the definition's, with the vector axis moved innermost. */
+const tileOrder = (plan: CpuPlan): AxisPlan[] =>
+  plan.vectorAxis ? [...plan.spatial.filter((a) => a !== plan.vectorAxis), plan.vectorAxis] : plan.spatial;
+
+/** The register tile: accumulator load, reduction, store; a full-tile fast path when tails exist. */
+function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean): Stmt {
+  const { spatial, reduce } = plan;
+  const lets: Stmt[] = spatial.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(mul(levelIndex(a, 3), int(a.factors[3]))) }));
+  // The accumulator is laid out in the tile's loop order: lanes of the vector axis contiguous.
+  const accShape = tileOrder(plan).map((a) => a.factors[3]);
+  const alloc: Stmt = { k: 'alloc', name: 'acc', shape: accShape, scope: 'local' };
+  const tails = spatial.filter((a) => !a.perfect);
+  const body = (bounded: boolean) => tileBody(def, plan, accumulateIntoOutput, bounded);
+  if (!tails.length) return seq(...lets, alloc, body(false));
+  const fits = and(...tails.map((a) => le(add(v(baseVar(a.name)), int(a.factors[3])), int(a.extent))));
+  // Tiles that start past the extent (the split's product exceeds it) are skipped: an axis whose
+  // level-3 factor is 1 has no S3 loop whose bound could stop them.
+  const inRange = and(...tails.map((a) => lt(v(baseVar(a.name)), int(a.extent))));
+  return seq(...lets, alloc, { k: 'if', cond: fits, then: body(false), else: { k: 'if', cond: inRange, then: body(true) } });
+}
+
+function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, bounded: boolean): Stmt {
+  const { spatial, reduce } = plan;
+  const vectorAxis = plan.vectorAxis && plan.vectorAxis.factors[3] > 1 ? plan.vectorAxis : undefined;
+  const s3Order = tileOrder(plan);
+  const s3Extent = (a: AxisPlan): Expr => bounded
+    ? simplify(min(int(a.factors[3]), sub(int(a.extent), v(baseVar(a.name)))))
+    : int(a.factors[3]);
+  const lane = (a: AxisPlan): Expr => (a.factors[3] > 1 ? v(levelVar(a.name, 3)) : int(0));
+  const accIndex = s3Order.map(lane);
+  const outIndex = spatial.map((a) => simplify(add(v(baseVar(a.name)), lane(a))));
+
+  // S3 loops around a statement; with unrolling decided from the innermost loop outward.
+  const s3Loops = (inner: Stmt, unroll: boolean): Stmt => {
+    let body = inner, product = 1;
+    for (const a of [...s3Order].reverse()) {
+      if (a.factors[3] <= 1) continue;
+      const kind: LoopKind = a === vectorAxis ? 'vector' : 'serial';
+      product *= a.factors[3];
+      const step = unroll && !bounded && kind !== 'vector' ? unrollFor(plan, product, a.factors[3]) : undefined;
+      body = loop(levelVar(a.name, 3), s3Extent(a), kind, body, step);
+    }
+    return body;
+  };
+
+  const init: Expr = accumulateIntoOutput ? load(def.output.name, outIndex) : float(0);
+  // Unrolled like the compute loops: an accumulator indexed by a loop variable anywhere stays in memory.
+  const initAcc = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value: init }, true);
+
+  const reduceEnv: Record<string, Expr> = {};
+  for (const a of reduce) reduceEnv[a.name] = levelIndex(a, 3);
+  const spatialEnv: Record<string, Expr> = {};
+  spatial.forEach((a, i) => { spatialEnv[a.name] = outIndex[i]; });
+  const value = simplify(substitute(scheduledBody(def, plan), { ...reduceEnv, ...spatialEnv }));
+  let compute = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value, accumulate: true }, true);
+
+  // Reduce loops inside the tile: R2 innermost (unrolled when asked), then R1, then R0 if kept inside.
+  const levels = plan.reorder === 1 ? [2, 1, 0] : [2, 1];
+  const s3Product = spatial.reduce((n, a) => n * a.factors[3], 1);
+  let unrolledProduct = s3Product;
+  for (const level of levels) {
+    for (const a of [...reduce].reverse()) {
+      const f = a.factors[level];
+      const guardTail = level === 2 && !a.perfect;
+      if (f <= 1 && !guardTail) continue;
+      const extent = guardTail
+        ? simplify(min(int(f), sub(int(a.extent), mul(levelIndex(a, 2), int(f)))))
+        : int(f);
+      let step: number | undefined;
+      if (level === 2 && plan.unrollReduce && !guardTail) {
+        unrolledProduct *= f;
+        step = unrollFor(plan, unrolledProduct, f);
+      }
+      compute = loop(levelVar(a.name, level), extent, 'serial', compute, step);
+    }
+  }
+  const store = s3Loops({ k: 'store', tensor: def.output.name, index: outIndex, value: { k: 'load', tensor: 'acc', index: accIndex } }, true);
+  return seq(initAcc, compute, store);
+}
+
+/** TVM's auto_unroll_max_step: unroll while the unrolled body stays within maxStep. */
+function unrollFor(plan: CpuPlan, product: number, extent: number): number | undefined {
+  if (plan.unrollMaxStep === 0) return undefined;
+  if (plan.unrollMaxStep === 1) return 1;
+  return product <= plan.unrollMaxStep ? extent : undefined;
+}
+
+/** out = 0 before tiles accumulate into it across outer reduce iterations. */
+function zeroOutput(def: ComputeDef): Stmt {
+  const dims = def.output.shape;
+  const index = dims.map((_, i) => v(`z_${i}`));
+  let body: Stmt = { k: 'store', tensor: def.output.name, index, value: float(0) };
+  for (let i = dims.length - 1; i >= 0; i--) body = loop(`z_${i}`, dims[i], i === 0 ? 'parallel' : i === dims.length - 1 ? 'vector' : 'serial', body);
+  return body;
+}

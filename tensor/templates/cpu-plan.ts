@@ -1,0 +1,112 @@
+// A CPU config parsed and checked against the compute definition: split factors per axis, the
+// loop order and unroll knobs, and the layout knobs (vector axis, packed and staged inputs).
+// Every problem is an InstantiationError naming the knob.
+import type { ComputeDef } from '../compute.ts';
+import { InstantiationError } from '../errors.ts';
+import { checkKnobNames, splitFactors } from './config-checks.ts';
+import { dimIndexedBy, guardedLoads, packableInputs, packingNeededFor, stageableInputs, vectorAxes, type StagePlan } from './cpu-layout.ts';
+import { isPerfect } from './split.ts';
+import type { Config } from './template.ts';
+
+export const CPU_SPATIAL_PARTS = 4;
+export const CPU_REDUCE_PARTS = 3;
+/** FlexTensor's unroll sub-space: [max unrolled body size, also unroll reduce loops]. */
+export const UNROLL_ENTITIES: number[][] = [[0, 0], [0, 1], [1, 0], [1, 1], [512, 0], [512, 1], [1500, 0], [1500, 1]];
+export const REORDER_ENTITIES = [0, 1, 2];
+/** pack.<input> and pad.<input>: 0 keeps the operator's layout (inline guard), 1 packs (stages). */
+export const LAYOUT_ENTITIES = [0, 1];
+
+export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
+export interface CpuPlan {
+  spatial: AxisPlan[];
+  reduce: AxisPlan[];
+  reorder: number;
+  unrollMaxStep: number;
+  unrollReduce: boolean;
+  /** The spatial axis whose level-3 loop is innermost and vectorised (null: no vector loop). */
+  vectorAxis: AxisPlan | null;
+  /** Constant inputs laid out in blocks of the vector axis's level-3 factor, in a prepare step. */
+  packed: string[];
+  /** Guarded inputs copied into zero-padded buffers before the main loops (timed). */
+  staged: StagePlan[];
+}
+
+/** Names of the layout knobs of a definition (absent from a config: the operator's layout). */
+export function layoutKnobNames(def: ComputeDef): string[] {
+  return [
+    ...(vectorAxes(def).length ? ['vector'] : []),
+    ...packableInputs(def).map((t) => `pack.${t}`),
+    ...stageableInputs(def).map((s) => `pad.${s.tensor}`),
+  ];
+}
+
+/** Parse and validate a config against the def: every knob present and in its sub-space. */
+export function planCpu(def: ComputeDef, config: Config, layoutKnobs = true): CpuPlan {
+  const splitNames = [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`);
+  checkKnobNames(def, config, 'cpu', [...splitNames, 'reorder', 'unroll', ...(layoutKnobs ? layoutKnobNames(def) : [])]);
+  const axis = (a: { name: string; extent: number }, parts: number): AxisPlan => {
+    const factors = splitFactors(config, a, parts);
+    return { name: a.name, extent: a.extent, factors, perfect: isPerfect(factors, a.extent) };
+  };
+  const reorder = config.reorder;
+  if (typeof reorder !== 'number' || !REORDER_ENTITIES.includes(reorder)) {
+    throw new InstantiationError(`knob 'reorder' must be one of ${REORDER_ENTITIES.join(', ')}, got ${JSON.stringify(reorder)}`);
+  }
+  const unroll = config.unroll;
+  if (!Array.isArray(unroll) || !UNROLL_ENTITIES.some((u) => u[0] === unroll[0] && u[1] === unroll[1] && unroll.length === 2)) {
+    throw new InstantiationError(`knob 'unroll' must be one of ${JSON.stringify(UNROLL_ENTITIES)}, got ${JSON.stringify(unroll)}`);
+  }
+  const spatial = def.spatial.map((a) => axis(a, CPU_SPATIAL_PARTS));
+  const vectorAxis = chooseVectorAxis(def, config, spatial);
+  return {
+    spatial,
+    reduce: def.reduce.map((a) => axis(a, CPU_REDUCE_PARTS)),
+    reorder, unrollMaxStep: unroll[0], unrollReduce: unroll[1] === 1,
+    vectorAxis,
+    packed: packedInputs(def, config, vectorAxis, config.vector !== undefined),
+    staged: stageableInputs(def).filter((s) => layoutChoice(config, `pad.${s.tensor}`) === 1),
+  };
+}
+
+function layoutChoice(config: Config, knob: string): number {
+  const value = config[knob];
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !LAYOUT_ENTITIES.includes(value)) {
+    throw new InstantiationError(`knob '${knob}' must be one of ${LAYOUT_ENTITIES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The `vector` knob, or without it FlexTensor's rule: the innermost spatial axis tiled above 1. */
+function chooseVectorAxis(def: ComputeDef, config: Config, spatial: AxisPlan[]): AxisPlan | null {
+  const value = config.vector;
+  if (value === undefined) return [...spatial].reverse().find((a) => a.factors[3] > 1) ?? null;
+  const allowed = vectorAxes(def);
+  if (typeof value !== 'number' || !allowed.includes(value)) {
+    const names = allowed.map((i) => `${i} (${def.spatial[i].name})`).join(', ');
+    throw new InstantiationError(`knob 'vector' must be one of ${names} — spatial axes whose loads are contiguous or invariant along them, or strided only in constant inputs — got ${JSON.stringify(value)}`);
+  }
+  return spatial[value];
+}
+
+/** `chosen`: the vector axis comes from the knob; configs without it (older logs) keep their
+ *  strided loads rather than becoming invalid. */
+function packedInputs(def: ComputeDef, config: Config, vectorAxis: AxisPlan | null, chosen: boolean): string[] {
+  const needed = vectorAxis && chosen ? packingNeededFor(def, vectorAxis.name) ?? [] : [];
+  const packed: string[] = [];
+  for (const tensor of packableInputs(def)) {
+    const knob = `pack.${tensor}`;
+    const choice = layoutChoice(config, knob);
+    if (choice === 0 && needed.includes(tensor) && vectorAxis && vectorAxis.factors[3] > 1) {
+      throw new InstantiationError(`knob '${knob}' must be 1 with vector axis '${vectorAxis.name}': ${tensor} is strided along it unless packed`);
+    }
+    if (choice === 1) {
+      const loads = guardedLoads(def.body).filter((l) => l.load.tensor === tensor);
+      if (!vectorAxis || !loads.every((l) => dimIndexedBy(l.load, vectorAxis.name) >= 0)) {
+        throw new InstantiationError(`knob '${knob}' = 1 packs ${tensor} along the vector axis, but ${vectorAxis ? `axis '${vectorAxis.name}' does not index one dimension of ${tensor} on its own` : 'the config has no vector axis'}`);
+      }
+      packed.push(tensor);
+    }
+  }
+  return packed;
+}

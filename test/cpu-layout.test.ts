@@ -1,0 +1,118 @@
+// The CPU template's layout knobs: which axes and inputs the compute allows them on (read from the
+// body, not the operator's name), the padding and packing stages element by element, the guard a
+// padding stage removes, and bad layout configs refused with the knob named.
+import { describe, expect, it } from 'vitest';
+import { simdFromFlags } from '../agent/backends/cpu/host-simd.ts';
+import { InstantiationError } from '../tensor/errors.ts';
+import { statements, type Expr, type Stmt } from '../tensor/ir.ts';
+import { defineWorkload } from '../tensor/ops/registry.ts';
+import { makeInputs, evaluate } from '../tensor/reference.ts';
+import { packableInputs, stageableInputs, vectorAxes } from '../tensor/templates/cpu-layout.ts';
+import { cpuTemplate } from '../tensor/templates/cpu.ts';
+import type { Config } from '../tensor/templates/template.ts';
+import { runNest } from './helpers/run-nest.ts';
+
+const conv = (extra: Record<string, number> = {}) =>
+  defineWorkload('conv2d', { N: 1, C: 3, H: 5, W: 6, K: 4, R: 3, S: 3, stride: 1, pad: 1, ...extra });
+const convConfig = (extra: Config = {}): Config => ({
+  'split.n': [1, 1, 1, 1], 'split.k': [1, 1, 1, 4], 'split.h': [1, 1, 5, 1], 'split.w': [1, 1, 2, 3],
+  'split.c': [1, 1, 3], 'split.r': [1, 1, 3], 'split.s': [1, 1, 3], reorder: 1, unroll: [0, 0], ...extra,
+});
+const loadsIn = (s: Stmt): Expr[] => statements(s).flatMap((st) => (st.k === 'store' ? [st.value] : []));
+const hasSelect = (e: Expr): boolean =>
+  e.k === 'select' || (e.k === 'bin' && (hasSelect(e.a) || hasSelect(e.b)));
+
+describe('layout knobs follow the compute', () => {
+  it('vector axes: contiguous or invariant loads, or strided only in constant inputs', () => {
+    expect(vectorAxes(defineWorkload('gemm', { M: 8, N: 8, K: 8 }))).toEqual([1]);         // n; m strides A, an activation
+    expect(vectorAxes(conv())).toEqual([1, 3]);                                             // k (W packs), w; n has extent 1
+    expect(vectorAxes(conv({ stride: 2 }))).toEqual([1]);                                   // w strides the input by 2
+  });
+
+  it('packable inputs are the constant ones a vector axis indexes on its own', () => {
+    expect(packableInputs(conv())).toEqual(['W']);
+    expect(packableInputs(defineWorkload('gemm', { M: 8, N: 8, K: 8 }))).toEqual(['B']);
+    // depthwise: k also strides the input, so it is no vector axis and nothing packs W along it.
+    expect(packableInputs(defineWorkload('depthwise_conv2d', { N: 1, C: 4, H: 5, W: 5, R: 3, S: 3, pad: 1 }))).toEqual([]);
+  });
+
+  it('stageable inputs: guards made only of bounds checks, with the padding that removes them', () => {
+    expect(stageableInputs(conv())).toEqual([{ tensor: 'I', low: [0, 0, 1, 1], shape: [1, 3, 7, 8] }]);
+    expect(stageableInputs(conv({ pad: 0 }))).toEqual([]);
+    // a strided transposed convolution also guards divisibility: no padded copy removes that
+    expect(stageableInputs(defineWorkload('conv_transpose2d', { N: 1, C: 2, H: 4, W: 4, K: 2, R: 3, S: 3, stride: 2, pad: 1 }))).toEqual([]);
+  });
+
+  it('the host ISA comes from the CPU flags', () => {
+    expect(simdFromFlags(['fpu', 'sse2', 'avx', 'avx2', 'avx512f'])).toEqual({ isa: 'avx512f', vectorWidth: 16 });
+    expect(simdFromFlags(['sse2', 'avx', 'avx2', 'fma'])).toEqual({ isa: 'avx2', vectorWidth: 8 });
+    expect(simdFromFlags([])).toEqual({ isa: 'none', vectorWidth: 1 });
+  });
+});
+
+describe('padding and packing stages', () => {
+  const def = conv();
+  const inputs = makeInputs(def);
+
+  it('pad.I = 1: the padded copy has the input inside, zeros on the borders, and no guard is left', () => {
+    const nest = cpuTemplate.lower(def, convConfig({ 'pad.I': 1 }));
+    const buffers = runNest(def, nest, inputs);
+    const padded = buffers.get('I_pad')!;
+    expect(padded.shape).toEqual([1, 3, 7, 8]);
+    for (let c = 0; c < 3; c++) for (let y = 0; y < 7; y++) for (let x = 0; x < 8; x++) {
+      const inside = y >= 1 && y <= 5 && x >= 1 && x <= 6;
+      const expected = inside ? inputs[0][(c * 5 + (y - 1)) * 6 + (x - 1)] : 0;
+      expect(padded.data[(c * 7 + y) * 8 + x]).toBe(expected);
+    }
+    const accumulations = statements(nest).filter((s) => s.k === 'store' && s.tensor === 'acc' && s.accumulate);
+    expect(accumulations.length).toBeGreaterThan(0);
+    for (const s of accumulations) expect(hasSelect((s as { value: Expr }).value)).toBe(false);
+    // without the stage the guard stays in the innermost loop
+    expect(loadsIn(cpuTemplate.lower(def, convConfig())).some(hasSelect)).toBe(true);
+    expect(Array.from(buffers.get('O')!.data)).toEqual(Array.from(evaluate(def, inputs)));
+  });
+
+  it('pack.W = 1: blocks of the vector axis, innermost, zeros past a partial last block', () => {
+    const wide = defineWorkload('conv2d', { N: 1, C: 2, H: 4, W: 4, K: 6, R: 3, S: 3, pad: 1 });
+    const config = convConfig({ 'split.k': [2, 1, 1, 4], 'split.h': [1, 1, 4, 1], 'split.w': [1, 1, 1, 4], 'split.c': [1, 1, 2], vector: 1, 'pack.W': 1, 'pad.I': 1 });
+    const wideInputs = makeInputs(wide);
+    const buffers = runNest(wide, cpuTemplate.lower(wide, config), wideInputs);
+    const packed = buffers.get('W_packed')!;
+    expect(packed.shape).toEqual([2, 2, 3, 3, 4]);   // [K/4 rounded up, C, R, S, 4]
+    const W = wideInputs[1];
+    for (let b = 0; b < 2; b++) for (let c = 0; c < 2; c++) for (let t = 0; t < 9; t++) for (let l = 0; l < 4; l++) {
+      const k = b * 4 + l;
+      expect(packed.data[((b * 2 + c) * 9 + t) * 4 + l]).toBe(k < 6 ? W[(k * 2 + c) * 9 + t] : 0);
+    }
+    expect(Array.from(buffers.get('O')!.data)).toEqual(Array.from(evaluate(wide, wideInputs)));
+    // packing is prepare work: it is no part of the timed kernel's statements
+    const nest = cpuTemplate.lower(wide, config);
+    const prepares = statements(nest).filter((s) => s.k === 'prepare');
+    expect(prepares).toHaveLength(1);
+    expect(statements((prepares[0] as { body: Stmt }).body).some((s) => s.k === 'store' && s.tensor === 'W_packed')).toBe(true);
+  });
+});
+
+describe('bad layout configs are INSTANTIATION errors naming the knob', () => {
+  const gemm = defineWorkload('gemm', { M: 8, N: 8, K: 8 });
+  const gemmConfig: Config = { 'split.m': [1, 1, 2, 4], 'split.n': [1, 1, 1, 8], 'split.k': [1, 1, 8], reorder: 1, unroll: [0, 0] };
+  const refused = (def: typeof gemm, config: Config) => {
+    try { cpuTemplate.check(def, config, {}); } catch (err) { expect(err).toBeInstanceOf(InstantiationError); return (err as Error).message; }
+    throw new Error('config was accepted');
+  };
+
+  it('a vector axis whose loads are strided', () => {
+    expect(refused(gemm, { ...gemmConfig, vector: 0 })).toMatch(/knob 'vector' must be one of 1 \(n\)/);
+  });
+  it('a packed layout for an input that is not constant', () => {
+    expect(refused(gemm, { ...gemmConfig, vector: 1, 'pack.A': 1 })).toMatch(/unknown knob 'pack.A'/);
+    expect(refused(conv(), convConfig({ 'pack.I': 1 }))).toMatch(/unknown knob 'pack.I'/);
+  });
+  it('a strided constant input left unpacked under its vector axis, and a layout value outside {0, 1}', () => {
+    expect(refused(conv(), convConfig({ vector: 1 }))).toMatch(/knob 'pack.W' must be 1 with vector axis 'k'/);
+    expect(refused(conv(), convConfig({ 'pad.I': 2 }))).toMatch(/knob 'pad.I' must be one of 0, 1/);
+  });
+  it('a padding stage for an input without bounds guards', () => {
+    expect(refused(conv({ pad: 0 }), convConfig({ 'split.h': [1, 1, 3, 1], 'split.w': [1, 1, 2, 2], 'pad.I': 1 }))).toMatch(/unknown knob 'pad.I'/);
+  });
+});

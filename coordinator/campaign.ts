@@ -4,7 +4,7 @@
 // explorers are rebuilt from those results, so nothing but the records needs to be durable.
 import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../agent/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
-import type { Config, Template } from '../tensor/templates/template.ts';
+import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';
 import { createExplorer } from './explore/index.ts';
 import type { Explorer } from './explore/explorer.ts';
@@ -80,6 +80,9 @@ export interface CampaignExtras {
   seedLabel?: string;
   /** The template to explore per target, when not the device class's usual one (the local backend's). */
   templates?: Partial<Record<TargetKind, Template>>;
+  /** The limits of the device that measures each target, when known (an embedded agent): the
+   *  explorer then proposes only configs its template accepts under them. */
+  limits?: Partial<Record<TargetKind, DeviceLimits>>;
 }
 
 interface TargetRun {
@@ -310,7 +313,7 @@ export class Campaign {
   private createExplorer(run: TargetRun): Explorer {
     const template = this.templateOf(run.kind)!;
     return createExplorer(this.spec.explorer, {
-      space: new Space(template.knobs(this.def)), seed: this.spec.seed,
+      space: new Space(template.knobs(this.def), { accepts: acceptedBy(template, this.def, this.extras.limits?.[run.kind] ?? {}) }), seed: this.spec.seed,
       budget: Math.max(1, this.spec.trials - run.measured), history: [...run.outsideHistory, ...run.results],
     });
   }
@@ -328,4 +331,11 @@ export class Campaign {
       run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent };
     }
   }
+}
+
+/** A validity filter for the explorer: the template's check, under the device's limits. */
+function acceptedBy(template: Template, def: ComputeDef, limits: DeviceLimits): (config: Config) => boolean {
+  return (config) => {
+    try { template.check(def, config, limits); return true; } catch { return false; }
+  };
 }

@@ -42,6 +42,13 @@ export class SpaceError extends Error {
 const entityKey = (e: number | number[]): string => (Array.isArray(e) ? e.join('x') : String(e));
 const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
+export interface SpaceOptions {
+  accepts?: (config: Config) => boolean;
+}
+
+/** Draws of randomPoint before it gives up on the validity filter. */
+const MAX_RANDOM_TRIES = 1000;
+
 /** The largest number of choices for which a choice knob is one-hot encoded in features. */
 const MAX_ONE_HOT = 16;
 
@@ -172,8 +179,13 @@ export class Space {
   readonly featureLength: number;
   private readonly subs: SubSpaceImpl[];
 
+  /** Points whose config `accepts` refuses (a template's validity check against the device's
+   *  limits) are never proposed: random points are drawn again, moves onto them are no moves. */
+  private readonly accepts?: (config: Config) => boolean;
+
   /** Built from a template's knobs (or any subset of them, e.g. FlexTensor's count without reorder). */
-  constructor(knobs: readonly Knob[]) {
+  constructor(knobs: readonly Knob[], options: SpaceOptions = {}) {
+    this.accepts = options.accepts;
     if (!knobs.length) throw new SpaceError('a space needs at least one knob');
     const names = new Set<string>();
     for (const k of knobs) {
@@ -196,7 +208,15 @@ export class Space {
   }
 
   randomPoint(rng: Rng): Point {
-    return this.subs.map((s) => rng.int(s.size));
+    let point = this.subs.map((s) => rng.int(s.size));
+    // Bounded: a space that accepts almost nothing still yields points (measured as INSTANTIATION).
+    for (let tries = 1; tries < MAX_RANDOM_TRIES && !this.isAccepted(point); tries++) point = this.subs.map((s) => rng.int(s.size));
+    return point;
+  }
+
+  /** True unless the space's validity filter refuses the point's config. */
+  isAccepted(point: Point): boolean {
+    return !this.accepts || this.accepts(this.toConfig(point));
   }
 
   /** The point reached from `point` along direction `d` of sub-space `s`, or null when none. */
@@ -205,7 +225,7 @@ export class Space {
     if (target < 0 || target === point[s]) return null;
     const next = [...point];
     next[s] = target;
-    return next;
+    return this.isAccepted(next) ? next : null;
   }
 
   /** Every distinct point one direction away, in sub-space then direction order. */

@@ -44,9 +44,9 @@ describe('layout knobs follow the compute', () => {
   });
 
   it('the host ISA comes from the CPU flags', () => {
-    expect(simdFromFlags(['fpu', 'sse2', 'avx', 'avx2', 'avx512f'])).toEqual({ isa: 'avx512f', vectorWidth: 16 });
-    expect(simdFromFlags(['sse2', 'avx', 'avx2', 'fma'])).toEqual({ isa: 'avx2', vectorWidth: 8 });
-    expect(simdFromFlags([])).toEqual({ isa: 'none', vectorWidth: 1 });
+    expect(simdFromFlags(['fpu', 'sse2', 'avx', 'avx2', 'avx512f'])).toEqual({ isa: 'avx512f', vectorWidth: 16, vectorRegisters: 32 });
+    expect(simdFromFlags(['sse2', 'avx', 'avx2', 'fma'])).toEqual({ isa: 'avx2', vectorWidth: 8, vectorRegisters: 16 });
+    expect(simdFromFlags([])).toEqual({ isa: 'none', vectorWidth: 1, vectorRegisters: 16 });
   });
 });
 

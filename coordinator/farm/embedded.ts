@@ -55,7 +55,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     farm.start();
     const { id } = farm.submit(
       { op: o.def.op, shape: o.def.params, targets: [kind], trials: o.trials, explorer: o.explorer, seed: o.seed, protocol: o.protocol },
-      { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template } },
+      { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template }, limits: { [kind]: o.backend.limits } },
     );
     const results: MeasureResult[] = [];
     const final = await new Promise<ReturnType<Farm['get']>>((resolve) => {

@@ -62,17 +62,26 @@ export function packingNeededFor(def: ComputeDef, axis: string): string[] | null
   return needed;
 }
 
-/** Indices (into def.spatial) of the axes the innermost, vectorised loop may run along. */
-export function vectorAxes(def: ComputeDef): number[] {
-  return def.spatial.flatMap((a, i) => (a.extent > 1 && packingNeededFor(def, a.name) !== null ? [i] : []));
+/** Analyses are of the definition alone; explorers check thousands of configs of one def. */
+function memo<T>(cache: WeakMap<ComputeDef, T>, def: ComputeDef, compute: () => T): T {
+  let value = cache.get(def);
+  if (value === undefined) { value = compute(); cache.set(def, value); }
+  return value;
 }
+const vectorAxesCache = new WeakMap<ComputeDef, number[]>();
+const packableCache = new WeakMap<ComputeDef, string[]>();
+const stageableCache = new WeakMap<ComputeDef, StagePlan[]>();
+
+/** Indices (into def.spatial) of the axes the innermost, vectorised loop may run along. */
+export const vectorAxes = (def: ComputeDef): number[] => memo(vectorAxesCache, def, () =>
+  def.spatial.flatMap((a, i) => (a.extent > 1 && packingNeededFor(def, a.name) !== null ? [i] : [])));
 
 /** Constant inputs that some vector axis indexes on its own, in definition order: each gets a
  *  `pack.<name>` knob (blocking by any other axis would never make a tile's loads contiguous). */
-export const packableInputs = (def: ComputeDef): string[] => def.inputs.filter((t) => {
+export const packableInputs = (def: ComputeDef): string[] => memo(packableCache, def, () => def.inputs.filter((t) => {
   const loads = guardedLoads(def.body).filter(({ load }) => load.tensor === t.name);
   return t.constant && loads.length && vectorAxes(def).some((i) => loads.every(({ load }) => dimIndexedBy(load, def.spatial[i].name) >= 0));
-}).map((t) => t.name);
+}).map((t) => t.name));
 
 /** A padding stage for one input: its loads read `name` shifted by `low` with no guard. */
 export interface StagePlan { tensor: string; low: number[]; shape: number[] }
@@ -104,7 +113,9 @@ export function readStaged(e: Expr, stages: StagePlan[], name: (tensor: string) 
 }
 
 /** Inputs every load of which is guarded by bounds checks alone, with the padding that removes them. */
-export function stageableInputs(def: ComputeDef): StagePlan[] {
+export const stageableInputs = (def: ComputeDef): StagePlan[] => memo(stageableCache, def, () => findStageable(def));
+
+function findStageable(def: ComputeDef): StagePlan[] {
   const loads = guardedLoads(def.body);
   const vars: Record<string, Interval> = {};
   for (const a of [...def.spatial, ...def.reduce]) vars[a.name] = { lo: int(0), extent: a.extent, exact: true };

@@ -91,7 +91,7 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
       if (a.factors[3] <= 1) continue;
       const kind: LoopKind = a === vectorAxis ? 'vector' : 'serial';
       product *= a.factors[3];
-      const step = unroll && !bounded && kind !== 'vector' ? unrollFor(plan, product, a.factors[3]) : undefined;
+      const step = unroll && !bounded && kind !== 'vector' ? tileUnroll(plan, product, a.factors[3]) : undefined;
       body = loop(levelVar(a.name, 3), s3Extent(a), kind, body, step);
     }
     return body;
@@ -130,6 +130,13 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
   }
   const store = s3Loops({ k: 'store', tensor: def.output.name, index: outIndex, value: { k: 'load', tensor: 'acc', index: accIndex } }, true);
   return seq(initAcc, compute, store);
+}
+
+/** The register tile's own loops are unrolled in full whenever the template may choose layouts
+ *  (cpu, not the classic space): an accumulator indexed by a loop variable lives in memory, not in
+ *  registers. The unroll knob then governs the reduce loops. */
+function tileUnroll(plan: CpuPlan, product: number, extent: number): number | undefined {
+  return plan.unrollTile ? extent : unrollFor(plan, product, extent);
 }
 
 /** TVM's auto_unroll_max_step: unroll while the unrolled body stays within maxStep. */

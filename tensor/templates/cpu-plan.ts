@@ -29,6 +29,8 @@ export interface CpuPlan {
   packed: string[];
   /** Guarded inputs copied into zero-padded buffers before the main loops (timed). */
   staged: StagePlan[];
+  /** Unroll the register tile's spatial loops in full, whatever the unroll knob says. */
+  unrollTile: boolean;
 }
 
 /** Names of the layout knobs of a definition (absent from a config: the operator's layout). */
@@ -65,6 +67,7 @@ export function planCpu(def: ComputeDef, config: Config, layoutKnobs = true): Cp
     vectorAxis,
     packed: packedInputs(def, config, vectorAxis, config.vector !== undefined),
     staged: stageableInputs(def).filter((s) => layoutChoice(config, `pad.${s.tensor}`) === 1),
+    unrollTile: layoutKnobs,
   };
 }
 

@@ -19,6 +19,13 @@ export interface Knob {
 export interface DeviceLimits {
   /** CPU: largest register-tile accumulator (floats) the template may allocate. */
   maxAccumulator?: number;
+  /** CPU: floats per vector register and the number of vector registers (from the host's flags).
+   *  With them, a register tile must be whole vectors along its vector axis and fit the registers. */
+  vectorWidth?: number;
+  vectorRegisters?: number;
+  isa?: string;
+  /** CPU: threads that run each kernel (the parallel level needs at least that many tiles). */
+  threads?: number;
   /** GPU */
   maxThreadsPerBlock?: number;
   maxThreadsDim?: [number, number, number];

@@ -52,7 +52,7 @@ export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
   const threads = options.threads ?? os.availableParallelism();
   const simd = hostSimd();
   const vectorWidth = options.vectorWidth ?? simd.vectorWidth;
-  const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR, isa: simd.isa, vectorWidth };
+  const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR, isa: simd.isa, vectorWidth, vectorRegisters: simd.vectorRegisters, threads };
   const device: DeviceInfo = {
     kind: 'cpu', name: os.hostname(), model: cpuModel(), cores: threads, memoryBytes: os.totalmem(),
     toolchain: `${version} ${CPU_FLAGS.join(' ')}`, limits,

@@ -7,15 +7,19 @@ export interface HostSimd {
   isa: string;
   /** Floats per vector register (16, 8, 4, or 1 with no SIMD). */
   vectorWidth: number;
+  /** Architectural vector registers (AVX-512 32, AVX 16, NEON 32). */
+  vectorRegisters: number;
 }
 
-const BY_WIDTH: [flag: string, floats: number][] = [['avx512f', 16], ['avx2', 8], ['avx', 8], ['sse2', 4], ['asimd', 4]];
+const BY_WIDTH: [flag: string, floats: number, registers: number][] = [
+  ['avx512f', 16, 32], ['avx2', 8, 16], ['avx', 8, 16], ['sse2', 4, 16], ['asimd', 4, 32],
+];
 
 /** The ISA from a /proc/cpuinfo `flags` (or arm `Features`) line's words. */
 export function simdFromFlags(flags: readonly string[]): HostSimd {
   const set = new Set(flags);
   const found = BY_WIDTH.find(([flag]) => set.has(flag));
-  return found ? { isa: found[0], vectorWidth: found[1] } : { isa: 'none', vectorWidth: 1 };
+  return found ? { isa: found[0], vectorWidth: found[1], vectorRegisters: found[2] } : { isa: 'none', vectorWidth: 1, vectorRegisters: 16 };
 }
 
 let cached: HostSimd | undefined;

@@ -6,7 +6,7 @@
 // prints the best estimated GFLOP/s, the DSP-bound peak of the part at its clock (every DSP busy
 // in a 5-DSP fp32 multiply-add each cycle) and the fraction of that peak reached. The best config
 // of each workload is then proven correct by C simulation at full size.
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';

@@ -9,7 +9,7 @@
 // best known's speed. The sim part (the analytical landscape, never a device) runs in well under
 // a few minutes; `--cpu` adds the real local CPU (gcc-built kernels, slow: fewer seeds).
 // The best known is the best over every run of the table, plus, on sim, long flextensor runs.
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';

@@ -10,7 +10,7 @@
 // over several seeds; once on the real local CPU with a small budget.
 // The best known: on sim, the best of every run here and of 3 long flextensor runs; on the CPU,
 // the best of the two target runs (a small budget: a weaker anchor, said so in the output).
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,10 @@
 // One device agent without its transport: a backend, a measure queue, heartbeats on the bus.
 // The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
-import type { AgentBus, AgentHeartbeat } from '../coordinator/bus.ts';
-import type { Backend } from './backend.ts';
+import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
+import type { LocalAgent } from '../contracts/local-agent.ts';
+import type { Backend } from '../contracts/backend.ts';
 import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
-import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from './result.ts';
+import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
 
 export interface AgentOptions {
   name: string;
@@ -45,7 +46,7 @@ export class AgentStoppingError extends Error {
 
 const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;
 
-export class Agent {
+export class Agent implements LocalAgent {
   readonly name: string;
   readonly capacity: number;
   readonly maxBatch: number;

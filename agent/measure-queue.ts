@@ -1,8 +1,8 @@
 // The agent's work queue: candidates wait here, are measured `concurrency` at a time (the backend
 // itself keeps timing exclusive while compiles overlap), and each result is handed to the
 // publisher and held until the bus acknowledges it.
-import type { Backend } from './backend.ts';
-import type { Candidate, MeasureResult, TimingProtocol } from './result.ts';
+import type { Backend } from '../contracts/backend.ts';
+import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 
 export interface QueuedCandidate {
   candidate: Candidate;

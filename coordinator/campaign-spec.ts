@@ -1,6 +1,6 @@
 // What a campaign is asked to do, validated before anything is queued: every error names the
 // field that is wrong.
-import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';

@@ -2,7 +2,7 @@
 // own explorer and budget. Results are applied once per candidate id. What survives a restart is
 // the spec, the state and the id counters (campaign-store.ts) plus the results in the tuning log:
 // explorers are rebuilt from those results, so nothing but the records needs to be durable.
-import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../agent/result.ts';
+import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';

@@ -3,13 +3,13 @@
 // never stale. Labels stay bounded: device class, agent name, error code, campaign id (only for
 // running campaigns and the most recently finished ones), never a config or candidate id.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MeasureResult, TargetKind } from '../agent/result.ts';
+import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
 import { CAMPAIGN_STATES } from './campaign.ts';
 import type { Farm, FarmObserver } from './farm/farm.ts';
 import { explorerFigures } from './metrics/explorer-figures.ts';
 import { redispatchReason, REDISPATCH_REASONS } from './metrics/redispatch-reason.ts';
-import { registerProcessMetrics } from './metrics/process-metrics.ts';
+import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 
 /** Every device class, checked against TargetKind by the compiler. */
 const DEVICE_CLASS_SET: Record<TargetKind, true> = { cpu: true, gpu: true, fpga: true, sim: true };

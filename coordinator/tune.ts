@@ -1,9 +1,11 @@
 // The embedded tuning loop: explorer → backend → tuning log → explorer, until the budget is spent
-// or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks.
+// or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks, through
+// cli/embedded-tune.ts, which passes the local agent's factory in.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, ReferenceTiming } from '../agent/backend.ts';
-import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
+import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
+import type { LocalAgentFactory } from '../contracts/local-agent.ts';
+import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
@@ -74,7 +76,8 @@ export class NoValidScheduleError extends Error {
   override name = 'NoValidScheduleError';
 }
 
-export async function tune(options: TuneOptions): Promise<TuneOutcome> {
+/** The tuning loop, with the local agent `createAgent` makes around `options.backend`. */
+export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgentFactory): Promise<TuneOutcome> {
   const { def, backend } = options;
   const target = backend.kind;
   const explorerName = options.explorer ?? DEFAULT_EXPLORER;
@@ -95,7 +98,7 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   // over the in-process bus; transferred seeds are measured first, then the explorer starts.
   const started = Date.now();
   const run = await runEmbedded({
-    def, backend, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
+    def, backend, createAgent, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
     recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
     warn: options.warn,
     onResult: (result) => {

@@ -1,7 +1,7 @@
 // Conversions between the records the code works with (agent/result.ts) and the generated wire
 // messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
 // WireError naming it, which servers turn into INVALID_ARGUMENT.
-import { ERROR_CODES, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import { ERROR_CODES, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import type * as pb from './flexfarm/v1/common.ts';
 

@@ -12,7 +12,7 @@ import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
 import { RecordLog } from '../coordinator/records.ts';
 import { buildReportData } from '../coordinator/report/report-data.ts';
 import { renderReport } from '../coordinator/report/render-html.ts';
-import { tune } from '../coordinator/tune.ts';
+import { tune } from '../cli/embedded-tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 
 const repo = join(import.meta.dirname, '..');

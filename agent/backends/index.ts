@@ -1,6 +1,6 @@
 // Backends by device kind, as `--target` / `--device` select them.
-import type { Backend } from '../backend.ts';
-import type { TargetKind } from '../result.ts';
+import type { Backend } from '../../contracts/backend.ts';
+import type { TargetKind } from '../../contracts/result.ts';
 import { createCpuBackend } from './cpu/cpu-backend.ts';
 import { createFpgaBackend } from './fpga/fpga-backend.ts';
 import { createGpuBackend } from './gpu/gpu-backend.ts';

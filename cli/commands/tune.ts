@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
 import { DEFAULT_EXPLORER, explorerNames } from '../../coordinator/explore/index.ts';
-import { tune } from '../../coordinator/tune.ts';
+import { tune } from '../embedded-tune.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';

@@ -1,6 +1,6 @@
 // When nothing measured is valid: a clear message for the user, shared by every explorer and by
 // the tune loop (which may also check its own results with it).
-import type { MeasureResult } from '../../agent/result.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 
 /** The search found no valid config; the message names the error codes seen and one example. */
 export class NoValidConfigError extends Error {

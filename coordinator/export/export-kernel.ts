@@ -4,8 +4,10 @@
 // Targets: `cpu` exports what was measured. `sim` has no kernel of its own: its configs are the
 // CPU template's, so the CPU kernel of the best sim config is exported, and the README and the
 // harness say that the recorded figure is a simulated estimate. Other targets are refused.
+// The C renderer and flags come in as `c` (cli/export-kernel.ts passes the CPU backend's).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import { DEFAULT_MAX_ACCUMULATOR } from '../../tensor/templates/cpu.ts';
 import type { DeviceLimits } from '../../tensor/templates/template.ts';
@@ -36,7 +38,8 @@ export interface ExportResult {
   entry: BestEntry;
 }
 
-export function exportKernel(options: ExportOptions): ExportResult {
+/** Writes the export with the C renderer and flags of `c`. */
+export function exportKernelWith(options: ExportOptions, c: CKernelSource): ExportResult {
   if (!(EXPORTABLE_TARGETS as readonly string[]).includes(options.target)) {
     throw new ExportError(`cannot export for target '${options.target}': export writes C for ${EXPORTABLE_TARGETS.join(' and ')} (sim exports the CPU kernel of its config)`);
   }
@@ -57,12 +60,12 @@ export function exportKernel(options: ExportOptions): ExportResult {
     ? `exported by flexfarm from a sim-target record: its recorded time is a SIMULATED estimate (${where})`
     : `exported by flexfarm: measured ${entry.seconds.toPrecision(4)} s median on ${where}`;
   const files: Record<string, string> = {
-    'kernel.c': `#include "kernel.h"\n${renderTunedKernel(def, entry.config, limits, note)}`,
-    'reference.c': `#include "kernel.h"\n${renderReferenceKernel(def)}`,
-    'kernel.h': renderHeader(def),
+    'kernel.c': `#include "kernel.h"\n${renderTunedKernel(c, def, entry.config, limits, note)}`,
+    'reference.c': `#include "kernel.h"\n${renderReferenceKernel(c, def)}`,
+    'kernel.h': renderHeader(c, def),
     'main.c': renderExportHarness(def, { recordedSeconds: entry.seconds, recordedWhere: where, simulated: entry.simulated }),
-    Makefile: renderMakefile(),
-    'README.md': renderReadme(def, entry, options.recordsPath),
+    Makefile: renderMakefile(c),
+    'README.md': renderReadme(c, def, entry, options.recordsPath),
     'config.json': `${JSON.stringify({
       workload: def.key, target: entry.target, config: entry.config, seconds: entry.seconds, gflops: entry.gflops,
       device: entry.device, simulated: entry.simulated, at: entry.at, records: options.recordsPath,

@@ -2,7 +2,7 @@
 // deadline. Work of a lost agent, of a failed Measure call or past its deadline goes back to the
 // front of its queue. A candidate leaves the dispatcher when its result is applied (complete).
 import { status } from '@grpc/grpc-js';
-import type { Candidate, TargetKind, TimingProtocol } from '../../agent/result.ts';
+import type { Candidate, TargetKind, TimingProtocol } from '../../contracts/result.ts';
 import { isServiceError } from '../../proto/grpc-status.ts';
 import type { AgentEntry, AgentRegistry } from './registry.ts';
 

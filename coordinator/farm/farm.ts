@@ -5,9 +5,9 @@
 // per device class, plus one more round queued) → dispatcher → agents → bus → handleResults:
 // append to the tuning log, apply to the campaign (once per candidate id), ack, refill.
 import { randomBytes } from 'node:crypto';
-import type { Agent } from '../../agent/agent.ts';
-import type { MeasureResult, TargetKind } from '../../agent/result.ts';
-import type { CoordinatorBus, ResultDelivery } from '../bus.ts';
+import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
+import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
+import type { LocalAgent } from '../../contracts/local-agent.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
 import { CampaignStore } from '../campaign-store.ts';
@@ -155,7 +155,7 @@ export class Farm {
   }
 
   /** An agent in this process (embedded mode). */
-  addLocalAgent(agent: Agent): void {
+  addLocalAgent(agent: LocalAgent): void {
     const client = new LocalAgentClient(agent);
     this.registry.heartbeat(agent.heartbeat(), 'local', client);
   }

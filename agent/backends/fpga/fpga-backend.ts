@@ -11,9 +11,9 @@ import { DSP_PER_MAC, overBudget, type FpgaBudget } from '../../../tensor/templa
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
 import { lower } from '../../../tensor/lower.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
-import type { Backend, ReferenceTiming } from '../../backend.ts';
+import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
-import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../result.ts';
+import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import { compilerVersion, ToolchainMissingError } from '../cpu/cpu-backend.ts';
 import { renderHarness } from '../cpu/harness.ts';
 import type { Estimator, FpgaEstimate } from './estimate.ts';

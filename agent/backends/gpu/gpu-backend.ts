@@ -13,10 +13,10 @@ import type { ComputeDef } from '../../../tensor/compute.ts';
 import { lower } from '../../../tensor/lower.ts';
 import { gpuTemplate, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
-import type { Backend, ReferenceTiming } from '../../backend.ts';
+import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
 import { runChild } from '../../child-process.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
-import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../result.ts';
+import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import { archLimits, computeCapability, DEFAULT_GPU_ARCH, fp32LanesPerSm } from './arch.ts';
 import { cudaProgram } from './cuda-program.ts';
 import {

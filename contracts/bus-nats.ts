@@ -6,7 +6,7 @@ import {
   AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, Events, nanos, RetentionPolicy, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
 } from 'nats';
-import type { MeasureResult } from '../agent/result.ts';
+import type { MeasureResult } from './result.ts';
 import {
   BusClosedError, DEFAULT_CONSUMER, RESULTS_STREAM, resultSubject, SUBJECTS,
   type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,

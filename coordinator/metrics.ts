@@ -3,6 +3,7 @@
 // never stale. Labels stay bounded: device class, agent name, error code, campaign id (only for
 // running campaigns and the most recently finished ones), never a config or candidate id.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { decodeCandidateId } from '../contracts/candidate-id.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
 import { CAMPAIGN_STATES } from './campaign.ts';
@@ -124,7 +125,7 @@ export class CoordinatorMetrics {
       this.dispatchedAt.delete(candidate.id);
     },
     forgotten: (candidateId) => {
-      this.forgotten.inc({ device_class: candidateId.split('/')[1] ?? 'unknown' });
+      this.forgotten.inc({ device_class: decodeCandidateId(candidateId)?.target ?? 'unknown' });
       this.dispatchedAt.delete(candidateId);
     },
   };

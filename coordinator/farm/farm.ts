@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
@@ -113,7 +114,7 @@ export class Farm {
           this.scheduleRefill();
         },
         forgotten: (id, reason) => {
-          this.campaigns.get(id.split('/')[0])?.forget(id);
+          this.campaignOf(id)?.forget(id);
           observer?.forgotten?.(id, reason);
           this.scheduleRefill();
         },
@@ -335,10 +336,16 @@ export class Farm {
     for (const w of watchers) w(event);
   }
 
+  /** The campaign that issued a candidate id, if it is one of ours. */
+  private campaignOf(candidateId: string): Campaign | undefined {
+    const campaign = decodeCandidateId(candidateId)?.campaign;
+    return campaign === undefined ? undefined : this.campaigns.get(campaign);
+  }
+
   /** Work an agent holds that this coordinator does not track (it restarted): track it again. */
   private reclaim(agent: AgentEntry): void {
     for (const id of agent.held) {
-      const campaign = this.campaigns.get(id.split('/')[0]);
+      const campaign = this.campaignOf(id);
       if (campaign?.reclaim(id)) this.dispatcher.claim(agent, id);
     }
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { Agent } from '../../agent/agent.ts';
 import { SimBackend } from '../../agent/backends/sim/sim-backend.ts';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import { MemoryBus } from '../../contracts/bus-memory.ts';
 import type { CampaignSnapshot } from '../../coordinator/campaign.ts';
 import { DEFAULT_EXPLORER } from '../../coordinator/explore/index.ts';
@@ -95,7 +96,7 @@ test('a new engine resumes a running campaign from the state file and the log, w
   const ids = readRecords(join(dir, 'records.jsonl')).map((r) => r.candidateId);
   expect(ids).toHaveLength(60);
   expect(new Set(ids).size).toBe(60);
-  const seqs = ids.map((x) => Number(x.split('/')[2]));
+  const seqs = ids.map((x) => decodeCandidateId(x)!.seq);
   expect(seqs.filter((n) => n >= ID_BLOCK)).toHaveLength(60 - before);
   // The explorer was rebuilt from the log: no config measured twice across the restart.
   const configs = readRecords(join(dir, 'records.jsonl')).map((r) => JSON.stringify(r.config));

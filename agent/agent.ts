@@ -5,6 +5,7 @@ import type { LocalAgent } from '../contracts/local-agent.ts';
 import type { Backend } from '../contracts/backend.ts';
 import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
 import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface AgentOptions {
   name: string;
@@ -34,14 +35,17 @@ export function defaultCapacity(kind: Candidate['target']): { capacity: number; 
   return kind === 'sim' ? { capacity: 16, concurrency: 1 } : { capacity: 4, concurrency: 2 };
 }
 
-export class BatchTooLargeError extends Error {
+export class BatchTooLargeError extends FlexfarmError {
   override name = 'BatchTooLargeError';
+  readonly code = 'BATCH_TOO_LARGE';
 }
-export class WrongDeviceError extends Error {
+export class WrongDeviceError extends FlexfarmError {
   override name = 'WrongDeviceError';
+  readonly code = 'WRONG_DEVICE';
 }
-export class AgentStoppingError extends Error {
+export class AgentStoppingError extends FlexfarmError {
   override name = 'AgentStoppingError';
+  readonly code = 'AGENT_STOPPING';
 }
 
 const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;

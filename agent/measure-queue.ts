@@ -3,6 +3,7 @@
 // publisher and held until the bus acknowledges it.
 import type { Backend } from '../contracts/backend.ts';
 import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface QueuedCandidate {
   candidate: Candidate;
@@ -31,8 +32,9 @@ export interface MeasureQueueOptions {
   observer?: MeasureQueueObserver;
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends FlexfarmError {
   override name = 'QueueFullError';
+  readonly code = 'QUEUE_FULL';
 }
 
 export class MeasureQueue {

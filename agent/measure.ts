@@ -17,6 +17,7 @@ import { BuildTimeoutError, CompileError, compileCached, type CompilerSpec } fro
 import { HostLock } from './host-lock.ts';
 import { publishPhase } from './phase-timing.ts';
 import { median, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 /** What a compiling backend provides: a compiler and a program (kernel + harness) for a nest. */
 export interface Toolchain {
@@ -54,7 +55,7 @@ const RUN_BUDGET_FRACTION = 0.5;
 interface HarnessReport { ok: boolean; code?: ErrorCode; message?: string; number?: number; seconds?: number[] }
 interface ReferenceEntry { outputPath: string; timing: ReferenceTiming }
 
-class CandidateError extends Error {
+class CandidateError extends FlexfarmError {
   override name = 'CandidateError';
   constructor(readonly code: ErrorCode, message: string) { super(message); }
 }

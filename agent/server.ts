@@ -12,6 +12,7 @@ import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { candidateFromWire, deviceToWire, protocolFromWire, WireError } from '../proto/wire.ts';
 import { Agent, AgentStoppingError, BatchTooLargeError, WrongDeviceError, type AgentOptions } from './agent.ts';
 import { QueueFullError } from './measure-queue.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export const AGENT_SERVICE_NAME = 'flexfarm.v1.AgentService';
 /** Largest request accepted; a bigger one is refused with RESOURCE_EXHAUSTED by grpc-js. */
@@ -25,8 +26,9 @@ export interface AgentServerOptions extends Omit<AgentOptions, 'address'> {
   maxMessageBytes?: number;
 }
 
-export class ListenError extends Error {
+export class ListenError extends FlexfarmError {
   override name = 'ListenError';
+  readonly code = 'LISTEN';
 }
 
 export class AgentServer {

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface NamedWorkload {
   name: string;
@@ -22,14 +23,17 @@ export function workloadsDir(): string {
   return process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
 }
 
-export class WorkloadsMissingError extends Error {
+export class WorkloadsMissingError extends FlexfarmError {
   override name = 'WorkloadsMissingError';
+  readonly code = 'WORKLOADS_MISSING';
 }
-export class WorkloadFileError extends Error {
+export class WorkloadFileError extends FlexfarmError {
   override name = 'WorkloadFileError';
+  readonly code = 'WORKLOAD_FILE';
 }
-export class UnknownWorkloadError extends Error {
+export class UnknownWorkloadError extends FlexfarmError {
   override name = 'UnknownWorkloadError';
+  readonly code = 'UNKNOWN_WORKLOAD';
 }
 
 /** Every workload of every list in `dir`. Names must be unique across the lists. */

@@ -11,6 +11,7 @@ import {
   BusClosedError, DEFAULT_CONSUMER, RESULTS_STREAM, resultSubject, SUBJECTS,
   type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
+import { FlexfarmError } from './errors.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
@@ -29,8 +30,9 @@ export interface NatsBusOptions {
   log?: (line: string) => void;
 }
 
-export class NatsUnavailableError extends Error {
+export class NatsUnavailableError extends FlexfarmError {
   override name = 'NatsUnavailableError';
+  readonly code = 'NATS_UNAVAILABLE';
 }
 
 const DEFAULTS = {

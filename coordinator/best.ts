@@ -5,9 +5,11 @@ import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
-export class RecordsNotFoundError extends Error {
+export class RecordsNotFoundError extends FlexfarmError {
   override name = 'RecordsNotFoundError';
+  readonly code = 'RECORDS_NOT_FOUND';
   constructor(readonly path: string) {
     super(`tuning log '${path}' does not exist (tune with --records FILE to write one)`);
   }

@@ -7,6 +7,7 @@ import { defineWorkload } from '../tensor/ops/registry.ts';
 import { explorerNames } from './explore/index.ts';
 import { TARGET_KINDS } from '../proto/wire.ts';
 import { templateFor } from './farm/templates.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface CampaignSpec {
   op: string;
@@ -19,8 +20,9 @@ export interface CampaignSpec {
   protocol: TimingProtocol;
 }
 
-export class CampaignSpecError extends Error {
+export class CampaignSpecError extends FlexfarmError {
   override name = 'CampaignSpecError';
+  readonly code = 'CAMPAIGN_SPEC';
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }

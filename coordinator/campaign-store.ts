@@ -3,11 +3,13 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PersistedCampaign } from './campaign.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export const STATE_FORMAT_VERSION = 1;
 
-export class CampaignStateError extends Error {
+export class CampaignStateError extends FlexfarmError {
   override name = 'CampaignStateError';
+  readonly code = 'CAMPAIGN_STATE';
 }
 
 /** `out/farm.jsonl` → `out/farm.campaigns.json`. */

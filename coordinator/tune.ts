@@ -13,6 +13,7 @@ import { deviceKey } from './best.ts';
 import { runEmbedded } from './farm/embedded.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface TuneOptions {
   def: ComputeDef;
@@ -72,8 +73,9 @@ export interface TuneOutcome {
   transferred?: number;
 }
 
-export class NoValidScheduleError extends Error {
+export class NoValidScheduleError extends FlexfarmError {
   override name = 'NoValidScheduleError';
+  readonly code = 'NO_VALID_SCHEDULE';
 }
 
 /** The tuning loop, with the local agent `createAgent` makes around `options.backend`. */

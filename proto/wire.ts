@@ -4,11 +4,13 @@
 import { ERROR_CODES, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import type * as pb from './flexfarm/v1/common.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'gpu', 'fpga', 'sim'];
 
-export class WireError extends Error {
+export class WireError extends FlexfarmError {
   override name = 'WireError';
+  readonly code = 'WIRE';
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }

@@ -5,6 +5,7 @@ import { createCpuBackend } from './cpu/cpu-backend.ts';
 import { createFpgaBackend } from './fpga/fpga-backend.ts';
 import { createGpuBackend } from './gpu/gpu-backend.ts';
 import { SimBackend } from './sim/sim-backend.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
 export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'sim', 'gpu', 'fpga'];
 
@@ -28,8 +29,9 @@ export interface BackendOptions {
   clockMhz?: number;
 }
 
-export class UnknownTargetError extends Error {
+export class UnknownTargetError extends FlexfarmError {
   override name = 'UnknownTargetError';
+  readonly code = 'UNKNOWN_TARGET';
   constructor(readonly target: string) {
     super(`unknown target '${target}' (known: ${TARGET_KINDS.join(', ')})`);
   }

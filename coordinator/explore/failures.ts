@@ -1,10 +1,12 @@
 // When nothing measured is valid: a clear message for the user, shared by every explorer and by
 // the tune loop (which may also check its own results with it).
 import type { MeasureResult } from '../../contracts/result.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
 /** The search found no valid config; the message names the error codes seen and one example. */
-export class NoValidConfigError extends Error {
+export class NoValidConfigError extends FlexfarmError {
   override name = 'NoValidConfigError';
+  readonly code = 'NO_VALID_CONFIG';
 }
 
 /** How many measurements without a single valid one before an explorer gives up. */

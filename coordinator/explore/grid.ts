@@ -1,13 +1,15 @@
 // Exhaustive enumeration in mixed-radix order (last knob fastest), for small spaces only.
 import type { Point } from '../space.ts';
 import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
 /** Spaces larger than this are refused: a grid would only ever see a thin corner of them. */
 export const DEFAULT_MAX_GRID_POINTS = 1_000_000n;
 const BATCH = 64;
 
-export class GridTooLargeError extends Error {
+export class GridTooLargeError extends FlexfarmError {
   override name = 'GridTooLargeError';
+  readonly code = 'GRID_TOO_LARGE';
 }
 
 export class GridExplorer extends BatchExplorer {

@@ -6,9 +6,11 @@ import { GridExplorer } from './grid.ts';
 import { FlexTensorExplorer } from './flextensor.ts';
 import { QExplorer } from './q.ts';
 import { ModelExplorer } from './model.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
-export class UnknownExplorerError extends Error {
+export class UnknownExplorerError extends FlexfarmError {
   override name = 'UnknownExplorerError';
+  readonly code = 'UNKNOWN_EXPLORER';
   constructor(readonly explorer: string, known: readonly string[]) {
     super(`unknown explorer '${explorer}' (known: ${known.join(', ')})`);
   }

@@ -15,11 +15,13 @@ import { bestEntry, deviceLabel, openLog, type BestEntry } from '../best.ts';
 import { renderMakefile, renderReadme } from './build-files.ts';
 import { renderHeader, renderReferenceKernel, renderTunedKernel } from './c-sources.ts';
 import { renderExportHarness } from './harness-c.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
 export const EXPORTABLE_TARGETS = ['cpu', 'sim'] as const;
 
-export class ExportError extends Error {
+export class ExportError extends FlexfarmError {
   override name = 'ExportError';
+  readonly code = 'EXPORT';
 }
 
 export interface ExportOptions {

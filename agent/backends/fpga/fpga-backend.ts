@@ -22,6 +22,7 @@ import { hlsKernel } from './hls-renderer.ts';
 import { computeLoopLabel, estimatePlan, estimateReference, MODEL_VERSION } from './model.ts';
 import { DEFAULT_FPGA_PART, fpgaPart, peakGflops, type FpgaPart } from './parts.ts';
 import { synthesise, SynthesisError, vitisHlsVersion } from './vitis-hls.ts';
+import { FlexfarmError } from '../../../contracts/errors.ts';
 
 /** Flags of `flexfarm agent --device fpga` and the backend options they set (the agent wires them). */
 export const FPGA_AGENT_FLAGS = [
@@ -56,8 +57,9 @@ export interface FpgaBackendOptions {
 }
 
 /** An option value that cannot work (a clock out of range). */
-export class FpgaOptionError extends Error {
+export class FpgaOptionError extends FlexfarmError {
   override name = 'FpgaOptionError';
+  readonly code = 'FPGA_OPTION';
 }
 
 export class FpgaBackend implements Backend {

@@ -11,10 +11,12 @@
 // `<top>_Pipeline_<label>`, whose loops are in their own report files.
 import type { FpgaResources } from '../../../tensor/templates/fpga-resources.ts';
 import { secondsOf, type FpgaEstimate, type LoopEstimate } from './estimate.ts';
+import { FlexfarmError } from '../../../contracts/errors.ts';
 
 /** A report that is missing, malformed, or lacks a field the estimate needs. */
-export class SynthesisReportError extends Error {
+export class SynthesisReportError extends FlexfarmError {
   override name = 'SynthesisReportError';
+  readonly code = 'SYNTHESIS_REPORT';
 }
 
 export interface XmlElement { name: string; children: XmlElement[]; text: string }

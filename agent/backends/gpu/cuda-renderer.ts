@@ -4,14 +4,16 @@
 import { CRenderer, type RenderContext } from '../../c-renderer.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
+import { FlexfarmError } from '../../../contracts/errors.ts';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
 /** Blocks and threads per block, [x, y, z]. */
 export interface LaunchShape { grid: [number, number, number]; block: [number, number, number] }
 
-export class LaunchShapeError extends Error {
+export class LaunchShapeError extends FlexfarmError {
   override name = 'LaunchShapeError';
+  readonly code = 'LAUNCH_SHAPE';
 }
 
 const BINDINGS: Partial<Record<LoopStmt['kind'], { of: 'grid' | 'block'; dim: 0 | 1 | 2; source: string }>> = {

@@ -27,8 +27,3 @@ export function noValidConfigMessage(results: readonly MeasureResult[]): string 
   return `no valid config in ${results.length} measurements${codes ? ` (${codes})` : ''}`
     + (example ? `; first error: ${example}` : '');
 }
-
-/** True when results exist and none of them is valid. */
-export function allFailed(results: readonly MeasureResult[]): boolean {
-  return results.length > 0 && results.every((r) => r.error !== null || r.median === null);
-}

@@ -24,12 +24,6 @@ import { DEFAULT_FPGA_PART, fpgaPart, peakGflops, type FpgaPart } from './parts.
 import { synthesise, SynthesisError, vitisHlsVersion } from './vitis-hls.ts';
 import { FlexfarmError } from '../../../contracts/errors.ts';
 
-/** Flags of `flexfarm agent --device fpga` and the backend options they set (the agent wires them). */
-export const FPGA_AGENT_FLAGS = [
-  { flag: '--part', option: 'part', doc: `FPGA part whose budgets and board bandwidth apply (default ${DEFAULT_FPGA_PART})` },
-  { flag: '--clock-mhz', option: 'clockMhz', doc: 'kernel clock in MHz (default: the part\'s usual clock)' },
-] as const;
-
 export const CSIM_FLAGS = ['-O2', '-std=c++14', '-w'];
 const CSIM_MIN_TIMEOUT_MS = 120_000;
 /** A C synthesis takes minutes to hours: its own limit, not the compile timeout of the protocol. */

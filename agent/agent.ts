@@ -5,6 +5,7 @@ import type { LocalAgent } from '../contracts/local-agent.ts';
 import type { Backend } from '../contracts/backend.ts';
 import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
 import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface AgentOptions {
@@ -30,9 +31,9 @@ export interface AgentOptions {
   observer?: MeasureQueueObserver;
 }
 
-/** Defaults per device kind: a CPU compiles one candidate while it times another. */
+/** Defaults per device kind (contracts/targets.ts): a CPU compiles one candidate while it times another. */
 export function defaultCapacity(kind: Candidate['target']): { capacity: number; concurrency: number } {
-  return kind === 'sim' ? { capacity: 16, concurrency: 1 } : { capacity: 4, concurrency: 2 };
+  return targetSpec(kind)!.defaultCapacity;
 }
 
 export class BatchTooLargeError extends FlexfarmError {

@@ -2,6 +2,7 @@
 // config for a workload and target (what TVM calls apply-history-best).
 import { existsSync } from 'node:fs';
 import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
@@ -62,7 +63,7 @@ export function deviceKey(r: { target: string; device: DeviceInfo }): string {
 
 /** A short human name for a device: "cpu: AMD EPYC … (host)". */
 export function deviceLabel(r: { target: string; device: DeviceInfo }): string {
-  return r.target === 'sim' ? `sim: ${r.device.model}` : `${r.target}: ${r.device.model} (${r.device.name})`;
+  return targetSpec(r.target)?.simulated ? `${r.target}: ${r.device.model}` : `${r.target}: ${r.device.model} (${r.device.name})`;
 }
 
 /** FLOPs of one run of a workload, or null when this flexfarm cannot parse the key. */

@@ -5,7 +5,7 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { explorerNames } from './explore/index.ts';
-import { TARGET_KINDS } from '../proto/wire.ts';
+import { TARGET_KINDS } from '../contracts/targets.ts';
 import { templateFor } from './farm/templates.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
 import type { LocalAgentFactory } from '../contracts/local-agent.ts';
 import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
@@ -120,10 +121,10 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
   const reference = await backend.reference(def, protocol);
   if (Number.isFinite(reference.seconds) && reference.seconds > 0) {
     const device = backend.describe();
-    log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(target === 'sim' ? { simulated: true } : {}) });
+    log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(targetSpec(target)?.simulated ? { simulated: true } : {}) });
   }
   mkdirSync(options.outDir, { recursive: true });
-  const kernel = join(options.outDir, `kernel${sourceExtension(target)}`);
+  const kernel = join(options.outDir, `kernel${targetSpec(target)?.sourceExtension ?? '.c'}`);
   writeFileSync(kernel, backend.source(def, best.config));
   return {
     workload: def.key, target, explorer: explorerName,
@@ -152,5 +153,3 @@ function summariseErrors(results: MeasureResult[]): string {
   const first = results.find((r) => r.error)?.error?.message;
   return [...counts].map(([code, n]) => `${code} x${n}`).join(', ') + (first ? `; first: ${first}` : '');
 }
-
-const sourceExtension = (target: string) => ({ gpu: '.cu', fpga: '.cpp' } as Record<string, string>)[target] ?? '.c';

@@ -1,12 +1,11 @@
-// Conversions between the records the code works with (agent/result.ts) and the generated wire
+// Conversions between the records the code works with (contracts/result.ts) and the generated wire
 // messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
 // WireError naming it, which servers turn into INVALID_ARGUMENT.
-import type { Candidate, DeviceInfo, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
+import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import type * as pb from './flexfarm/v1/common.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
-
-export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'gpu', 'fpga', 'sim'];
+import { isTargetKind, TARGET_KINDS } from '../contracts/targets.ts';
 
 export class WireError extends FlexfarmError {
   override name = 'WireError';
@@ -14,10 +13,6 @@ export class WireError extends FlexfarmError {
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }
-}
-
-export function isTargetKind(value: string): value is TargetKind {
-  return (TARGET_KINDS as readonly string[]).includes(value);
 }
 
 export function candidateToWire(c: Candidate): pb.Candidate {

@@ -3,7 +3,8 @@
 import os from 'node:os';
 import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
-import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
+import { createBackend } from '../../agent/backends/index.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { DEFAULT_PROTOCOL } from '../../contracts/result.ts';
 import { NatsBus } from '../../contracts/bus-nats.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';

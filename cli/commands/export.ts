@@ -1,6 +1,6 @@
 // `flexfarm export --records FILE --workload KEY --target T --out DIR [--force]`: the best kernel
 // as a standalone source tree (kernel, reference, harness, Makefile, README).
-import { TARGET_KINDS } from '../../agent/backends/index.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { exportKernel } from '../export-kernel.ts';
 import { parseFlags, UsageError } from '../args.ts';
 import { formatSeconds } from '../progress.ts';

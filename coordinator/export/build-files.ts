@@ -1,5 +1,6 @@
 // The Makefile and README of an exported kernel.
 import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
+import { targetSpec } from '../../contracts/targets.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
 import type { BestEntry } from '../best.ts';
@@ -49,7 +50,7 @@ export function renderReadme(c: CKernelSource, def: ComputeDef, entry: BestEntry
     : '';
   return `# ${def.key}
 
-The best kernel for this workload in \`${recordsPath}\` on ${entry.target === 'sim' ? 'the sim target' : `\`${entry.target}\``},
+The best kernel for this workload in \`${recordsPath}\` on ${targetSpec(entry.target)?.simulated ? `the ${entry.target} target` : `\`${entry.target}\``},
 exported by \`flexfarm export\`. Standalone: it needs only gcc with OpenMP.
 ${simNote}
 ## Build and run

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
+import { TARGETS } from '../../contracts/targets.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import { DEFAULT_MAX_ACCUMULATOR } from '../../tensor/templates/cpu.ts';
 import type { DeviceLimits } from '../../tensor/templates/template.ts';
@@ -17,7 +18,8 @@ import { renderHeader, renderReferenceKernel, renderTunedKernel } from './c-sour
 import { renderExportHarness } from './harness-c.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
 
-export const EXPORTABLE_TARGETS = ['cpu', 'sim'] as const;
+/** Kinds whose configs render as C (the registry's `exportable`): cpu and sim. */
+export const EXPORTABLE_TARGETS: readonly string[] = TARGETS.filter((t) => t.exportable).map((t) => t.kind);
 
 export class ExportError extends FlexfarmError {
   override name = 'ExportError';
@@ -42,7 +44,7 @@ export interface ExportResult {
 
 /** Writes the export with the C renderer and flags of `c`. */
 export function exportKernelWith(options: ExportOptions, c: CKernelSource): ExportResult {
-  if (!(EXPORTABLE_TARGETS as readonly string[]).includes(options.target)) {
+  if (!EXPORTABLE_TARGETS.includes(options.target)) {
     throw new ExportError(`cannot export for target '${options.target}': export writes C for ${EXPORTABLE_TARGETS.join(' and ')} (sim exports the CPU kernel of its config)`);
   }
   const def = defineFromKey(options.workload);

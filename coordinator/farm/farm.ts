@@ -9,6 +9,7 @@ import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
+import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
 import { CampaignStore } from '../campaign-store.ts';
@@ -70,7 +71,6 @@ export interface FarmOptions {
   observer?: FarmObserver;
 }
 
-const DEFAULT_INFLIGHT_TIMEOUT_MS: Record<TargetKind, number> = { cpu: 300_000, gpu: 300_000, fpga: 3_600_000, sim: 60_000 };
 const TICK_MS = 250;
 /** Longest wait for the bus's backlog before issuing new work anyway. */
 const MAX_CATCH_UP_MS = 30_000;
@@ -104,7 +104,7 @@ export class Farm {
     });
     const observer = options.observer;
     this.dispatcher = new Dispatcher(this.registry, {
-      inflightTimeoutMs: (kind) => options.inflightTimeoutMs?.[kind] ?? DEFAULT_INFLIGHT_TIMEOUT_MS[kind],
+      inflightTimeoutMs: (kind) => options.inflightTimeoutMs?.[kind] ?? targetSpec(kind)!.inflightTimeoutMs,
       log: this.log,
       observer: {
         ...observer,

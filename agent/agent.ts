@@ -1,12 +1,12 @@
 // One device agent without its transport: a backend, a measure queue, heartbeats on the bus.
 // The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
-import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
-import type { LocalAgent } from '../contracts/local-agent.ts';
 import type { Backend } from '../contracts/backend.ts';
-import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
+import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { LocalAgent } from '../contracts/local-agent.ts';
 import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
+import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
 
 export interface AgentOptions {
   name: string;

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FlexfarmError } from '../contracts/errors.ts';
 import { runChild } from './child-process.ts';
 import { publishPhase } from './phase-timing.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 
 export class CompileError extends FlexfarmError {
   override name = 'CompileError';

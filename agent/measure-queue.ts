@@ -2,8 +2,8 @@
 // itself keeps timing exclusive while compiles overlap), and each result is handed to the
 // publisher and held until the bus acknowledges it.
 import type { Backend } from '../contracts/backend.ts';
-import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
+import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 
 export interface QueuedCandidate {
   candidate: Candidate;

@@ -6,13 +6,13 @@ import {
   AgentServiceService, type AgentDescription, type AgentServiceServer, type CancelRequest, type CancelResponse,
   type DescribeRequest, type MeasureRequest, type MeasureResponse,
 } from '../proto/flexfarm/v1/agent.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
 import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { candidateFromWire, deviceToWire, protocolFromWire, WireError } from '../proto/wire.ts';
 import { Agent, AgentStoppingError, BatchTooLargeError, WrongDeviceError, type AgentOptions } from './agent.ts';
 import { QueueFullError } from './measure-queue.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 
 export const AGENT_SERVICE_NAME = 'flexfarm.v1.AgentService';
 /** Largest request accepted; a bigger one is refused with RESOURCE_EXHAUSTED by grpc-js. */

@@ -13,11 +13,11 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '../contracts/backend.ts';
 import { createBackend } from '../agent/backends/index.ts';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
-import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import type { Backend } from '../contracts/backend.ts';
+import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import { drive, driveAsync, type DriveResult } from '../coordinator/explore/drive.ts';
 import { createExplorer, explorerNames } from '../coordinator/explore/index.ts';
 import { Space } from '../coordinator/space.ts';

@@ -14,13 +14,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '../contracts/backend.ts';
 import { createBackend } from '../agent/backends/index.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { tune } from '../cli/embedded-tune.ts';
 import { formatSeconds } from '../cli/progress.ts';
+import type { Backend } from '../contracts/backend.ts';
 import { explorerNames } from '../coordinator/explore/index.ts';
 import { RecordLog } from '../coordinator/records.ts';
-import { tune } from '../cli/embedded-tune.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { findWorkloads } from './workloads.ts';

@@ -1,8 +1,8 @@
 // The bus between agents and the coordinator: results (durable, acknowledged) and heartbeats
 // (fire and forget). Two implementations behind one contract: NATS JetStream for a farm
 // (bus-nats.ts) and an in-process one for embedded `flexfarm tune` (bus-memory.ts).
-import type { DeviceInfo, MeasureResult } from './result.ts';
 import { FlexfarmError } from './errors.ts';
+import type { DeviceInfo, MeasureResult } from './result.ts';
 
 /** Subjects and names on NATS, in one place. */
 export const SUBJECTS = {

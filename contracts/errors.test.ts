@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BusClosedError } from './bus.ts';
 import { NatsUnavailableError } from './bus-nats.ts';
+import { BusClosedError } from './bus.ts';
 import { FlexfarmError } from './errors.ts';
 
 describe('FlexfarmError', () => {

@@ -1,12 +1,12 @@
 // Queries over a tuning log: the best valid measurement per (workload, device), and the best
 // config for a workload and target (what TVM calls apply-history-best).
 import { existsSync } from 'node:fs';
+import { FlexfarmError } from '../contracts/errors.ts';
 import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 
 export class RecordsNotFoundError extends FlexfarmError {
   override name = 'RecordsNotFoundError';

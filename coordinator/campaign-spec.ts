@@ -1,13 +1,13 @@
 // What a campaign is asked to do, validated before anything is queued: every error names the
 // field that is wrong.
+import { FlexfarmError } from '../contracts/errors.ts';
 import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
+import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { explorerNames } from './explore/index.ts';
-import { TARGET_KINDS } from '../contracts/targets.ts';
 import { templateFor } from './farm/templates.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface CampaignSpec {
   op: string;

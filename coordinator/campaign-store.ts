@@ -2,8 +2,8 @@
 // fsync, rename), so a crash leaves either the old or the new state, never a torn one.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { PersistedCampaign } from './campaign.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
+import type { PersistedCampaign } from './campaign.ts';
 
 export const STATE_FORMAT_VERSION = 1;
 

@@ -4,6 +4,7 @@
 // running campaigns and the most recently finished ones), never a config or candidate id.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeCandidateId } from '../contracts/candidate-id.ts';
+import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
@@ -11,7 +12,6 @@ import { CAMPAIGN_STATES } from './campaign.ts';
 import type { Farm, FarmObserver } from './farm/farm.ts';
 import { explorerFigures } from './metrics/explorer-figures.ts';
 import { redispatchReason, REDISPATCH_REASONS } from './metrics/redispatch-reason.ts';
-import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 
 /** Finished campaigns whose per-campaign series stay exported (running ones always are). */
 export const FINISHED_CAMPAIGNS_EXPORTED = 20;

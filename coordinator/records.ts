@@ -3,8 +3,8 @@
 // warning and never costs an earlier line; a log written by a newer format is refused.
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceInfo, MeasureResult, TargetKind } from '../contracts/result.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
+import type { DeviceInfo, MeasureResult, TargetKind } from '../contracts/result.ts';
 
 export const RECORD_FORMAT_VERSION = 1;
 

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 import type { LocalAgentFactory } from '../contracts/local-agent.ts';
 import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
@@ -14,7 +15,6 @@ import { deviceKey } from './best.ts';
 import { runEmbedded } from './farm/embedded.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface TuneOptions {
   def: ComputeDef;

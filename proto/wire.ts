@@ -1,11 +1,11 @@
 // Conversions between the records the code works with (contracts/result.ts) and the generated wire
 // messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
 // WireError naming it, which servers turn into INVALID_ARGUMENT.
+import { FlexfarmError } from '../contracts/errors.ts';
 import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../contracts/result.ts';
+import { isTargetKind, TARGET_KINDS } from '../contracts/targets.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import type * as pb from './flexfarm/v1/common.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
-import { isTargetKind, TARGET_KINDS } from '../contracts/targets.ts';
 
 export class WireError extends FlexfarmError {
   override name = 'WireError';

@@ -1,11 +1,11 @@
 // Backends by device kind, as `--target` / `--device` select them.
 import type { Backend } from '../../contracts/backend.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { createCpuBackend } from './cpu/cpu-backend.ts';
 import { createFpgaBackend } from './fpga/fpga-backend.ts';
 import { createGpuBackend } from './gpu/gpu-backend.ts';
 import { SimBackend } from './sim/sim-backend.ts';
-import { FlexfarmError } from '../../contracts/errors.ts';
-import { TARGET_KINDS } from '../../contracts/targets.ts';
 
 export interface BackendOptions {
   /** Binaries and reference outputs are cached here. */

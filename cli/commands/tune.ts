@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { createBackend } from '../../agent/backends/index.ts';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { DEFAULT_EXPLORER, explorerNames } from '../../coordinator/explore/index.ts';
-import { tune } from '../embedded-tune.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { tune } from '../embedded-tune.ts';
 import { formatSeconds, progressWriter } from '../progress.ts';
 
 const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]

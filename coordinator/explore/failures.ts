@@ -1,7 +1,7 @@
 // When nothing measured is valid: a clear message for the user, shared by every explorer and by
 // the tune loop (which may also check its own results with it).
-import type { MeasureResult } from '../../contracts/result.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 
 /** The search found no valid config; the message names the error codes seen and one example. */
 export class NoValidConfigError extends FlexfarmError {

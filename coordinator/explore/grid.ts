@@ -1,7 +1,7 @@
 // Exhaustive enumeration in mixed-radix order (last knob fastest), for small spaces only.
+import { FlexfarmError } from '../../contracts/errors.ts';
 import type { Point } from '../space.ts';
 import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
-import { FlexfarmError } from '../../contracts/errors.ts';
 
 /** Spaces larger than this are refused: a grid would only ever see a thin corner of them. */
 export const DEFAULT_MAX_GRID_POINTS = 1_000_000n;

@@ -1,4 +1,5 @@
 // Explorers by name, as `--explorer` selects them.
+import { FlexfarmError } from '../../contracts/errors.ts';
 import type { Explorer } from './explorer.ts';
 import type { ExplorerOptions } from './batch-explorer.ts';
 import { RandomExplorer } from './random.ts';
@@ -6,7 +7,6 @@ import { GridExplorer } from './grid.ts';
 import { FlexTensorExplorer } from './flextensor.ts';
 import { QExplorer } from './q.ts';
 import { ModelExplorer } from './model.ts';
-import { FlexfarmError } from '../../contracts/errors.ts';
 
 export class UnknownExplorerError extends FlexfarmError {
   override name = 'UnknownExplorerError';

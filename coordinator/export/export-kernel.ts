@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
 import { TARGETS } from '../../contracts/targets.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import { DEFAULT_MAX_ACCUMULATOR } from '../../tensor/templates/cpu.ts';
@@ -16,7 +17,6 @@ import { bestEntry, deviceLabel, openLog, type BestEntry } from '../best.ts';
 import { renderMakefile, renderReadme } from './build-files.ts';
 import { renderHeader, renderReferenceKernel, renderTunedKernel } from './c-sources.ts';
 import { renderExportHarness } from './harness-c.ts';
-import { FlexfarmError } from '../../contracts/errors.ts';
 
 /** Kinds whose configs render as C (the registry's `exportable`): cpu and sim. */
 export const EXPORTABLE_TARGETS: readonly string[] = TARGETS.filter((t) => t.exportable).map((t) => t.kind);

@@ -1,10 +1,10 @@
 // How the coordinator talks to one agent: over gRPC (a farm) or by direct calls (embedded mode).
 import { credentials, Metadata } from '@grpc/grpc-js';
+import type { AgentHeartbeat } from '../../contracts/bus.ts';
+import type { LocalAgent } from '../../contracts/local-agent.ts';
 import type { Candidate, TimingProtocol } from '../../contracts/result.ts';
 import { AgentServiceClient, type AgentDescription } from '../../proto/flexfarm/v1/agent.ts';
 import { candidateToWire, deviceFromWire, protocolToWire } from '../../proto/wire.ts';
-import type { AgentHeartbeat } from '../../contracts/bus.ts';
-import type { LocalAgent } from '../../contracts/local-agent.ts';
 
 export interface AgentClient {
   measure(candidates: Candidate[], protocol: TimingProtocol): Promise<{ accepted: number; queued: number }>;

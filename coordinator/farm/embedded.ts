@@ -3,11 +3,11 @@
 // `flexfarm tune` runs its search through this, so the local path is the remote path. The agent
 // comes from the caller's factory (cli/ passes agent/'s), so the coordinator never imports agent/.
 import type { Backend } from '../../contracts/backend.ts';
+import { MemoryBus } from '../../contracts/bus-memory.ts';
+import type { LocalAgentFactory } from '../../contracts/local-agent.ts';
 import type { MeasureResult, TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
-import { MemoryBus } from '../../contracts/bus-memory.ts';
-import type { LocalAgentFactory } from '../../contracts/local-agent.ts';
 import type { CampaignState } from '../campaign.ts';
 import { Farm } from './farm.ts';
 

@@ -5,10 +5,10 @@
 // per device class, plus one more round queued) → dispatcher → agents → bus → handleResults:
 // append to the tuning log, apply to the campaign (once per candidate id), ack, refill.
 import { randomBytes } from 'node:crypto';
-import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
+import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';

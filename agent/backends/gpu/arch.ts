@@ -1,8 +1,8 @@
 // What flexfarm knows of each NVIDIA architecture without a device at hand: the limits a config is
 // checked against when rendering only (`flexfarm codegen --target gpu`), and FP32 lanes per SM for
 // the peak estimate of a probed device.
-import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 import { FlexfarmError } from '../../../contracts/errors.ts';
+import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 
 export const DEFAULT_GPU_ARCH = 'sm_90';
 

@@ -1,10 +1,10 @@
 // CUDA C++ from the shared C-style renderer: the kernel is `__global__`, loops bound to blocks
 // and threads become `blockIdx`/`threadIdx` bindings, `shared` buffers are `__shared__`, barriers
 // are `__syncthreads()`, unroll hints are `#pragma unroll`. The launch shape is read off the nest.
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import { CRenderer, type RenderContext } from '../../c-renderer.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
-import { FlexfarmError } from '../../../contracts/errors.ts';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 import { FlexfarmError } from '../../../contracts/errors.ts';
+import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 
 /** No usable NVIDIA GPU: no driver, no device, a wrong index, or a device that does not answer. */
 export class GpuUnavailableError extends FlexfarmError {

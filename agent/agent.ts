@@ -1,9 +1,12 @@
 // One device agent without its transport: a backend, a measure queue, heartbeats on the bus.
 // The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
-import type { AgentBus, AgentHeartbeat } from '../coordinator/bus.ts';
-import type { Backend } from './backend.ts';
+import type { Backend } from '../contracts/backend.ts';
+import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { LocalAgent } from '../contracts/local-agent.ts';
+import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
-import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from './result.ts';
 
 export interface AgentOptions {
   name: string;
@@ -28,24 +31,27 @@ export interface AgentOptions {
   observer?: MeasureQueueObserver;
 }
 
-/** Defaults per device kind: a CPU compiles one candidate while it times another. */
+/** Defaults per device kind (contracts/targets.ts): a CPU compiles one candidate while it times another. */
 export function defaultCapacity(kind: Candidate['target']): { capacity: number; concurrency: number } {
-  return kind === 'sim' ? { capacity: 16, concurrency: 1 } : { capacity: 4, concurrency: 2 };
+  return targetSpec(kind)!.defaultCapacity;
 }
 
-export class BatchTooLargeError extends Error {
+export class BatchTooLargeError extends FlexfarmError {
   override name = 'BatchTooLargeError';
+  readonly code = 'BATCH_TOO_LARGE';
 }
-export class WrongDeviceError extends Error {
+export class WrongDeviceError extends FlexfarmError {
   override name = 'WrongDeviceError';
+  readonly code = 'WRONG_DEVICE';
 }
-export class AgentStoppingError extends Error {
+export class AgentStoppingError extends FlexfarmError {
   override name = 'AgentStoppingError';
+  readonly code = 'AGENT_STOPPING';
 }
 
 const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;
 
-export class Agent {
+export class Agent implements LocalAgent {
   readonly name: string;
   readonly capacity: number;
   readonly maxBatch: number;

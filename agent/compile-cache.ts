@@ -3,15 +3,18 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FlexfarmError } from '../contracts/errors.ts';
 import { runChild } from './child-process.ts';
 import { publishPhase } from './phase-timing.ts';
 
-export class CompileError extends Error {
+export class CompileError extends FlexfarmError {
   override name = 'CompileError';
+  readonly code = 'COMPILE';
   constructor(message: string, readonly log: string) { super(message); }
 }
-export class BuildTimeoutError extends Error {
+export class BuildTimeoutError extends FlexfarmError {
   override name = 'BuildTimeoutError';
+  readonly code = 'BUILD_TIMEOUT';
 }
 
 export interface CompilerSpec {

@@ -1,8 +1,9 @@
 // The agent's work queue: candidates wait here, are measured `concurrency` at a time (the backend
 // itself keeps timing exclusive while compiles overlap), and each result is handed to the
 // publisher and held until the bus acknowledges it.
-import type { Backend } from './backend.ts';
-import type { Candidate, MeasureResult, TimingProtocol } from './result.ts';
+import type { Backend } from '../contracts/backend.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 
 export interface QueuedCandidate {
   candidate: Candidate;
@@ -31,8 +32,9 @@ export interface MeasureQueueOptions {
   observer?: MeasureQueueObserver;
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends FlexfarmError {
   override name = 'QueueFullError';
+  readonly code = 'QUEUE_FULL';
 }
 
 export class MeasureQueue {

@@ -4,6 +4,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import { median, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { tolerance } from '../tensor/data.ts';
 import { InstantiationError } from '../tensor/errors.ts';
@@ -11,12 +14,10 @@ import type { Stmt } from '../tensor/ir.ts';
 import { lower, lowerNaive } from '../tensor/lower.ts';
 import { defineFromKey } from '../tensor/ops/registry.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
-import type { Backend, ReferenceTiming } from './backend.ts';
 import { runChild, type ChildOutcome } from './child-process.ts';
 import { BuildTimeoutError, CompileError, compileCached, type CompilerSpec } from './compile-cache.ts';
 import { HostLock } from './host-lock.ts';
 import { publishPhase } from './phase-timing.ts';
-import { median, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TimingProtocol } from './result.ts';
 
 /** What a compiling backend provides: a compiler and a program (kernel + harness) for a nest. */
 export interface Toolchain {
@@ -54,7 +55,7 @@ const RUN_BUDGET_FRACTION = 0.5;
 interface HarnessReport { ok: boolean; code?: ErrorCode; message?: string; number?: number; seconds?: number[] }
 interface ReferenceEntry { outputPath: string; timing: ReferenceTiming }
 
-class CandidateError extends Error {
+class CandidateError extends FlexfarmError {
   override name = 'CandidateError';
   constructor(readonly code: ErrorCode, message: string) { super(message); }
 }

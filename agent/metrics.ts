@@ -4,10 +4,11 @@
 // as constant labels; no config or candidate id is ever a label.
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FlexfarmError } from '../contracts/errors.ts';
+import { registerProcessMetrics } from '../contracts/process-metrics.ts';
+import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import type { MeasureQueueObserver } from './measure-queue.ts';
 import { onMeasurePhase } from './phase-timing.ts';
-import type { MeasureResult, TargetKind } from './result.ts';
-import { registerProcessMetrics } from '../coordinator/metrics/process-metrics.ts';
 
 /** From a cached sim measurement (microseconds) to an FPGA C simulation (minutes). */
 const MEASURE_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
@@ -100,8 +101,9 @@ export class AgentMetrics {
   close(): void { this.unsubscribePhases(); }
 }
 
-export class MetricsListenError extends Error {
+export class MetricsListenError extends FlexfarmError {
   override name = 'MetricsListenError';
+  readonly code = 'METRICS_LISTEN';
 }
 
 /** A small HTTP server for /metrics (and /healthz) of one registry. */

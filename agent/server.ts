@@ -6,6 +6,7 @@ import {
   AgentServiceService, type AgentDescription, type AgentServiceServer, type CancelRequest, type CancelResponse,
   type DescribeRequest, type MeasureRequest, type MeasureResponse,
 } from '../proto/flexfarm/v1/agent.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
 import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
@@ -25,8 +26,9 @@ export interface AgentServerOptions extends Omit<AgentOptions, 'address'> {
   maxMessageBytes?: number;
 }
 
-export class ListenError extends Error {
+export class ListenError extends FlexfarmError {
   override name = 'ListenError';
+  readonly code = 'LISTEN';
 }
 
 export class AgentServer {

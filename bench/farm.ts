@@ -17,7 +17,7 @@ import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
 import { AgentServer } from '../agent/server.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
 import { CoordinatorClient } from '../cli/coordinator-client.ts';
-import { NatsBus } from '../coordinator/bus-nats.ts';
+import { NatsBus } from '../contracts/bus-nats.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { startNatsServer } from '../test/helpers/nats-server.ts';
 import { runBench } from './entry.ts';

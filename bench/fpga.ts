@@ -6,18 +6,19 @@
 // prints the best estimated GFLOP/s, the DSP-bound peak of the part at its clock (every DSP busy
 // in a 5-DSP fp32 multiply-add each cycle) and the fraction of that peak reached. The best config
 // of each workload is then proven correct by C simulation at full size.
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createFpgaBackend, FpgaOptionError, type FpgaBackend } from '../agent/backends/fpga/fpga-backend.ts';
 import { estimateReference } from '../agent/backends/fpga/model.ts';
 import { DEFAULT_FPGA_PART, fpgaPart } from '../agent/backends/fpga/parts.ts';
-import { DEFAULT_PROTOCOL } from '../agent/result.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { tune } from '../cli/embedded-tune.ts';
 import { progressWriter } from '../cli/progress.ts';
+import { DEFAULT_PROTOCOL } from '../contracts/result.ts';
 import { explorerNames } from '../coordinator/explore/index.ts';
-import { NoValidScheduleError, tune } from '../coordinator/tune.ts';
+import { NoValidScheduleError } from '../coordinator/tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DSP_PER_MAC } from '../tensor/templates/fpga-resources.ts';
 import { findWorkloads, type NamedWorkload } from './workloads.ts';

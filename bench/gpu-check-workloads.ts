@@ -1,5 +1,5 @@
-// The workloads of the GPU device check (issue 7), as ../shared/workloads names them; that folder
-// may not travel to the GPU machine, so they are written out here (a test compares them).
+// The workloads of the GPU device check (issue 7), as bench/workloads/ names them; written out here
+// so the device check needs no list file (test/gpu-check.test.ts compares them with the lists).
 export interface CheckWorkload { name: string; op: string; shape: Record<string, number> }
 
 export const GPU_CHECK_WORKLOADS: CheckWorkload[] = [

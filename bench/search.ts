@@ -9,15 +9,15 @@
 // best known's speed. The sim part (the analytical landscape, never a device) runs in well under
 // a few minutes; `--cpu` adds the real local CPU (gcc-built kernels, slow: fewer seeds).
 // The best known is the best over every run of the table, plus, on sim, long flextensor runs.
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '../agent/backend.ts';
 import { createBackend } from '../agent/backends/index.ts';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
-import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import type { Backend } from '../contracts/backend.ts';
+import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import { drive, driveAsync, type DriveResult } from '../coordinator/explore/drive.ts';
 import { createExplorer, explorerNames } from '../coordinator/explore/index.ts';
 import { Space } from '../coordinator/space.ts';

@@ -10,17 +10,17 @@
 // over several seeds; once on the real local CPU with a small budget.
 // The best known: on sim, the best of every run here and of 3 long flextensor runs; on the CPU,
 // the best of the two target runs (a small budget: a weaker anchor, said so in the output).
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '../agent/backend.ts';
 import { createBackend } from '../agent/backends/index.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
+import { tune } from '../cli/embedded-tune.ts';
 import { formatSeconds } from '../cli/progress.ts';
+import type { Backend } from '../contracts/backend.ts';
 import { explorerNames } from '../coordinator/explore/index.ts';
 import { RecordLog } from '../coordinator/records.ts';
-import { tune } from '../coordinator/tune.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { findWorkloads } from './workloads.ts';

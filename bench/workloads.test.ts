@@ -1,10 +1,10 @@
-// Loading named workloads from the shared lists, and the errors for a missing or broken list.
+// Loading named workloads from the lists in bench/workloads/, and the errors for a missing or broken list.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  findWorkloads, loadWorkloads, UnknownWorkloadError, WorkloadFileError, WorkloadsMissingError,
+  DEFAULT_WORKLOADS_DIR, findWorkloads, workloadsDir, loadWorkloads, UnknownWorkloadError, WorkloadFileError, WorkloadsMissingError,
 } from './workloads.ts';
 
 const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-workloads-test-'));
@@ -17,7 +17,28 @@ function folderWith(name: string, files: Record<string, string>): string {
   return dir;
 }
 
-describe('shared workload lists', () => {
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+describe('where the lists are read from', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('defaults to a folder inside the repository, so a fresh clone stands alone', () => {
+    vi.stubEnv('FLEXFARM_WORKLOADS', '');
+    const inside = relative(REPO_ROOT, workloadsDir());
+    expect(inside).toBe(join('bench', 'workloads'));
+    expect(DEFAULT_WORKLOADS_DIR).toBe(workloadsDir());
+    expect(loadWorkloads().length).toBeGreaterThan(0);
+  });
+
+  it('reads the folder FLEXFARM_WORKLOADS names instead', () => {
+    const other = folderWith('override', { 'o.json': JSON.stringify({ workloads: [{ name: 'only', op: 'gemm', shape: { M: 2, N: 2, K: 2 } }] }) });
+    vi.stubEnv('FLEXFARM_WORKLOADS', other);
+    expect(workloadsDir()).toBe(other);
+    expect(loadWorkloads().map((w) => w.name)).toEqual(['only']);
+  });
+});
+
+describe('workload lists', () => {
   it('finds the bench workloads with their shapes, in the order asked', () => {
     const [c4, g] = findWorkloads(['yolo-C4', 'gemm-1024']);
     expect(g).toMatchObject({ name: 'gemm-1024', op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 } });

@@ -1,8 +1,10 @@
-// Named workloads for benchmarks, read from the shared workload lists (*.json, each
-// {"workloads": [{"name", "op", "shape"}]}) in the repository's sibling folder ../shared/workloads.
+// Named workloads for benchmarks, read from the workload lists (*.json, each
+// {"workloads": [{"name", "op", "shape"}]}) in bench/workloads/, inside the repository so that a
+// fresh clone runs the benches and their tests with nothing beside it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 export interface NamedWorkload {
   name: string;
@@ -12,31 +14,34 @@ export interface NamedWorkload {
   file: string;
 }
 
-/** ../shared/workloads relative to the repository root. */
-export const DEFAULT_WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'workloads');
+/** bench/workloads/, beside this file. */
+export const DEFAULT_WORKLOADS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'workloads');
 
-/** The folder of workload lists: FLEXFARM_WORKLOADS when set (a clone that is not next to
- *  ../shared), else DEFAULT_WORKLOADS_DIR. */
+/** The folder of workload lists: FLEXFARM_WORKLOADS when set (another set of lists), else
+ *  DEFAULT_WORKLOADS_DIR. */
 export function workloadsDir(): string {
   return process.env.FLEXFARM_WORKLOADS || DEFAULT_WORKLOADS_DIR;
 }
 
-export class WorkloadsMissingError extends Error {
+export class WorkloadsMissingError extends FlexfarmError {
   override name = 'WorkloadsMissingError';
+  readonly code = 'WORKLOADS_MISSING';
 }
-export class WorkloadFileError extends Error {
+export class WorkloadFileError extends FlexfarmError {
   override name = 'WorkloadFileError';
+  readonly code = 'WORKLOAD_FILE';
 }
-export class UnknownWorkloadError extends Error {
+export class UnknownWorkloadError extends FlexfarmError {
   override name = 'UnknownWorkloadError';
+  readonly code = 'UNKNOWN_WORKLOAD';
 }
 
 /** Every workload of every list in `dir`. Names must be unique across the lists. */
 export function loadWorkloads(dir: string = workloadsDir()): NamedWorkload[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new WorkloadsMissingError(
-      `workload folder ${dir} does not exist: the benchmarks read the shared workload lists from ` +
-      `../shared/workloads next to the repository (or from the folder FLEXFARM_WORKLOADS names)`,
+      `workload folder ${dir} does not exist: the benchmarks read the workload lists from ` +
+      `bench/workloads/ in the repository (or from the folder FLEXFARM_WORKLOADS names)`,
     );
   }
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();

@@ -1,9 +1,11 @@
 // Flag parsing shared by the commands: strict (unknown flags are errors), with clear messages.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FlexfarmError } from '../contracts/errors.ts';
 
 /** A usage error: the command prints it on stderr and exits with status 2. */
-export class UsageError extends Error {
+export class UsageError extends FlexfarmError {
   override name = 'UsageError';
+  readonly code = 'USAGE';
 }
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true) {

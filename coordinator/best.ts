@@ -1,13 +1,16 @@
 // Queries over a tuning log: the best valid measurement per (workload, device), and the best
 // config for a workload and target (what TVM calls apply-history-best).
 import { existsSync } from 'node:fs';
-import type { DeviceInfo, TargetKind } from '../agent/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
 
-export class RecordsNotFoundError extends Error {
+export class RecordsNotFoundError extends FlexfarmError {
   override name = 'RecordsNotFoundError';
+  readonly code = 'RECORDS_NOT_FOUND';
   constructor(readonly path: string) {
     super(`tuning log '${path}' does not exist (tune with --records FILE to write one)`);
   }
@@ -60,7 +63,7 @@ export function deviceKey(r: { target: string; device: DeviceInfo }): string {
 
 /** A short human name for a device: "cpu: AMD EPYC … (host)". */
 export function deviceLabel(r: { target: string; device: DeviceInfo }): string {
-  return r.target === 'sim' ? `sim: ${r.device.model}` : `${r.target}: ${r.device.model} (${r.device.name})`;
+  return targetSpec(r.target)?.simulated ? `${r.target}: ${r.device.model}` : `${r.target}: ${r.device.model} (${r.device.name})`;
 }
 
 /** FLOPs of one run of a workload, or null when this flexfarm cannot parse the key. */

@@ -1,11 +1,12 @@
 // What a campaign is asked to do, validated before anything is queued: every error names the
 // field that is wrong.
-import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
+import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { explorerNames } from './explore/index.ts';
-import { TARGET_KINDS } from '../proto/wire.ts';
 import { templateFor } from './farm/templates.ts';
 
 export interface CampaignSpec {
@@ -19,8 +20,9 @@ export interface CampaignSpec {
   protocol: TimingProtocol;
 }
 
-export class CampaignSpecError extends Error {
+export class CampaignSpecError extends FlexfarmError {
   override name = 'CampaignSpecError';
+  readonly code = 'CAMPAIGN_SPEC';
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }

@@ -2,12 +2,14 @@
 // fsync, rename), so a crash leaves either the old or the new state, never a torn one.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { FlexfarmError } from '../contracts/errors.ts';
 import type { PersistedCampaign } from './campaign.ts';
 
 export const STATE_FORMAT_VERSION = 1;
 
-export class CampaignStateError extends Error {
+export class CampaignStateError extends FlexfarmError {
   override name = 'CampaignStateError';
+  readonly code = 'CAMPAIGN_STATE';
 }
 
 /** `out/farm.jsonl` → `out/farm.campaigns.json`. */

@@ -2,7 +2,8 @@
 // own explorer and budget. Results are applied once per candidate id. What survives a restart is
 // the spec, the state and the id counters (campaign-store.ts) plus the results in the tuning log:
 // explorers are rebuilt from those results, so nothing but the records needs to be durable.
-import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../agent/result.ts';
+import { decodeCandidateId, encodeCandidateId } from '../contracts/candidate-id.ts';
+import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';
@@ -182,7 +183,7 @@ export class Campaign {
         run.idsReserved = seq + ID_BLOCK;
         reserved = true;
       }
-      const candidate: Candidate = { id: `${this.id}/${kind}/${seq}`, campaign: this.id, workload: this.def.key, target: kind, config };
+      const candidate: Candidate = { id: encodeCandidateId({ campaign: this.id, target: kind, seq }), campaign: this.id, workload: this.def.key, target: kind, config };
       run.pending.set(candidate.id, candidate);
       if (fromSeeds) run.seedIds.add(candidate.id);
       return { candidate, protocol };
@@ -192,14 +193,14 @@ export class Campaign {
 
   /** The tuning log's `explorer` field for a candidate: the method that proposed it. */
   labelOf(candidateId: string): string {
-    const run = this.runs.get(candidateId.split('/')[1] as TargetKind);
+    const run = this.runOf(candidateId);
     return run?.seedIds.has(candidateId) ? this.extras.seedLabel ?? 'seed' : this.spec.explorer;
   }
 
   /** True when the result belongs to this campaign (its id prefix and one of its targets). */
   owns(result: MeasureResult): boolean {
-    const run = this.runs.get(result.target);
-    return !!run && result.candidateId.startsWith(`${this.id}/${result.target}/`);
+    const id = decodeCandidateId(result.candidateId);
+    return this.runs.has(result.target) && id?.campaign === this.id && id.target === result.target;
   }
 
   isApplied(candidateId: string): boolean { return this.applied.has(candidateId); }
@@ -229,17 +230,15 @@ export class Campaign {
   /** An agent holds a candidate of this campaign that is neither pending nor applied: count it as pending. */
   reclaim(candidateId: string): boolean {
     if (!this.running || this.applied.has(candidateId)) return false;
-    const kind = candidateId.split('/')[1] as TargetKind;
-    const run = this.runs.get(kind);
-    if (!run || run.pending.has(candidateId) || !candidateId.startsWith(`${this.id}/${kind}/`)) return false;
+    const run = this.runOf(candidateId);
+    if (!run || run.pending.has(candidateId) || decodeCandidateId(candidateId)?.campaign !== this.id) return false;
     run.pending.set(candidateId, null);
     return true;
   }
 
   /** A pending candidate will never come back (refused, or reclaimed and its agent lost): make room for another. */
   forget(candidateId: string): void {
-    const kind = candidateId.split('/')[1] as TargetKind;
-    this.runs.get(kind)?.pending.delete(candidateId);
+    this.runOf(candidateId)?.pending.delete(candidateId);
   }
 
   /** Ends finished targets and, when all have ended, the campaign. Returns true when the state changed. */
@@ -320,6 +319,12 @@ export class Campaign {
 
   private templateOf(kind: TargetKind): Template | undefined {
     return this.extras.templates?.[kind] ?? templateFor(kind);
+  }
+
+  /** The run of the target a candidate id names. */
+  private runOf(candidateId: string): TargetRun | undefined {
+    const target = decodeCandidateId(candidateId)?.target;
+    return target === undefined ? undefined : this.runs.get(target as TargetKind);
   }
 
   private count(run: TargetRun, r: MeasureResult, agent: string): void {

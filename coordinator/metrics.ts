@@ -3,17 +3,15 @@
 // never stale. Labels stay bounded: device class, agent name, error code, campaign id (only for
 // running campaigns and the most recently finished ones), never a config or candidate id.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MeasureResult, TargetKind } from '../agent/result.ts';
+import { decodeCandidateId } from '../contracts/candidate-id.ts';
+import { registerProcessMetrics } from '../contracts/process-metrics.ts';
+import type { MeasureResult, TargetKind } from '../contracts/result.ts';
+import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
 import { CAMPAIGN_STATES } from './campaign.ts';
 import type { Farm, FarmObserver } from './farm/farm.ts';
 import { explorerFigures } from './metrics/explorer-figures.ts';
 import { redispatchReason, REDISPATCH_REASONS } from './metrics/redispatch-reason.ts';
-import { registerProcessMetrics } from './metrics/process-metrics.ts';
-
-/** Every device class, checked against TargetKind by the compiler. */
-const DEVICE_CLASS_SET: Record<TargetKind, true> = { cpu: true, gpu: true, fpga: true, sim: true };
-export const DEVICE_CLASSES = Object.keys(DEVICE_CLASS_SET) as TargetKind[];
 
 /** Finished campaigns whose per-campaign series stay exported (running ones always are). */
 export const FINISHED_CAMPAIGNS_EXPORTED = 20;
@@ -124,7 +122,7 @@ export class CoordinatorMetrics {
       this.dispatchedAt.delete(candidate.id);
     },
     forgotten: (candidateId) => {
-      this.forgotten.inc({ device_class: candidateId.split('/')[1] ?? 'unknown' });
+      this.forgotten.inc({ device_class: decodeCandidateId(candidateId)?.target ?? 'unknown' });
       this.dispatchedAt.delete(candidateId);
     },
   };
@@ -153,7 +151,7 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         if (!self.farm) return;
-        for (const kind of DEVICE_CLASSES) this.set({ device_class: kind }, self.farm.dispatcher.queued(kind));
+        for (const kind of TARGET_KINDS) this.set({ device_class: kind }, self.farm.dispatcher.queued(kind));
       },
     });
     new Gauge({
@@ -162,7 +160,7 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         if (!self.farm) return;
-        for (const kind of DEVICE_CLASSES) this.set({ device_class: kind }, self.farm.dispatcher.inFlight(kind));
+        for (const kind of TARGET_KINDS) this.set({ device_class: kind }, self.farm.dispatcher.inFlight(kind));
       },
     });
     new Gauge({
@@ -171,7 +169,7 @@ export class CoordinatorMetrics {
       collect() {
         this.reset();
         if (!self.farm) return;
-        for (const kind of DEVICE_CLASSES) for (const state of ['busy', 'idle', 'lost']) this.set({ device_class: kind, state }, 0);
+        for (const kind of TARGET_KINDS) for (const state of ['busy', 'idle', 'lost']) this.set({ device_class: kind, state }, 0);
         for (const a of self.farm.agents()) {
           const state = a.state === 'lost' ? 'lost' : a.inFlight > 0 ? 'busy' : 'idle';
           this.inc({ device_class: a.kind, state });

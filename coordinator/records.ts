@@ -3,7 +3,8 @@
 // warning and never costs an earlier line; a log written by a newer format is refused.
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceInfo, MeasureResult, TargetKind } from '../agent/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { DeviceInfo, MeasureResult, TargetKind } from '../contracts/result.ts';
 
 export const RECORD_FORMAT_VERSION = 1;
 
@@ -30,8 +31,9 @@ export interface ReferenceRecord {
   at: string;
 }
 
-export class RecordFormatError extends Error {
+export class RecordFormatError extends FlexfarmError {
   override name = 'RecordFormatError';
+  readonly code = 'RECORD_FORMAT';
 }
 
 export interface RecordLogOptions {

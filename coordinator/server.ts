@@ -1,7 +1,7 @@
 // The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
 // request gets a status code and a message naming what is wrong; the server keeps serving.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import type { TimingProtocol } from '../agent/result.ts';
+import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
 import { grpcError } from '../proto/grpc-status.ts';

@@ -1,9 +1,13 @@
 // The embedded tuning loop: explorer → backend → tuning log → explorer, until the budget is spent
-// or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks.
+// or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks, through
+// cli/embedded-tune.ts, which passes the local agent's factory in.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, ReferenceTiming } from '../agent/backend.ts';
-import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../agent/result.ts';
+import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { LocalAgentFactory } from '../contracts/local-agent.ts';
+import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
+import { targetSpec } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
@@ -70,11 +74,13 @@ export interface TuneOutcome {
   transferred?: number;
 }
 
-export class NoValidScheduleError extends Error {
+export class NoValidScheduleError extends FlexfarmError {
   override name = 'NoValidScheduleError';
+  readonly code = 'NO_VALID_SCHEDULE';
 }
 
-export async function tune(options: TuneOptions): Promise<TuneOutcome> {
+/** The tuning loop, with the local agent `createAgent` makes around `options.backend`. */
+export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgentFactory): Promise<TuneOutcome> {
   const { def, backend } = options;
   const target = backend.kind;
   const explorerName = options.explorer ?? DEFAULT_EXPLORER;
@@ -95,7 +101,7 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   // over the in-process bus; transferred seeds are measured first, then the explorer starts.
   const started = Date.now();
   const run = await runEmbedded({
-    def, backend, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
+    def, backend, createAgent, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
     recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
     warn: options.warn,
     onResult: (result) => {
@@ -115,10 +121,10 @@ export async function tune(options: TuneOptions): Promise<TuneOutcome> {
   const reference = await backend.reference(def, protocol);
   if (Number.isFinite(reference.seconds) && reference.seconds > 0) {
     const device = backend.describe();
-    log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(target === 'sim' ? { simulated: true } : {}) });
+    log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(targetSpec(target)?.simulated ? { simulated: true } : {}) });
   }
   mkdirSync(options.outDir, { recursive: true });
-  const kernel = join(options.outDir, `kernel${sourceExtension(target)}`);
+  const kernel = join(options.outDir, `kernel${targetSpec(target)?.sourceExtension ?? '.c'}`);
   writeFileSync(kernel, backend.source(def, best.config));
   return {
     workload: def.key, target, explorer: explorerName,
@@ -147,5 +153,3 @@ function summariseErrors(results: MeasureResult[]): string {
   const first = results.find((r) => r.error)?.error?.message;
   return [...counts].map(([code, n]) => `${code} x${n}`).join(', ') + (first ? `; first: ${first}` : '');
 }
-
-const sourceExtension = (target: string) => ({ gpu: '.cu', fpga: '.cpp' } as Record<string, string>)[target] ?? '.c';

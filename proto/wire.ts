@@ -1,21 +1,18 @@
-// Conversions between the records the code works with (agent/result.ts) and the generated wire
+// Conversions between the records the code works with (contracts/result.ts) and the generated wire
 // messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
 // WireError naming it, which servers turn into INVALID_ARGUMENT.
-import { ERROR_CODES, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TargetKind, type TimingProtocol } from '../agent/result.ts';
+import { FlexfarmError } from '../contracts/errors.ts';
+import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../contracts/result.ts';
+import { isTargetKind, TARGET_KINDS } from '../contracts/targets.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import type * as pb from './flexfarm/v1/common.ts';
 
-export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'gpu', 'fpga', 'sim'];
-
-export class WireError extends Error {
+export class WireError extends FlexfarmError {
   override name = 'WireError';
+  readonly code = 'WIRE';
   constructor(readonly field: string, message: string) {
     super(`${field}: ${message}`);
   }
-}
-
-export function isTargetKind(value: string): value is TargetKind {
-  return (TARGET_KINDS as readonly string[]).includes(value);
 }
 
 export function candidateToWire(c: Candidate): pb.Candidate {
@@ -99,20 +96,5 @@ export function resultToWire(r: MeasureResult, agent = ''): pb.MeasureResult {
     ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
     device: deviceToWire(r.device), toolchain: r.toolchain, simulated: !!r.simulated, estimated: !!r.estimated,
     estimator: r.estimator ?? '', at: r.at, agent,
-  };
-}
-
-export function resultFromWire(r: pb.MeasureResult): MeasureResult {
-  if (!isTargetKind(r.target)) throw new WireError('result.target', `unknown device class '${r.target}'`);
-  const code = r.error?.code as ErrorCode | undefined;
-  if (r.error && !(ERROR_CODES as readonly string[]).includes(r.error.code)) throw new WireError('result.error.code', `unknown error code '${r.error.code}'`);
-  return {
-    candidateId: r.candidateId, ...(r.campaign ? { campaign: r.campaign } : {}), workload: r.workload, target: r.target,
-    config: configFromJson(r.configJson, 'result.config_json'), seconds: r.seconds, median: r.median ?? null,
-    ...(r.number !== undefined ? { number: r.number } : {}),
-    error: r.error && code ? { code, message: r.error.message } : null,
-    device: deviceFromWire(r.device), toolchain: r.toolchain,
-    ...(r.simulated ? { simulated: true } : {}), ...(r.estimated ? { estimated: true } : {}),
-    ...(r.estimator ? { estimator: r.estimator } : {}), at: r.at,
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bestConfig } from 'flexfarm';
-import type { DeviceInfo, MeasureResult } from '../agent/result.ts';
+import type { DeviceInfo, MeasureResult } from '../contracts/result.ts';
 import { bestPerWorkloadDevice, RecordsNotFoundError } from '../coordinator/best.ts';
 import { RecordFormatError, RecordLog } from '../coordinator/records.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';

@@ -13,7 +13,7 @@ import { runChild } from '../agent/child-process.ts';
 import { compileCached } from '../agent/compile-cache.ts';
 import { compilerVersion, cpuProgram, createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
 import type { CompiledBackend } from '../agent/measure.ts';
-import type { MeasureResult, TimingProtocol } from '../agent/result.ts';
+import type { MeasureResult, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { tolerance } from '../tensor/data.ts';
 import { lower, lowerNaive } from '../tensor/lower.ts';

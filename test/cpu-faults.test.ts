@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../agent/backends/cpu/cpu-backend.ts';
 import type { CompiledBackend } from '../agent/measure.ts';
-import type { Candidate, ErrorCode, MeasureResult, TimingProtocol } from '../agent/result.ts';
+import type { Candidate, ErrorCode, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 

@@ -3,7 +3,7 @@
 // clear message, grid enumerates small spaces and refuses huge ones, and resume seeds the search.
 import { describe, expect, it } from 'vitest';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
-import { DEFAULT_PROTOCOL, type ErrorCode, type MeasureResult } from '../agent/result.ts';
+import { DEFAULT_PROTOCOL, type ErrorCode, type MeasureResult } from '../contracts/result.ts';
 import { createExplorer, explorerNames, UnknownExplorerError } from '../coordinator/explore/index.ts';
 import { drive } from '../coordinator/explore/drive.ts';
 import { noValidConfigMessage } from '../coordinator/explore/failures.ts';

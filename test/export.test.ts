@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../agent/backends/index.ts';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
-import { exportKernel, ExportError } from '../coordinator/export/export-kernel.ts';
+import { tune } from '../cli/embedded-tune.ts';
+import { exportKernel } from '../cli/export-kernel.ts';
+import { ExportError } from '../coordinator/export/export-kernel.ts';
 import { RecordLog } from '../coordinator/records.ts';
-import { tune } from '../coordinator/tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChild } from '../agent/child-process.ts';
 import { createFpgaBackend, CSIM_FLAGS, type FpgaBackend } from '../agent/backends/fpga/fpga-backend.ts';
 import { HlsRenderer } from '../agent/backends/fpga/hls-renderer.ts';
-import type { TimingProtocol } from '../agent/result.ts';
+import type { TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { INPUT_VALUE_C, tolerance } from '../tensor/data.ts';
 import { defineWorkload, opNames } from '../tensor/ops/registry.ts';

@@ -11,7 +11,7 @@ import { estimateFromReports, parseCsynthXml, parseXml, SynthesisReportError } f
 import { estimatePlan } from '../agent/backends/fpga/model.ts';
 import { fpgaPart } from '../agent/backends/fpga/parts.ts';
 import { readReports, synthesisScript } from '../agent/backends/fpga/vitis-hls.ts';
-import type { TimingProtocol } from '../agent/result.ts';
+import type { TimingProtocol } from '../contracts/result.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { planFpga } from '../tensor/templates/fpga-plan.ts';
 

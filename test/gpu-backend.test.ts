@@ -16,7 +16,7 @@ import {
 } from '../agent/backends/gpu/device-probe.ts';
 import { createGpuBackend, GPU_FLAGS, gpuBackendFor, nvidiaSmiHealth, type GpuBackend } from '../agent/backends/gpu/gpu-backend.ts';
 import { runChild } from '../agent/child-process.ts';
-import type { Candidate, TimingProtocol } from '../agent/result.ts';
+import type { Candidate, TimingProtocol } from '../contracts/result.ts';
 import { lowerNaive } from '../tensor/lower.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DEFAULT_GPU_LIMITS } from '../tensor/templates/gpu.ts';

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { MeasureResult } from '../agent/result.ts';
+import type { MeasureResult } from '../contracts/result.ts';
 import { bestRecord, RECORD_FORMAT_VERSION, RecordFormatError, RecordLog } from '../coordinator/records.ts';
 
 const WORKLOAD = 'gemm(M=64,N=48,K=40,dtype=float32)';

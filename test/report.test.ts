@@ -9,10 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
+import { tune } from '../cli/embedded-tune.ts';
 import { RecordLog } from '../coordinator/records.ts';
 import { buildReportData } from '../coordinator/report/report-data.ts';
 import { renderReport } from '../coordinator/report/render-html.ts';
-import { tune } from '../coordinator/tune.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 
 const repo = join(import.meta.dirname, '..');

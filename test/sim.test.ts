@@ -2,7 +2,7 @@
 // configs as INSTANTIATION results, and a landscape with the structure of a real CPU.
 import { describe, expect, it } from 'vitest';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
-import { DEFAULT_PROTOCOL, type Candidate } from '../agent/result.ts';
+import { DEFAULT_PROTOCOL, type Candidate } from '../contracts/result.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 

@@ -1,12 +1,11 @@
 // Backends by device kind, as `--target` / `--device` select them.
-import type { Backend } from '../backend.ts';
-import type { TargetKind } from '../result.ts';
+import type { Backend } from '../../contracts/backend.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { createCpuBackend } from './cpu/cpu-backend.ts';
 import { createFpgaBackend } from './fpga/fpga-backend.ts';
 import { createGpuBackend } from './gpu/gpu-backend.ts';
 import { SimBackend } from './sim/sim-backend.ts';
-
-export const TARGET_KINDS: readonly TargetKind[] = ['cpu', 'sim', 'gpu', 'fpga'];
 
 export interface BackendOptions {
   /** Binaries and reference outputs are cached here. */
@@ -28,8 +27,9 @@ export interface BackendOptions {
   clockMhz?: number;
 }
 
-export class UnknownTargetError extends Error {
+export class UnknownTargetError extends FlexfarmError {
   override name = 'UnknownTargetError';
+  readonly code = 'UNKNOWN_TARGET';
   constructor(readonly target: string) {
     super(`unknown target '${target}' (known: ${TARGET_KINDS.join(', ')})`);
   }

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TimingProtocol } from '../../agent/result.ts';
+import type { TimingProtocol } from '../../contracts/result.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { ANCHOR_SOURCE_DIR } from './build.ts';
 import { ANCHORS, anchorsFor, AnchorRunner, type AnchorSpec } from './anchors.ts';

@@ -2,7 +2,7 @@
 // the same timing protocol. Each program spot-checks its own output against naive sums, so a
 // library called wrongly shows up as a failure instead of a flattering (or unflattering) ratio.
 import { runChild } from '../../agent/child-process.ts';
-import { median, type TimingProtocol } from '../../agent/result.ts';
+import { median, type TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import { tolerance } from '../../tensor/data.ts';
 import { AnchorBuildError, buildAnchor, linksWith, type BuildOptions } from './build.ts';

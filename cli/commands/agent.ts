@@ -1,11 +1,12 @@
 // `flexfarm agent`: serve one device to the farm. Every flag can come from an environment variable
 // (flags win), so a systemd unit can keep its settings in an environment file.
 import os from 'node:os';
+import { createBackend } from '../../agent/backends/index.ts';
 import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
-import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
-import { DEFAULT_PROTOCOL } from '../../agent/result.ts';
-import { NatsBus } from '../../coordinator/bus-nats.ts';
+import { NatsBus } from '../../contracts/bus-nats.ts';
+import { DEFAULT_PROTOCOL } from '../../contracts/result.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
 import { logLine, waitForSignal } from '../service.ts';

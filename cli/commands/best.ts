@@ -2,7 +2,7 @@
 // measurement per workload and device in tuning logs, with config, seconds and GFLOP/s.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TARGET_KINDS } from '../../agent/backends/index.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { bestPerWorkloadDevice, deviceLabel, openLog, type BestEntry } from '../../coordinator/best.ts';
 import { oneOf, parseFlags, UsageError } from '../args.ts';
 import { formatSeconds } from '../progress.ts';

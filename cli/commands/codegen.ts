@@ -1,6 +1,7 @@
 // `flexfarm codegen <op> --shape … [--target cpu|sim] [--config JSON | --seed N]`: print the
 // source the agent would compile for a config (a random valid one from the seed if none given).
-import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
+import { createBackend } from '../../agent/backends/index.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { randomValidConfigs } from '../../coordinator/random-configs.ts';
 import { InstantiationError } from '../../tensor/errors.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';

@@ -1,6 +1,6 @@
 // `flexfarm coordinator`: the farm's coordinator service. Flags may come from the environment.
 import { resolve } from 'node:path';
-import { NatsBus } from '../../coordinator/bus-nats.ts';
+import { NatsBus } from '../../contracts/bus-nats.ts';
 import { statePathFor } from '../../coordinator/campaign-store.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
 import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';

@@ -1,8 +1,8 @@
 // `flexfarm export --records FILE --workload KEY --target T --out DIR [--force]`: the best kernel
 // as a standalone source tree (kernel, reference, harness, Makefile, README).
-import { TARGET_KINDS } from '../../agent/backends/index.ts';
-import { exportKernel } from '../../coordinator/export/export-kernel.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { parseFlags, UsageError } from '../args.ts';
+import { exportKernel } from '../export-kernel.ts';
 import { formatSeconds } from '../progress.ts';
 
 const USAGE = `usage: flexfarm export --records FILE --workload KEY --target ${TARGET_KINDS.join('|')} --out DIR [--force]

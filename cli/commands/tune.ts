@@ -1,12 +1,13 @@
 // `flexfarm tune <op> --shape K=V,… [--target cpu|sim] [--trials N] [--explorer NAME] [--seed N]
 //  [--records FILE] [--out DIR] [--json]`: tune one operator with an embedded local agent.
 import { join } from 'node:path';
-import { createBackend, TARGET_KINDS } from '../../agent/backends/index.ts';
+import { createBackend } from '../../agent/backends/index.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { DEFAULT_EXPLORER, explorerNames } from '../../coordinator/explore/index.ts';
-import { tune } from '../../coordinator/tune.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { tune } from '../embedded-tune.ts';
 import { formatSeconds, progressWriter } from '../progress.ts';
 
 const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]

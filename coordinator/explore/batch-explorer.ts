@@ -2,7 +2,7 @@
 // batches of points to measure and reads their results back from `measured` when resumed.
 // This base turns that into next(n)/update(results), never proposes a point twice (history
 // included), records failures as data, and gives up with a clear message when nothing is valid.
-import type { MeasureResult } from '../../agent/result.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 import type { Config } from '../../tensor/templates/template.ts';
 import type { Point, Space } from '../space.ts';
 import type { Explorer } from './explorer.ts';

@@ -1,7 +1,7 @@
 // A synchronous driver for search benchmarks and tests: next → measure → update until the
 // budget is spent or the explorer stops. The real tune loop (coordinator/tune.ts) does the same
 // with an asynchronous backend, records and progress.
-import type { MeasureResult } from '../../agent/result.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 import type { Config } from '../../tensor/templates/template.ts';
 import type { Explorer } from './explorer.ts';
 

@@ -1,6 +1,6 @@
 // One interface for every search method. Deterministic for a given seed and sequence of results.
+import type { MeasureResult } from '../../contracts/result.ts';
 import type { Config } from '../../tensor/templates/template.ts';
-import type { MeasureResult } from '../../agent/result.ts';
 
 export interface Explorer {
   readonly name: string;

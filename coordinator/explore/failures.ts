@@ -1,10 +1,12 @@
 // When nothing measured is valid: a clear message for the user, shared by every explorer and by
 // the tune loop (which may also check its own results with it).
-import type { MeasureResult } from '../../agent/result.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 
 /** The search found no valid config; the message names the error codes seen and one example. */
-export class NoValidConfigError extends Error {
+export class NoValidConfigError extends FlexfarmError {
   override name = 'NoValidConfigError';
+  readonly code = 'NO_VALID_CONFIG';
 }
 
 /** How many measurements without a single valid one before an explorer gives up. */
@@ -24,9 +26,4 @@ export function noValidConfigMessage(results: readonly MeasureResult[]): string 
   const codes = [...counts].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
   return `no valid config in ${results.length} measurements${codes ? ` (${codes})` : ''}`
     + (example ? `; first error: ${example}` : '');
-}
-
-/** True when results exist and none of them is valid. */
-export function allFailed(results: readonly MeasureResult[]): boolean {
-  return results.length > 0 && results.every((r) => r.error !== null || r.median === null);
 }

@@ -1,4 +1,5 @@
 // Exhaustive enumeration in mixed-radix order (last knob fastest), for small spaces only.
+import { FlexfarmError } from '../../contracts/errors.ts';
 import type { Point } from '../space.ts';
 import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
 
@@ -6,8 +7,9 @@ import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
 export const DEFAULT_MAX_GRID_POINTS = 1_000_000n;
 const BATCH = 64;
 
-export class GridTooLargeError extends Error {
+export class GridTooLargeError extends FlexfarmError {
   override name = 'GridTooLargeError';
+  readonly code = 'GRID_TOO_LARGE';
 }
 
 export class GridExplorer extends BatchExplorer {

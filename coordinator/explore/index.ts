@@ -1,4 +1,5 @@
 // Explorers by name, as `--explorer` selects them.
+import { FlexfarmError } from '../../contracts/errors.ts';
 import type { Explorer } from './explorer.ts';
 import type { ExplorerOptions } from './batch-explorer.ts';
 import { RandomExplorer } from './random.ts';
@@ -7,8 +8,9 @@ import { FlexTensorExplorer } from './flextensor.ts';
 import { QExplorer } from './q.ts';
 import { ModelExplorer } from './model.ts';
 
-export class UnknownExplorerError extends Error {
+export class UnknownExplorerError extends FlexfarmError {
   override name = 'UnknownExplorerError';
+  readonly code = 'UNKNOWN_EXPLORER';
   constructor(readonly explorer: string, known: readonly string[]) {
     super(`unknown explorer '${explorer}' (known: ${known.join(', ')})`);
   }

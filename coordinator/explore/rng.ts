@@ -55,13 +55,3 @@ export function mixSeed(seed: number): number {
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
-
-/** A 32-bit FNV-1a hash of a string mixed with a seed: stable noise keyed by content. */
-export function hashString(text: string, seed = 0): number {
-  let h = (0x811c9dc5 ^ mixSeed(seed)) >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return mixSeed(h);
-}

@@ -1,16 +1,16 @@
 // The Makefile and README of an exported kernel.
-import { CPU_FLAGS } from '../../agent/backends/cpu/cpu-backend.ts';
-import { CpuRenderer } from '../../agent/backends/cpu/cpu-renderer.ts';
+import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
+import { targetSpec } from '../../contracts/targets.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
 import type { BestEntry } from '../best.ts';
 import { referenceName, tunedName } from './c-sources.ts';
 
 /** Plain gcc with the flags the tuner compiled with; `make CC=clang` works too. */
-export function renderMakefile(): string {
+export function renderMakefile(c: CKernelSource): string {
   return `# Exported by flexfarm. Needs gcc (or CC=...) with OpenMP; nothing else.
 CC = gcc
-CFLAGS = ${CPU_FLAGS.join(' ')}
+CFLAGS = ${c.flags.join(' ')}
 LDLIBS = -lm
 
 bench: main.c kernel.c reference.c kernel.h
@@ -36,9 +36,9 @@ export function configJson(config: Config): string {
   return `{\n${lines.join(',\n')}\n}`;
 }
 
-export function renderReadme(def: ComputeDef, entry: BestEntry, recordsPath: string): string {
+export function renderReadme(c: CKernelSource, def: ComputeDef, entry: BestEntry, recordsPath: string): string {
   const gflops = entry.gflops === null ? '' : `, ${fmtGflops(entry.gflops)} GFLOP/s`;
-  const params = new CpuRenderer().kernelParams(def);
+  const params = c.createRenderer().kernelParams(def);
   const speedup = entry.speedup === null ? '' : `, ${entry.speedup.toFixed(1)}x the unscheduled reference (${fmtSeconds(entry.reference!.seconds)})`;
   const tensors = [...def.inputs, def.output].map((t) => `- \`${t.name}\`: float32 [${t.shape.join(' x ')}]`).join('\n');
   const simNote = entry.simulated
@@ -50,7 +50,7 @@ export function renderReadme(def: ComputeDef, entry: BestEntry, recordsPath: str
     : '';
   return `# ${def.key}
 
-The best kernel for this workload in \`${recordsPath}\` on ${entry.target === 'sim' ? 'the sim target' : `\`${entry.target}\``},
+The best kernel for this workload in \`${recordsPath}\` on ${targetSpec(entry.target)?.simulated ? `the ${entry.target} target` : `\`${entry.target}\``},
 exported by \`flexfarm export\`. Standalone: it needs only gcc with OpenMP.
 ${simNote}
 ## Build and run
@@ -100,7 +100,7 @@ Arguments are dense and row-major, inputs first, the output last (overwritten):
 
 ${tensors}
 
-Copy \`kernel.c\` and \`kernel.h\` into your project and compile with \`${CPU_FLAGS.join(' ')}\`.
+Copy \`kernel.c\` and \`kernel.h\` into your project and compile with \`${c.flags.join(' ')}\`.
 
 ## Files
 

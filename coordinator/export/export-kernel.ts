@@ -4,8 +4,12 @@
 // Targets: `cpu` exports what was measured. `sim` has no kernel of its own: its configs are the
 // CPU template's, so the CPU kernel of the best sim config is exported, and the README and the
 // harness say that the recorded figure is a simulated estimate. Other targets are refused.
+// The C renderer and flags come in as `c` (cli/export-kernel.ts passes the CPU backend's).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
+import { FlexfarmError } from '../../contracts/errors.ts';
+import { TARGETS } from '../../contracts/targets.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import { DEFAULT_MAX_ACCUMULATOR } from '../../tensor/templates/cpu.ts';
 import type { DeviceLimits } from '../../tensor/templates/template.ts';
@@ -14,10 +18,12 @@ import { renderMakefile, renderReadme } from './build-files.ts';
 import { renderHeader, renderReferenceKernel, renderTunedKernel } from './c-sources.ts';
 import { renderExportHarness } from './harness-c.ts';
 
-export const EXPORTABLE_TARGETS = ['cpu', 'sim'] as const;
+/** Kinds whose configs render as C (the registry's `exportable`): cpu and sim. */
+export const EXPORTABLE_TARGETS: readonly string[] = TARGETS.filter((t) => t.exportable).map((t) => t.kind);
 
-export class ExportError extends Error {
+export class ExportError extends FlexfarmError {
   override name = 'ExportError';
+  readonly code = 'EXPORT';
 }
 
 export interface ExportOptions {
@@ -36,8 +42,9 @@ export interface ExportResult {
   entry: BestEntry;
 }
 
-export function exportKernel(options: ExportOptions): ExportResult {
-  if (!(EXPORTABLE_TARGETS as readonly string[]).includes(options.target)) {
+/** Writes the export with the C renderer and flags of `c`. */
+export function exportKernelWith(options: ExportOptions, c: CKernelSource): ExportResult {
+  if (!EXPORTABLE_TARGETS.includes(options.target)) {
     throw new ExportError(`cannot export for target '${options.target}': export writes C for ${EXPORTABLE_TARGETS.join(' and ')} (sim exports the CPU kernel of its config)`);
   }
   const def = defineFromKey(options.workload);
@@ -57,12 +64,12 @@ export function exportKernel(options: ExportOptions): ExportResult {
     ? `exported by flexfarm from a sim-target record: its recorded time is a SIMULATED estimate (${where})`
     : `exported by flexfarm: measured ${entry.seconds.toPrecision(4)} s median on ${where}`;
   const files: Record<string, string> = {
-    'kernel.c': `#include "kernel.h"\n${renderTunedKernel(def, entry.config, limits, note)}`,
-    'reference.c': `#include "kernel.h"\n${renderReferenceKernel(def)}`,
-    'kernel.h': renderHeader(def),
+    'kernel.c': `#include "kernel.h"\n${renderTunedKernel(c, def, entry.config, limits, note)}`,
+    'reference.c': `#include "kernel.h"\n${renderReferenceKernel(c, def)}`,
+    'kernel.h': renderHeader(c, def),
     'main.c': renderExportHarness(def, { recordedSeconds: entry.seconds, recordedWhere: where, simulated: entry.simulated }),
-    Makefile: renderMakefile(),
-    'README.md': renderReadme(def, entry, options.recordsPath),
+    Makefile: renderMakefile(c),
+    'README.md': renderReadme(c, def, entry, options.recordsPath),
     'config.json': `${JSON.stringify({
       workload: def.key, target: entry.target, config: entry.config, seconds: entry.seconds, gflops: entry.gflops,
       device: entry.device, simulated: entry.simulated, at: entry.at, records: options.recordsPath,

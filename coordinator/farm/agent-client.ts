@@ -1,10 +1,10 @@
 // How the coordinator talks to one agent: over gRPC (a farm) or by direct calls (embedded mode).
 import { credentials, Metadata } from '@grpc/grpc-js';
-import type { Agent } from '../../agent/agent.ts';
-import type { Candidate, TimingProtocol } from '../../agent/result.ts';
+import type { AgentHeartbeat } from '../../contracts/bus.ts';
+import type { LocalAgent } from '../../contracts/local-agent.ts';
+import type { Candidate, TimingProtocol } from '../../contracts/result.ts';
 import { AgentServiceClient, type AgentDescription } from '../../proto/flexfarm/v1/agent.ts';
 import { candidateToWire, deviceFromWire, protocolToWire } from '../../proto/wire.ts';
-import type { AgentHeartbeat } from '../bus.ts';
 
 export interface AgentClient {
   measure(candidates: Candidate[], protocol: TimingProtocol): Promise<{ accepted: number; queued: number }>;
@@ -66,7 +66,7 @@ export function heartbeatFromDescription(d: AgentDescription, address: string): 
 
 /** An agent in the same process (embedded mode): the same calls, no network. */
 export class LocalAgentClient implements AgentClient {
-  constructor(private readonly agent: Agent) {}
+  constructor(private readonly agent: LocalAgent) {}
 
   async measure(candidates: Candidate[], protocol: TimingProtocol) {
     return this.agent.measure(candidates, protocol);

@@ -2,7 +2,8 @@
 // deadline. Work of a lost agent, of a failed Measure call or past its deadline goes back to the
 // front of its queue. A candidate leaves the dispatcher when its result is applied (complete).
 import { status } from '@grpc/grpc-js';
-import type { Candidate, TargetKind, TimingProtocol } from '../../agent/result.ts';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
+import type { Candidate, TargetKind, TimingProtocol } from '../../contracts/result.ts';
 import { isServiceError } from '../../proto/grpc-status.ts';
 import type { AgentEntry, AgentRegistry } from './registry.ts';
 
@@ -233,7 +234,7 @@ export class Dispatcher {
 }
 
 function campaignOf(f: InFlight): string | undefined {
-  return f.work ? f.work.candidate.campaign : f.candidateId.split('/')[0];
+  return f.work ? f.work.candidate.campaign : decodeCandidateId(f.candidateId)?.campaign;
 }
 
 function groupByProtocol(batch: Work[]): Work[][] {

@@ -1,18 +1,21 @@
 // Embedded mode: the farm's own parts — campaign, dispatcher, agent queue, bus consumer, tuning
 // log — in one process over the in-process bus, with one local agent around the caller's backend.
-// `flexfarm tune` runs its search through this, so the local path is the remote path.
-import { Agent } from '../../agent/agent.ts';
-import type { Backend } from '../../agent/backend.ts';
-import type { MeasureResult, TimingProtocol } from '../../agent/result.ts';
+// `flexfarm tune` runs its search through this, so the local path is the remote path. The agent
+// comes from the caller's factory (cli/ passes agent/'s), so the coordinator never imports agent/.
+import type { Backend } from '../../contracts/backend.ts';
+import { MemoryBus } from '../../contracts/bus-memory.ts';
+import type { LocalAgentFactory } from '../../contracts/local-agent.ts';
+import type { MeasureResult, TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
-import { MemoryBus } from '../bus-memory.ts';
 import type { CampaignState } from '../campaign.ts';
 import { Farm } from './farm.ts';
 
 export interface EmbeddedRunOptions {
   def: ComputeDef;
   backend: Backend;
+  /** Creates the one local agent around `backend`. */
+  createAgent: LocalAgentFactory;
   trials: number;
   explorer: string;
   seed: number;
@@ -42,10 +45,7 @@ export interface EmbeddedRunResult {
 export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
   const bus = new MemoryBus();
   const farm = new Farm({ bus, recordsPath: o.recordsPath, settleMs: 0, warn: o.warn });
-  const agent = new Agent({
-    name: 'local', backend: o.backend, bus, capacity: o.concurrency, concurrency: o.concurrency,
-    protocol: o.protocol, publishInOrder: true, ownsBackend: false,
-  });
+  const agent = o.createAgent({ backend: o.backend, bus, concurrency: o.concurrency, protocol: o.protocol });
   const kind = o.backend.kind;
   // The farm's timers do not hold the process open (a server does, in a farm); here the run must.
   const keepAlive = setInterval(() => {}, 60_000);

@@ -1,19 +1,23 @@
+import { FlexfarmError } from '../../contracts/errors.ts';
 // Errors of the farm's requests; the gRPC server maps each to a status code.
 
 /** NOT_FOUND */
-export class UnknownCampaignError extends Error {
+export class UnknownCampaignError extends FlexfarmError {
   override name = 'UnknownCampaignError';
+  readonly code = 'UNKNOWN_CAMPAIGN';
   constructor(readonly id: string) {
     super(`unknown campaign '${id}'`);
   }
 }
 
 /** FAILED_PRECONDITION: a target no agent serves right now. */
-export class NoAgentError extends Error {
+export class NoAgentError extends FlexfarmError {
   override name = 'NoAgentError';
+  readonly code = 'NO_AGENT';
 }
 
 /** FAILED_PRECONDITION: cancelling a campaign that has already ended. */
-export class CampaignEndedError extends Error {
+export class CampaignEndedError extends FlexfarmError {
   override name = 'CampaignEndedError';
+  readonly code = 'CAMPAIGN_ENDED';
 }

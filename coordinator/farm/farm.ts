@@ -5,9 +5,11 @@
 // per device class, plus one more round queued) → dispatcher → agents → bus → handleResults:
 // append to the tuning log, apply to the campaign (once per candidate id), ack, refill.
 import { randomBytes } from 'node:crypto';
-import type { Agent } from '../../agent/agent.ts';
-import type { MeasureResult, TargetKind } from '../../agent/result.ts';
-import type { CoordinatorBus, ResultDelivery } from '../bus.ts';
+import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
+import type { LocalAgent } from '../../contracts/local-agent.ts';
+import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
+import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
 import { CampaignStore } from '../campaign-store.ts';
@@ -69,7 +71,6 @@ export interface FarmOptions {
   observer?: FarmObserver;
 }
 
-const DEFAULT_INFLIGHT_TIMEOUT_MS: Record<TargetKind, number> = { cpu: 300_000, gpu: 300_000, fpga: 3_600_000, sim: 60_000 };
 const TICK_MS = 250;
 /** Longest wait for the bus's backlog before issuing new work anyway. */
 const MAX_CATCH_UP_MS = 30_000;
@@ -103,7 +104,7 @@ export class Farm {
     });
     const observer = options.observer;
     this.dispatcher = new Dispatcher(this.registry, {
-      inflightTimeoutMs: (kind) => options.inflightTimeoutMs?.[kind] ?? DEFAULT_INFLIGHT_TIMEOUT_MS[kind],
+      inflightTimeoutMs: (kind) => options.inflightTimeoutMs?.[kind] ?? targetSpec(kind)!.inflightTimeoutMs,
       log: this.log,
       observer: {
         ...observer,
@@ -113,7 +114,7 @@ export class Farm {
           this.scheduleRefill();
         },
         forgotten: (id, reason) => {
-          this.campaigns.get(id.split('/')[0])?.forget(id);
+          this.campaignOf(id)?.forget(id);
           observer?.forgotten?.(id, reason);
           this.scheduleRefill();
         },
@@ -155,7 +156,7 @@ export class Farm {
   }
 
   /** An agent in this process (embedded mode). */
-  addLocalAgent(agent: Agent): void {
+  addLocalAgent(agent: LocalAgent): void {
     const client = new LocalAgentClient(agent);
     this.registry.heartbeat(agent.heartbeat(), 'local', client);
   }
@@ -335,10 +336,16 @@ export class Farm {
     for (const w of watchers) w(event);
   }
 
+  /** The campaign that issued a candidate id, if it is one of ours. */
+  private campaignOf(candidateId: string): Campaign | undefined {
+    const campaign = decodeCandidateId(candidateId)?.campaign;
+    return campaign === undefined ? undefined : this.campaigns.get(campaign);
+  }
+
   /** Work an agent holds that this coordinator does not track (it restarted): track it again. */
   private reclaim(agent: AgentEntry): void {
     for (const id of agent.held) {
-      const campaign = this.campaigns.get(id.split('/')[0]);
+      const campaign = this.campaignOf(id);
       if (campaign?.reclaim(id)) this.dispatcher.claim(agent, id);
     }
   }

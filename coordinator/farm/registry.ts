@@ -1,8 +1,8 @@
 // The agents the coordinator knows: from heartbeats, a static list, or in-process. An agent whose
 // heartbeats stop is lost; one that comes back with a new start time has restarted (its queue is
 // gone). Listeners hear both, so the dispatcher can put the agent's work back in the queue.
-import type { DeviceInfo, TargetKind } from '../../agent/result.ts';
-import type { AgentHeartbeat, AgentLoad } from '../bus.ts';
+import type { AgentHeartbeat, AgentLoad } from '../../contracts/bus.ts';
+import type { DeviceInfo, TargetKind } from '../../contracts/result.ts';
 import type { AgentClient } from './agent-client.ts';
 
 export type AgentSource = 'heartbeat' | 'static' | 'local';

@@ -2,7 +2,7 @@
 // tuning log at start (campaigns resumed after a restart keep their history) and by the farm's
 // `applied` hook. Bounded: the most recent campaigns only, and past a cap per campaign only the
 // points that improve a target's best are kept (the best-so-far curve stays exact).
-import type { MeasureResult, TargetKind } from '../../agent/result.ts';
+import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 
 /** One measurement as the page draws it (short keys: thousands travel at once). */
 export interface MeasurementPoint {

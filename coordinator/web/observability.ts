@@ -2,7 +2,7 @@
 // (dashboards/web/), its data (/api/measurements/ID) and its server-sent events (/api/events).
 // Create it before the Farm (its observer goes into FarmOptions), then attach the farm and serve.
 import type http from 'node:http';
-import type { MeasureResult } from '../../agent/result.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import type { Farm, FarmObserver } from '../farm/farm.ts';
 import type { CoordinatorHttpServer } from '../http-server.ts';

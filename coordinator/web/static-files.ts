@@ -3,6 +3,7 @@
 // ever reaches the file system).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { FlexfarmError } from '../../contracts/errors.ts';
 
 export const PAGE_DIR = fileURLToPath(new URL('../../dashboards/web/', import.meta.url));
 
@@ -15,8 +16,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export const PAGE_FILES = ['index.html', 'app.js', 'svg-chart.js', 'style.css', 'favicon.svg'] as const;
 
-export class PageFileError extends Error {
+export class PageFileError extends FlexfarmError {
   override name = 'PageFileError';
+  readonly code = 'PAGE_FILE';
 }
 
 export interface StaticFile { body: Buffer; contentType: string }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import {
   cli, httpAddressOf, httpJson, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor,
@@ -71,6 +72,6 @@ test('a coordinator killed mid-campaign resumes it after a restart and applies w
   expect(new Set(logged)).toEqual(new Set(streamed.map((s) => s.result.candidateId)));
   expect(logged.length).toBeGreaterThan(measuredBefore);
   // Ids issued after the restart never reuse one issued before it.
-  const reissued = logged.map((x) => Number(x.split('/')[2]));
+  const reissued = logged.map((x) => decodeCandidateId(x)!.seq);
   expect(reissued.some((n) => n >= 4096)).toBe(true);
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { Agent } from '../../agent/agent.ts';
 import { SimBackend } from '../../agent/backends/sim/sim-backend.ts';
-import { MemoryBus } from '../../coordinator/bus-memory.ts';
+import { MemoryBus } from '../../contracts/bus-memory.ts';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { CampaignSnapshot } from '../../coordinator/campaign.ts';
 import { DEFAULT_EXPLORER } from '../../coordinator/explore/index.ts';
 import { ID_BLOCK } from '../../coordinator/campaign.ts';
@@ -95,7 +96,7 @@ test('a new engine resumes a running campaign from the state file and the log, w
   const ids = readRecords(join(dir, 'records.jsonl')).map((r) => r.candidateId);
   expect(ids).toHaveLength(60);
   expect(new Set(ids).size).toBe(60);
-  const seqs = ids.map((x) => Number(x.split('/')[2]));
+  const seqs = ids.map((x) => decodeCandidateId(x)!.seq);
   expect(seqs.filter((n) => n >= ID_BLOCK)).toHaveLength(60 - before);
   // The explorer was rebuilt from the log: no config measured twice across the restart.
   const configs = readRecords(join(dir, 'records.jsonl')).map((r) => JSON.stringify(r.config));
@@ -103,7 +104,7 @@ test('a new engine resumes a running campaign from the state file and the log, w
 });
 
 test('embedded tune runs through the farm engine: candidates of one campaign, logged in the order they were proposed', async () => {
-  const { tune } = await import('../../coordinator/tune.ts');
+  const { tune } = await import('../../cli/embedded-tune.ts');
   const { createCpuBackend } = await import('../../agent/backends/cpu/cpu-backend.ts');
   const { defineWorkload } = await import('../../tensor/ops/registry.ts');
   const def = defineWorkload('gemm', { M: 20, N: 12, K: 8 });

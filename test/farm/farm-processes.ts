@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type JsMsg } from 'nats';
-import type { MeasureResult } from '../../agent/result.ts';
-import type { ResultEnvelope } from '../../coordinator/bus.ts';
-import { RESULTS_STREAM } from '../../coordinator/bus.ts';
+import type { ResultEnvelope } from '../../contracts/bus.ts';
+import { RESULTS_STREAM } from '../../contracts/bus.ts';
+import type { MeasureResult } from '../../contracts/result.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ENTRY = join(REPO, 'cli', 'flexfarm.ts');

@@ -2,6 +2,9 @@
 // source compiled with g++, pragmas ignored, run against the unscheduled reference), timed by an
 // estimate — Vitis HLS C synthesis when `vitis_hls` is installed, else the analytical model.
 // Every result says `estimated: true` and names its estimator; seconds = cycles / clock.
+import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
+import { FlexfarmError } from '../../../contracts/errors.ts';
+import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { InstantiationError } from '../../../tensor/errors.ts';
 import { defineFromKey } from '../../../tensor/ops/registry.ts';
@@ -11,9 +14,7 @@ import { DSP_PER_MAC, overBudget, type FpgaBudget } from '../../../tensor/templa
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
 import { lower } from '../../../tensor/lower.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
-import type { Backend, ReferenceTiming } from '../../backend.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
-import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../result.ts';
 import { compilerVersion, ToolchainMissingError } from '../cpu/cpu-backend.ts';
 import { renderHarness } from '../cpu/harness.ts';
 import type { Estimator, FpgaEstimate } from './estimate.ts';
@@ -22,12 +23,6 @@ import { hlsKernel } from './hls-renderer.ts';
 import { computeLoopLabel, estimatePlan, estimateReference, MODEL_VERSION } from './model.ts';
 import { DEFAULT_FPGA_PART, fpgaPart, peakGflops, type FpgaPart } from './parts.ts';
 import { synthesise, SynthesisError, vitisHlsVersion } from './vitis-hls.ts';
-
-/** Flags of `flexfarm agent --device fpga` and the backend options they set (the agent wires them). */
-export const FPGA_AGENT_FLAGS = [
-  { flag: '--part', option: 'part', doc: `FPGA part whose budgets and board bandwidth apply (default ${DEFAULT_FPGA_PART})` },
-  { flag: '--clock-mhz', option: 'clockMhz', doc: 'kernel clock in MHz (default: the part\'s usual clock)' },
-] as const;
 
 export const CSIM_FLAGS = ['-O2', '-std=c++14', '-w'];
 const CSIM_MIN_TIMEOUT_MS = 120_000;
@@ -56,8 +51,9 @@ export interface FpgaBackendOptions {
 }
 
 /** An option value that cannot work (a clock out of range). */
-export class FpgaOptionError extends Error {
+export class FpgaOptionError extends FlexfarmError {
   override name = 'FpgaOptionError';
+  readonly code = 'FPGA_OPTION';
 }
 
 export class FpgaBackend implements Backend {

@@ -9,12 +9,14 @@
 // PipelineII, PipelineDepth; nested loops as children), and <AreaEstimates> with <Resources> and
 // <AvailableResources>. Since 2022.1 inner pipelined loops are outlined into modules named
 // `<top>_Pipeline_<label>`, whose loops are in their own report files.
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import type { FpgaResources } from '../../../tensor/templates/fpga-resources.ts';
 import { secondsOf, type FpgaEstimate, type LoopEstimate } from './estimate.ts';
 
 /** A report that is missing, malformed, or lacks a field the estimate needs. */
-export class SynthesisReportError extends Error {
+export class SynthesisReportError extends FlexfarmError {
   override name = 'SynthesisReportError';
+  readonly code = 'SYNTHESIS_REPORT';
 }
 
 export interface XmlElement { name: string; children: XmlElement[]; text: string }

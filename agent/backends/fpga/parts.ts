@@ -1,3 +1,4 @@
+import { FlexfarmError } from '../../../contracts/errors.ts';
 // FPGA parts an agent can estimate for: published resource counts (the budgets a config must fit)
 // and the off-chip memory of the board the part usually sits on (the bandwidth of burst copies).
 // Resource counts are those of the vendor's product tables, as Vitis HLS also reports them under
@@ -65,8 +66,9 @@ export const FPGA_PARTS: readonly FpgaPart[] = [
 
 export const DEFAULT_FPGA_PART = 'xcvu9p';
 
-export class UnknownPartError extends Error {
+export class UnknownPartError extends FlexfarmError {
   override name = 'UnknownPartError';
+  readonly code = 'UNKNOWN_PART';
   constructor(readonly part: string) {
     super(`unknown FPGA part '${part}' (known: ${FPGA_PARTS.map((p) => p.name).join(', ')})`);
   }

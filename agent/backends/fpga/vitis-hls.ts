@@ -5,14 +5,16 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import { runChild } from '../../child-process.ts';
 import { parseCsynthXml, SynthesisReportError, type SynthesisReport } from './hls-report.ts';
 
 export const SYNTH_PROJECT = 'proj';
 export const SYNTH_SOLUTION = 'sol';
 
-export class SynthesisError extends Error {
+export class SynthesisError extends FlexfarmError {
   override name = 'SynthesisError';
+  readonly code = 'SYNTHESIS';
   constructor(message: string, readonly timedOut = false) { super(message); }
 }
 

@@ -1,6 +1,7 @@
 // What flexfarm knows of each NVIDIA architecture without a device at hand: the limits a config is
 // checked against when rendering only (`flexfarm codegen --target gpu`), and FP32 lanes per SM for
 // the peak estimate of a probed device.
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 
 export const DEFAULT_GPU_ARCH = 'sm_90';
@@ -11,8 +12,9 @@ const FP32_LANES: Record<string, number> = {
   '10.0': 128, '10.3': 128, '11.0': 128, '12.0': 128, '12.1': 128,
 };
 
-export class UnknownGpuArchError extends Error {
+export class UnknownGpuArchError extends FlexfarmError {
   override name = 'UnknownGpuArchError';
+  readonly code = 'UNKNOWN_GPU_ARCH';
 }
 
 /** Architectures whose limits are known (compute capabilities 7.5 and newer, as nvcc 13 supports). */

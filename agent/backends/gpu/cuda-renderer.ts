@@ -1,6 +1,7 @@
 // CUDA C++ from the shared C-style renderer: the kernel is `__global__`, loops bound to blocks
 // and threads become `blockIdx`/`threadIdx` bindings, `shared` buffers are `__shared__`, barriers
 // are `__syncthreads()`, unroll hints are `#pragma unroll`. The launch shape is read off the nest.
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import { CRenderer, type RenderContext } from '../../c-renderer.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
@@ -10,8 +11,9 @@ type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 /** Blocks and threads per block, [x, y, z]. */
 export interface LaunchShape { grid: [number, number, number]; block: [number, number, number] }
 
-export class LaunchShapeError extends Error {
+export class LaunchShapeError extends FlexfarmError {
   override name = 'LaunchShapeError';
+  readonly code = 'LAUNCH_SHAPE';
 }
 
 const BINDINGS: Partial<Record<LoopStmt['kind'], { of: 'grid' | 'block'; dim: 0 | 1 | 2; source: string }>> = {

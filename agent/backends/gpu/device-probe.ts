@@ -6,15 +6,18 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FlexfarmError } from '../../../contracts/errors.ts';
 import { DEFAULT_GPU_LIMITS, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 
 /** No usable NVIDIA GPU: no driver, no device, a wrong index, or a device that does not answer. */
-export class GpuUnavailableError extends Error {
+export class GpuUnavailableError extends FlexfarmError {
   override name = 'GpuUnavailableError';
+  readonly code = 'GPU_UNAVAILABLE';
 }
 /** nvcc is missing or cannot compile for the device. */
-export class GpuToolchainError extends Error {
+export class GpuToolchainError extends FlexfarmError {
   override name = 'GpuToolchainError';
+  readonly code = 'GPU_TOOLCHAIN';
 }
 
 export interface SmiInfo { index: number; name: string; memoryMiB: number; maxSmClockMHz: number; driver: string }

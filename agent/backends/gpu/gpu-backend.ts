@@ -9,14 +9,14 @@
 // After a failed run it asks nvidia-smi whether the device still answers; if not, that result and
 // every later one is DEVICE_LOST and the backend reports itself unhealthy.
 import os from 'node:os';
+import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
+import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { lower } from '../../../tensor/lower.ts';
 import { gpuTemplate, type GpuLimits } from '../../../tensor/templates/gpu.ts';
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
-import type { Backend, ReferenceTiming } from '../../backend.ts';
 import { runChild } from '../../child-process.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
-import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../result.ts';
 import { archLimits, computeCapability, DEFAULT_GPU_ARCH, fp32LanesPerSm } from './arch.ts';
 import { cudaProgram } from './cuda-program.ts';
 import {

@@ -2,9 +2,9 @@
 // analytical landscape with seeded noise. Thousands of measurements per second; every result
 // says `simulated: true` and the device names itself as simulated.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Backend, ReferenceTiming } from '../../backend.ts';
-import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../../result.ts';
-import { median } from '../../result.ts';
+import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
+import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
+import { median } from '../../../contracts/result.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { defineFromKey } from '../../../tensor/ops/registry.ts';
 import { cpuClassicTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';

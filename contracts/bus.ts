@@ -1,7 +1,8 @@
 // The bus between agents and the coordinator: results (durable, acknowledged) and heartbeats
 // (fire and forget). Two implementations behind one contract: NATS JetStream for a farm
 // (bus-nats.ts) and an in-process one for embedded `flexfarm tune` (bus-memory.ts).
-import type { DeviceInfo, MeasureResult } from '../agent/result.ts';
+import { FlexfarmError } from './errors.ts';
+import type { DeviceInfo, MeasureResult } from './result.ts';
 
 /** Subjects and names on NATS, in one place. */
 export const SUBJECTS = {
@@ -87,7 +88,8 @@ export interface ResultEnvelope {
   result: MeasureResult;
 }
 
-export class BusClosedError extends Error {
+export class BusClosedError extends FlexfarmError {
   override name = 'BusClosedError';
+  readonly code = 'BUS_CLOSED';
   constructor() { super('the bus is closed'); }
 }

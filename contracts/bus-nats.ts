@@ -6,11 +6,12 @@ import {
   AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, Events, nanos, RetentionPolicy, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
 } from 'nats';
-import type { MeasureResult } from '../agent/result.ts';
+import type { MeasureResult } from './result.ts';
 import {
   BusClosedError, DEFAULT_CONSUMER, RESULTS_STREAM, resultSubject, SUBJECTS,
   type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
+import { FlexfarmError } from './errors.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
@@ -29,8 +30,9 @@ export interface NatsBusOptions {
   log?: (line: string) => void;
 }
 
-export class NatsUnavailableError extends Error {
+export class NatsUnavailableError extends FlexfarmError {
   override name = 'NatsUnavailableError';
+  readonly code = 'NATS_UNAVAILABLE';
 }
 
 const DEFAULTS = {

@@ -1,14 +1,15 @@
 // The records that travel: a candidate to measure and its result. A failed candidate is a
 // result with an error code, never an exception.
 import type { Config } from '../tensor/templates/template.ts';
+import type { TargetKind } from './targets.ts';
 
 export const ERROR_CODES = [
   'INSTANTIATION', 'COMPILE', 'RUNTIME', 'WRONG_ANSWER', 'BUILD_TIMEOUT', 'RUN_TIMEOUT', 'DEVICE_LOST', 'UNKNOWN',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Device kinds an agent can serve; `sim` is an analytical landscape, never a real device. */
-export type TargetKind = 'cpu' | 'gpu' | 'fpga' | 'sim';
+/** Device kinds an agent can serve (contracts/targets.ts); `sim` is an analytical landscape, never a real device. */
+export type { TargetKind };
 
 export interface Candidate {
   /** Unique per campaign; results are applied once per id. */

@@ -1,7 +1,7 @@
 // The in-process bus of embedded mode: the same contract as NATS JetStream, held in memory.
 // Results wait until a consumer exists, are delivered in batches, and stay until acked.
-import type { MeasureResult } from '../agent/result.ts';
 import { BusClosedError, type AgentHeartbeat, type Bus, type ResultDelivery } from './bus.ts';
+import type { MeasureResult } from './result.ts';
 
 interface Pending { result: MeasureResult; agent: string }
 

@@ -14,7 +14,8 @@ import { stepOptions } from '../coordinator/explore/q.ts';
 import { Rng } from '../coordinator/explore/rng.ts';
 import { Space } from '../coordinator/space.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
-import { cpuTemplate } from '../tensor/templates/cpu.ts';
+// FlexTensor's space (splits, reorder, unroll): the one the sim landscape models.
+import { cpuClassicTemplate as cpuTemplate } from '../tensor/templates/cpu.ts';
 import type { Config } from '../tensor/templates/template.ts';
 
 const SEARCHERS = ['random', 'flextensor', 'q', 'model'];

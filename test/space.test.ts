@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Space, SpaceError, type Point } from '../coordinator/space.ts';
 import { Rng } from '../coordinator/explore/rng.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
-import { cpuTemplate } from '../tensor/templates/cpu.ts';
+// FlexTensor's space (splits, reorder, unroll): the one the sim landscape models.
+import { cpuClassicTemplate as cpuTemplate } from '../tensor/templates/cpu.ts';
 import { checkFactors, splitEntities } from '../tensor/templates/split.ts';
 import type { Knob } from '../tensor/templates/template.ts';
 

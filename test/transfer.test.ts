@@ -11,7 +11,8 @@ import type { DeviceInfo, MeasureResult } from '../contracts/result.ts';
 import { RecordLog, type TuningRecord } from '../coordinator/records.ts';
 import { adaptConfig, configKey, transferSeeds, transferSources } from '../coordinator/transfer.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
-import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../tensor/templates/cpu.ts';
+// The classic space (splits, reorder, unroll): transfer adapts those knobs the same way on every template.
+import { cpuClassicTemplate as cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../tensor/templates/cpu.ts';
 import type { Config } from '../tensor/templates/template.ts';
 
 const repo = join(import.meta.dirname, '..');

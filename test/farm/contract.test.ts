@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
-import { cpuTemplate } from '../../tensor/templates/cpu.ts';
+import { cpuClassicTemplate } from '../../tensor/templates/cpu.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import { cli, REPO, startAgent, startCoordinator, stopAll, streamedResults, waitFor, type ServiceProcess } from './farm-processes.ts';
 
@@ -81,11 +81,11 @@ function callRaw(address: string, path: string, body: Buffer): Promise<grpc.Serv
   return callError(client, 'raw', body).finally(() => client.close());
 }
 
-/** A valid config: the first entity of every knob of the CPU template (the sim target explores it too). */
+/** A valid config: the first entity of every knob of the classic CPU template (the space the sim target explores). */
 function firstConfig(workload: string): Record<string, unknown> {
   const def = defineWorkload('gemm', { M: 16, N: 16, K: 16 });
   expect(def.key).toBe(workload);
-  return Object.fromEntries(cpuTemplate.knobs(def).map((k) => [k.name, k.entities[0]]));
+  return Object.fromEntries(cpuClassicTemplate.knobs(def).map((k) => [k.name, k.entities[0]]));
 }
 
 describe('AgentService', () => {

@@ -8,8 +8,6 @@ import { add, int, mul, simplify, statements } from '../tensor/ir.ts';
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 type AllocStmt = Extract<Stmt, { k: 'alloc' }>;
 
-/** True when the nest has work for a `<kernel>_prepare` function (see the `prepare` statement). */
-export const hasPrepare = (nest: Stmt): boolean => statements(nest).some((s) => s.k === 'prepare');
 
 export interface RenderContext {
   /** Shapes of every tensor and local buffer in scope, by name. */

@@ -6,7 +6,11 @@ import { CpuRenderer } from '../agent/backends/cpu/cpu-renderer.ts';
 import type { CKernelSource } from '../contracts/c-kernel-source.ts';
 import { exportKernelWith, type ExportOptions, type ExportResult } from '../coordinator/export/export-kernel.ts';
 
-const CPU_C_KERNELS: CKernelSource = { createRenderer: () => new CpuRenderer(), flags: CPU_FLAGS };
+const CPU_C_KERNELS: CKernelSource = {
+  // The vector width the kernel was measured with (its device's limits), so the export is that code.
+  createRenderer: (limits) => new CpuRenderer({ vectorWidth: typeof limits?.vectorWidth === 'number' ? limits.vectorWidth : 0 }),
+  flags: CPU_FLAGS,
+};
 
 export function exportKernel(options: ExportOptions): ExportResult {
   return exportKernelWith(options, CPU_C_KERNELS);

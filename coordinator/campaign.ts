@@ -338,9 +338,11 @@ export class Campaign {
   }
 }
 
-/** A validity filter for the explorer: the template's check, under the device's limits. */
+/** The explorer's filter: configs the template accepts under the device's limits and deems worth
+ *  measuring there. */
 function acceptedBy(template: Template, def: ComputeDef, limits: DeviceLimits): (config: Config) => boolean {
   return (config) => {
-    try { template.check(def, config, limits); return true; } catch { return false; }
+    try { template.check(def, config, limits); } catch { return false; }
+    return !template.unpromising?.(def, config, limits);
   };
 }

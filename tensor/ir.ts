@@ -132,6 +132,9 @@ export function statements(s: Stmt, out: Stmt[] = []): Stmt[] {
   return out;
 }
 
+/** True when the nest has work to run once, untimed, before the kernel (a `prepare` statement). */
+export const hasPrepare = (nest: Stmt): boolean => statements(nest).some((s) => s.k === 'prepare');
+
 /** Names of the tensors an expression loads from, in first-use order. */
 export function loadedTensors(e: Expr, out: string[] = []): string[] {
   switch (e.k) {

@@ -116,3 +116,35 @@ describe('bad layout configs are INSTANTIATION errors naming the knob', () => {
     expect(refused(conv({ pad: 0 }), convConfig({ 'split.h': [1, 1, 3, 1], 'split.w': [1, 1, 2, 2], 'pad.I': 1 }))).toMatch(/unknown knob 'pad.I'/);
   });
 });
+
+describe('explorers look only where the hardware rules say a kernel can be fast', () => {
+  const gemm = defineWorkload('gemm', { M: 256, N: 256, K: 256 });
+  const avx512 = { vectorWidth: 16, vectorRegisters: 32, threads: 2 };
+  const base: Config = { 'split.m': [2, 4, 4, 8], 'split.n': [1, 8, 1, 32], 'split.k': [1, 1, 256], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 1 };
+
+  it('unpromising: partial vectors, a tile that spills, idle threads; a good tile passes', () => {
+    const why = (config: Config) => cpuTemplate.unpromising!(gemm, config, avx512);
+    expect(why(base)).toBeNull();
+    expect(why({ ...base, 'split.n': [1, 8, 4, 8] })).toMatch(/not a whole number of 16-float vectors/);
+    expect(why({ ...base, 'split.m': [2, 1, 4, 32] })).toMatch(/64 vectors .* exceeds the 32 vector registers/);
+    expect(why({ ...base, 'split.m': [1, 8, 4, 8] })).toMatch(/1 parallel tile\(s\), fewer than the 2 threads/);
+    expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.n': [1, 8, 4, 8] }, {})).toBeNull();   // no limits known: no rule
+  });
+
+  it('a space with a filter never proposes what it refuses, at random or by a move', async () => {
+    const { Space } = await import('../coordinator/space.ts');
+    const { Rng } = await import('../coordinator/explore/rng.ts');
+    const accepts = (c: Config) => cpuTemplate.unpromising!(gemm, c, avx512) === null;
+    const space = new Space(cpuTemplate.knobs(gemm), { accepts });
+    const rng = new Rng(3);
+    for (let i = 0; i < 50; i++) {
+      const p = space.randomPoint(rng);
+      expect(accepts(space.toConfig(p))).toBe(true);
+      for (const n of space.neighbours(p)) expect(accepts(space.toConfig(n))).toBe(true);
+    }
+    // without the filter most random points break one of the rules
+    const plain = new Space(cpuTemplate.knobs(gemm));
+    const refused = Array.from({ length: 200 }, () => plain.randomPoint(rng)).filter((p) => !accepts(plain.toConfig(p))).length;
+    expect(refused).toBeGreaterThan(100);
+  });
+});

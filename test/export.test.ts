@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../agent/backends/index.ts';
 import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
+import { createCpuBackend } from '../agent/backends/cpu/cpu-backend.ts';
 import { tune } from '../cli/embedded-tune.ts';
 import { exportKernel } from '../cli/export-kernel.ts';
 import { ExportError } from '../coordinator/export/export-kernel.ts';
@@ -90,6 +91,35 @@ describe('flexfarm export', () => {
     const run = makeRun(outDir);
     expect(run.code).not.toBe(0);
     expect(run.stdout).toMatch(/WRONG ANSWER: output element \d+ is/);
+  });
+
+  it('a config that packs weights and stages the padded input exports its prepare step, and make run checks it', async () => {
+    const layoutRecords = join(dir, 'layout.jsonl');
+    const backend = createCpuBackend({ cacheDir, threads: 2, vectorWidth: 4 });
+    const config = {
+      'split.n': [1, 1, 1, 1], 'split.k': [2, 1, 1, 4], 'split.h': [11, 1, 1, 1], 'split.w': [3, 1, 1, 4],
+      'split.c': [1, 2, 3], 'split.r': [1, 1, 3], 'split.s': [1, 1, 3], reorder: 1, unroll: [512, 1], vector: 1, 'pack.W': 1, 'pad.I': 1,
+    };
+    const measured = await backend.measure({ id: 'layout-1', workload: conv.key, target: 'cpu', config }, PROTOCOL);
+    expect(measured.error).toBeNull();
+    RecordLog.open(layoutRecords).append(measured);
+    const outDir = join(dir, 'export-layout');
+    exportKernel({ recordsPath: layoutRecords, workload: conv.key, target: 'cpu', outDir });
+    const kernel = readFileSync(join(outDir, 'kernel.c'), 'utf8');
+    expect(kernel).toMatch(/void conv2d_tuned_prepare\(/);
+    expect(kernel).toContain('W_packed[');
+    expect(kernel).toContain('I_pad[');
+    expect(kernel).toContain('ff_vec');   // the 4-float vectors it was measured with
+    expect(readFileSync(join(outDir, 'kernel.h'), 'utf8')).toContain('void conv2d_tuned_prepare(');
+    const run = makeRun(outDir);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/correct: all \d+ outputs match the unscheduled reference/);
+    // without the prepare call the packed weights are zeros: the check must catch that
+    writeFileSync(join(outDir, 'main.c'), readFileSync(join(outDir, 'main.c'), 'utf8').replace(/\n\s*conv2d_tuned_prepare\([^;]*;/, '\n'));
+    const unprepared = makeRun(outDir);
+    expect(unprepared.code).not.toBe(0);
+    expect(unprepared.stdout).toMatch(/WRONG ANSWER/);
   });
 
   it('sim: exports the CPU kernel of the best sim config and says the figure is simulated', async () => {

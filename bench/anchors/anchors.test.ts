@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { TimingProtocol } from '../../contracts/result.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { ANCHOR_SOURCE_DIR } from './build.ts';
-import { ANCHORS, anchorsFor, AnchorRunner, type AnchorSpec } from './anchors.ts';
+import { ANCHORS, openblasCoretypeFor, anchorsFor, AnchorRunner, type AnchorSpec } from './anchors.ts';
 
 const FAST: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 60_000, runTimeoutMs: 30_000 };
 const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-anchors-test-'));
@@ -91,8 +91,16 @@ describe('library detection', () => {
     expect(outcome.status === 'not-installed' && outcome.message).toContain('apt-get install -y libdnnl-dev');
   });
 
-  it('sets the thread count for every runtime and the OpenBLAS core', () => {
-    const env = new AnchorRunner({ buildDir: work, threads: 3, baseEnv: { PATH: '/usr/bin' } }).env();
+  it('sets the thread count for every runtime and an OpenBLAS core the CPU can run', () => {
+    const avx512 = ['avx2', 'avx512f', 'avx512bw', 'avx512dq', 'avx512vl'];
+    const env = new AnchorRunner({ buildDir: work, threads: 3, baseEnv: { PATH: '/usr/bin' }, cpuFlags: avx512 }).env();
     expect(env).toMatchObject({ OMP_NUM_THREADS: '3', OPENBLAS_NUM_THREADS: '3', OPENBLAS_CORETYPE: 'SkylakeX', PATH: '/usr/bin' });
+    // AVX2 only (Zen 3): SkylakeX would die with SIGILL, so OpenBLAS detects its core itself
+    const avx2 = new AnchorRunner({ buildDir: work, threads: 2, baseEnv: { OPENBLAS_CORETYPE: undefined }, cpuFlags: ['avx', 'avx2', 'fma'] }).env();
+    expect('OPENBLAS_CORETYPE' in avx2).toBe(false);
+    // a core type set by the machine's environment is kept
+    const set = new AnchorRunner({ buildDir: work, threads: 2, baseEnv: { OPENBLAS_CORETYPE: 'Haswell' }, cpuFlags: avx512 }).env();
+    expect(set.OPENBLAS_CORETYPE).toBe('Haswell');
+    expect(openblasCoretypeFor(['avx2'])).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@ import { runChild } from '../../agent/child-process.ts';
 import { median, type TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import { tolerance } from '../../tensor/data.ts';
+import { hostCpuFlags } from '../../agent/backends/cpu/host-simd.ts';
 import { AnchorBuildError, buildAnchor, linksWith, type BuildOptions } from './build.ts';
 
 export type AnchorLibrary = 'openblas' | 'onednn';
@@ -45,6 +46,14 @@ export const ANCHORS: readonly AnchorSpec[] = [
   { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
 ];
 
+/** SkylakeX's kernels on a CPU with the AVX-512 subsets they use (OpenBLAS 0.3.21 does not
+ *  recognise CPUs newer than itself and would fall back to slower ones); otherwise none, and
+ *  OpenBLAS detects the core itself. Forcing SkylakeX on an AVX2-only CPU kills it with SIGILL. */
+export function openblasCoretypeFor(flags: readonly string[]): string | undefined {
+  const set = new Set(flags);
+  return ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => set.has(f)) ? 'SkylakeX' : undefined;
+}
+
 export function anchorsFor(op: string): AnchorSpec[] {
   return ANCHORS.filter((a) => a.ops.includes(op));
 }
@@ -66,8 +75,11 @@ export interface AnchorRunnerOptions extends BuildOptions {
   threads: number;
   /** Environment the programs start from (the bench entry passes its own). */
   baseEnv: NodeJS.ProcessEnv;
-  /** OpenBLAS kernel set; SkylakeX unless told otherwise (newer CPUs are not recognised by 0.3.21). */
+  /** OpenBLAS kernel set (OPENBLAS_CORETYPE). Default: the environment's, else one the CPU's
+   *  flags can run (openblasCoretypeFor), else OpenBLAS's own detection. */
   openblasCoretype?: string;
+  /** The host's CPU flags (default: /proc/cpuinfo), for the default core type. */
+  cpuFlags?: readonly string[];
   runTimeoutMs?: number;
   /** Output elements each anchor checks. */
   samples?: number;
@@ -89,11 +101,12 @@ export class AnchorRunner {
   /** The environment anchors run in: the thread count for every runtime, the OpenBLAS core. */
   env(): NodeJS.ProcessEnv {
     const threads = String(this.options.threads);
-    return {
-      ...this.options.baseEnv,
-      OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads,
-      OPENBLAS_CORETYPE: this.options.openblasCoretype ?? 'SkylakeX',
-    };
+    const coretype = this.options.openblasCoretype ?? this.options.baseEnv.OPENBLAS_CORETYPE
+      ?? openblasCoretypeFor(this.options.cpuFlags ?? hostCpuFlags());
+    const env: NodeJS.ProcessEnv = { ...this.options.baseEnv, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads };
+    if (coretype) env.OPENBLAS_CORETYPE = coretype;
+    else delete env.OPENBLAS_CORETYPE;
+    return env;
   }
 
   library(library: AnchorLibrary): LibrarySpec {

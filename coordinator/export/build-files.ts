@@ -4,7 +4,7 @@ import { targetSpec } from '../../contracts/targets.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
 import type { BestEntry } from '../best.ts';
-import { referenceName, tunedName } from './c-sources.ts';
+import { prepareName, referenceName, tunedName } from './c-sources.ts';
 
 /** Plain gcc with the flags the tuner compiled with; `make CC=clang` works too. */
 export function renderMakefile(c: CKernelSource): string {
@@ -83,13 +83,18 @@ ${configJson(entry.config)}
 
 Each \`split.<axis>\` lists the loop factors of that axis, outermost first (spatial axes 4
 levels: parallel, cache tile, register tiles, register tile; reduce axes 3 levels); \`reorder\`
-places the outer reduce level; \`unroll\` is [max unrolled steps, also unroll reduce loops].
+places the outer reduce level; \`unroll\` is [max unrolled steps, also unroll reduce loops];
+\`vector\` names the spatial axis of the innermost, vectorised loop, \`pack.<input>\` lays a constant
+input out in blocks of that axis (in the prepare step), \`pad.<input>\` copies a padded input into a
+zero-bordered buffer inside the kernel (timed).
 
 ## Using the kernel
 
 \`kernel.h\` declares
 
 \`\`\`c
+/* once before the tuned kernel, again when the constant inputs change: lays them out (untimed) */
+void ${prepareName(def)}(${params});
 /* the tuned kernel (kernel.c) */
 void ${tunedName(def)}(${params});
 /* the unscheduled reference (reference.c) */

@@ -3,6 +3,7 @@
 // that was measured.
 import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
+import { hasPrepare } from '../../tensor/ir.ts';
 import { lower, lowerNaive } from '../../tensor/lower.ts';
 import { cpuTemplate } from '../../tensor/templates/cpu.ts';
 import type { Config, DeviceLimits } from '../../tensor/templates/template.ts';
@@ -12,10 +13,17 @@ export const referenceName = (def: ComputeDef) => `${def.op}_reference`;
 
 const shapeText = (shape: number[]) => `[${shape.join('][')}]`;
 
+/** Called once before the tuned kernel, untimed, whenever the constant inputs change. */
+export const prepareName = (def: ComputeDef) => `${tunedName(def)}_prepare`;
+
 export function renderTunedKernel(c: CKernelSource, def: ComputeDef, config: Config, limits: DeviceLimits, note: string): string {
-  const renderer = c.createRenderer();
+  const renderer = c.createRenderer(limits);
   renderer.kernelName = tunedName(def);
-  return renderer.renderKernel(def, lower(def, cpuTemplate, config, limits), `${note}\n * config: ${JSON.stringify(config)}`);
+  const nest = lower(def, cpuTemplate, config, limits);
+  const source = renderer.renderKernel(def, nest, `${note}\n * config: ${JSON.stringify(config)}`);
+  if (renderer.prepareName !== prepareName(def)) throw new Error(`export: the renderer names the prepare step ${renderer.prepareName}, expected ${prepareName(def)}`);
+  // Every export has the same interface: an empty prepare step when this config packs nothing.
+  return hasPrepare(nest) ? source : `${source}\n/* This config lays out no input ahead of time. */\nvoid ${prepareName(def)}(${renderer.kernelParams(def)}) {}\n`;
 }
 
 export function renderReferenceKernel(c: CKernelSource, def: ComputeDef): string {
@@ -33,10 +41,14 @@ export function renderHeader(c: CKernelSource, def: ComputeDef): string {
 ${layouts}
  * The output is overwritten. Pointers must not alias. The tuned kernel runs its outer loops in
  * parallel with OpenMP: compile and link with -fopenmp.
+ * Call ${prepareName(def)} once before ${tunedName(def)}, and again whenever the constant inputs
+ * (${def.inputs.filter((t) => t.constant).map((t) => t.name).join(', ') || 'none'}) change: it lays them out for the tuned loops (not timed, as with
+ * TVM's and oneDNN's pre-packed weights). It takes the same arguments as the kernel.
  */
 #ifndef ${guard}
 #define ${guard}
 
+void ${prepareName(def)}(${params});
 void ${tunedName(def)}(${params});
 void ${referenceName(def)}(${params});
 

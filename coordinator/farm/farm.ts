@@ -171,7 +171,9 @@ export class Farm {
       }
     }
     const id = newCampaignId();
-    const campaign = new Campaign(id, spec, def, undefined, [], extras);
+    // The explorer filters by the device's limits: those of an agent up now for each target.
+    const limits = extras?.limits ?? Object.fromEntries(spec.targets.map((kind) => [kind, this.registry.up(kind)[0].device.limits ?? {}]));
+    const campaign = new Campaign(id, spec, def, undefined, [], { ...extras, limits });
     this.campaigns.set(id, campaign);
     this.save();
     this.log(`campaign ${id}: ${def.key} on ${spec.targets.join(', ')}, ${spec.trials} trials each, explorer ${spec.explorer}, seed ${spec.seed}`);

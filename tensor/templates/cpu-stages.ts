@@ -13,31 +13,41 @@ import { dimIndexedBy, guardedLoads, type StagePlan } from './cpu-layout.ts';
 export const stagedName = (tensor: string) => `${tensor}_pad`;
 export const packedName = (tensor: string) => `${tensor}_packed`;
 
-/** A loop nest over `shape`: outer dimensions parallel (up to two, collapsed), innermost vector. */
-function fillNest(prefix: string, shape: number[], store: (index: Expr[]) => Stmt): Stmt {
+/** A loop nest over `shape`: outer dimensions parallel (up to two, collapsed), innermost vector;
+ *  `rows` builds the body of the innermost dimension from the outer indices. */
+function nestOver(prefix: string, shape: number[], rows: (outer: Expr[], last: string) => Stmt): Stmt {
   const vars = shape.map((_, d) => `${prefix}${d}`);
   const parallel = Math.min(2, shape.length - 1);
-  let body = store(vars.map(v));
-  for (let d = shape.length - 1; d >= 0; d--) {
-    const kind: LoopKind = d === shape.length - 1 ? 'vector' : d < parallel ? 'parallel' : 'serial';
-    body = loop(vars[d], shape[d], kind, body);
-  }
+  let body = rows(vars.slice(0, -1).map(v), vars[vars.length - 1]);
+  for (let d = shape.length - 2; d >= 0; d--) body = loop(vars[d], shape[d], d < parallel ? 'parallel' : 'serial', body);
   return body;
 }
 
-/** Copy `plan.tensor` into its zero-padded buffer; borders are written every run too. */
+function fillNest(prefix: string, shape: number[], store: (index: Expr[]) => Stmt): Stmt {
+  return nestOver(prefix, shape, (outer, last) => loop(last, shape[shape.length - 1], 'vector', store([...outer, v(last)])));
+}
+
+/** Copy `plan.tensor` into its zero-padded buffer, a row at a time: rows outside the input are
+ *  zeroed whole, rows inside get zeros left, the input's row (contiguous on both sides, so it
+ *  vectorises without gathers), zeros right. Borders are written every run too: it is timed. */
 export function stageNest(def: ComputeDef, plan: StagePlan): Stmt {
   const decl = def.inputs.find((t) => t.name === plan.tensor)!;
-  const fill = fillNest(`${plan.tensor.toLowerCase()}p_`, plan.shape, (index) => {
-    const source = index.map((e, d) => simplify(sub(e, int(plan.low[d]))));
+  const name = stagedName(plan.tensor), rank = plan.shape.length, lastDim = rank - 1;
+  const low = plan.low[lastDim], width = decl.shape[lastDim], high = plan.shape[lastDim] - low - width;
+  const fill = nestOver(`${plan.tensor.toLowerCase()}p_`, plan.shape, (outer, last) => {
+    const source = outer.map((e, d) => simplify(sub(e, int(plan.low[d]))));
     const inside = source.flatMap((e, d) => [
       ...(plan.low[d] > 0 ? [ge(e, int(0))] : []),
       ...(plan.shape[d] - plan.low[d] > decl.shape[d] ? [lt(e, int(decl.shape[d]))] : []),
     ]);
-    const value = inside.length ? select(and(...inside), load(plan.tensor, source), float(0)) : load(plan.tensor, source);
-    return { k: 'store', tensor: stagedName(plan.tensor), index, value };
+    const span = (from: number, extent: number, value: (j: Expr) => Expr): Stmt[] => extent <= 0 ? [] : [
+      loop(last, extent, 'vector', { k: 'store', tensor: name, index: [...outer, simplify(add(v(last), int(from)))], value: value(v(last)) }),
+    ];
+    const row = seq(...span(0, low, () => float(0)), ...span(low, width, (j) => load(plan.tensor, [...source, j])), ...span(low + width, high, () => float(0)));
+    if (!inside.length) return row;
+    return { k: 'if', cond: and(...inside), then: row, else: seq(...span(0, plan.shape[lastDim], () => float(0))) };
   });
-  return seq({ k: 'alloc', name: stagedName(plan.tensor), shape: plan.shape, scope: 'static' }, fill);
+  return seq({ k: 'alloc', name, shape: plan.shape, scope: 'static' }, fill);
 }
 
 /** Where the vector axis sits in a packed input: its dimension and the block width. */

@@ -56,8 +56,8 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
       if (tile > maxAcc) {
         throw new InstantiationError(`register tile of ${tile} floats (level-3 factors) exceeds the limit of ${maxAcc}`);
       }
-      if (layoutKnobs) checkRegisterTile(plan, limits);
     },
+    unpromising: (def, config, limits) => (layoutKnobs ? registerTileProblem(planCpu(def, config, layoutKnobs), limits) : null),
     lower: (def: ComputeDef, config: Config) => lowerCpu(def, planCpu(def, config, layoutKnobs)),
   };
 }
@@ -65,23 +65,24 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
 /** With the host's vector width, register count and threads: the tile is whole vectors along the
  *  vector axis (partial vectors run scalar), its accumulators fit the register file (beyond it
  *  they spill to memory on every multiply-add), and the parallel level has work for every thread. */
-function checkRegisterTile(plan: ReturnType<typeof planCpu>, limits: DeviceLimits): void {
+function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
   const lanes = limits.vectorWidth, registers = limits.vectorRegisters;
-  if (typeof lanes !== 'number' || typeof registers !== 'number' || lanes < 2) return;
+  if (typeof lanes !== 'number' || typeof registers !== 'number' || lanes < 2) return null;
   const axis = plan.vectorAxis;
   const width = axis?.factors[3] ?? 1;
   if (axis && axis.extent >= lanes && width % lanes !== 0) {
-    throw new InstantiationError(`knob 'split.${axis.name}': the vector axis's level-3 factor ${width} is not a whole number of ${lanes}-float vectors`);
+    return `knob 'split.${axis.name}': the vector axis's level-3 factor ${width} is not a whole number of ${lanes}-float vectors`;
   }
   const threads = limits.threads;
   const tiles = plan.spatial.reduce((n, a) => n * a.factors[0], 1);
   if (typeof threads === 'number' && tiles < threads && plan.spatial.reduce((n, a) => n * a.extent, 1) >= threads) {
-    throw new InstantiationError(`knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`);
+    return `knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`;
   }
   const vectors = Math.ceil(width / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.factors[3], 1);
   if (vectors > registers) {
-    throw new InstantiationError(`register tile of ${vectors} vectors (level-3 factors) exceeds the ${registers} vector registers of the host`);
+    return `register tile of ${vectors} vectors (level-3 factors) exceeds the ${registers} vector registers of the host`;
   }
+  return null;
 }
 
 export const cpuTemplate: Template = makeCpuTemplate(true);

@@ -20,7 +20,7 @@ export interface DeviceLimits {
   /** CPU: largest register-tile accumulator (floats) the template may allocate. */
   maxAccumulator?: number;
   /** CPU: floats per vector register and the number of vector registers (from the host's flags).
-   *  With them, a register tile must be whole vectors along its vector axis and fit the registers. */
+   *  With them, explorers look only at register tiles of whole vectors that fit the registers. */
   vectorWidth?: number;
   vectorRegisters?: number;
   isa?: string;
@@ -46,4 +46,8 @@ export interface Template {
   /** Throws InstantiationError naming the knob when the config is outside the space or the limits. */
   check(def: ComputeDef, config: Config, limits: DeviceLimits): void;
   lower(def: ComputeDef, config: Config): Stmt;
+  /** Why a valid config is not worth measuring on a device with these limits (it runs, but a rule
+   *  of the hardware says it is slow: a register tile that spills, idle threads), or null. Explorers
+   *  skip such configs; agents still measure them when asked. */
+  unpromising?(def: ComputeDef, config: Config, limits: DeviceLimits): string | null;
 }

@@ -3,12 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { ComputeDef } from '../../../tensor/compute.ts';
-import type { Stmt } from '../../../tensor/ir.ts';
+import { hasPrepare, type Stmt } from '../../../tensor/ir.ts';
 import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
 import type { DeviceInfo } from '../../../contracts/result.ts';
 import { CpuRenderer } from './cpu-renderer.ts';
-import { hasPrepare } from '../../c-renderer.ts';
 import { hostSimd } from './host-simd.ts';
 import { renderHarness } from './harness.ts';
 

@@ -22,17 +22,19 @@ export function simdFromFlags(flags: readonly string[]): HostSimd {
   return found ? { isa: found[0], vectorWidth: found[1], vectorRegisters: found[2] } : { isa: 'none', vectorWidth: 1, vectorRegisters: 16 };
 }
 
+/** The words of /proc/cpuinfo's first `flags` (or arm `Features`) line; none off Linux. */
+export function hostCpuFlags(): string[] {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
+    return line ? line.split(':')[1].trim().split(/\s+/) : [];
+  } catch {
+    return [];  // no /proc: scalar code is always correct
+  }
+}
+
 let cached: HostSimd | undefined;
 
 export function hostSimd(): HostSimd {
-  if (cached) return cached;
-  let flags: string[] = [];
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
-    flags = line ? line.split(':')[1].trim().split(/\s+/) : [];
-  } catch {
-    // No /proc (not Linux): scalar code is always correct.
-  }
-  cached = simdFromFlags(flags);
+  cached ??= simdFromFlags(hostCpuFlags());
   return cached;
 }

@@ -25,6 +25,15 @@ const SHAPES = {
     { N: 2, C: 8, H: 11, W: 13, K: 12, R: 3, S: 3, stride: 2, pad: 1, dilation: 2, groups: 4 },
     { N: 1, C: 5, H: 9, W: 7, K: 3, R: 3, S: 2, stride: 1, pad: 2 },
   ],
+  // Odd extents, strides, padding and dilation in every family the generic program covers.
+  conv1d: [{ N: 2, C: 5, L: 17, K: 6, R: 3, stride: 2, pad: 1, dilation: 2 }],
+  conv3d: [{ N: 1, C: 3, D: 5, H: 6, W: 7, K: 4, T: 3, R: 3, S: 2, stride: 1, pad: 1 }],
+  grouped_conv2d: [{ N: 1, C: 8, H: 9, W: 7, K: 12, R: 3, S: 3, stride: 2, pad: 1, groups: 4 }],
+  depthwise_conv2d: [{ N: 1, C: 6, H: 9, W: 8, R: 3, S: 3, stride: 2, pad: 1, multiplier: 2 }],
+  dilated_conv2d: [{ N: 1, C: 4, H: 11, W: 10, K: 5, R: 3, S: 3, pad: 2, dilation: 2 }],
+  conv_transpose1d: [{ N: 1, C: 4, L: 9, K: 5, R: 3, stride: 2, pad: 1 }],
+  conv_transpose2d: [{ N: 1, C: 4, H: 5, W: 6, K: 3, R: 3, S: 3, stride: 2, pad: 1, dilation: 2 }],
+  conv_transpose3d: [{ N: 1, C: 2, D: 3, H: 4, W: 3, K: 3, T: 2, R: 3, S: 2, stride: 2, pad: 0 }],
 } as const;
 
 describe('anchor programs', () => {
@@ -44,9 +53,12 @@ describe('anchor programs', () => {
     }
   }
 
-  it('lists anchors for gemm and conv2d only', () => {
+  it('lists anchors for gemm and every convolution family', () => {
     expect(anchorsFor('gemm').map((a) => a.program).sort()).toEqual(['onednn-sgemm', 'openblas-sgemm']);
     expect(anchorsFor('conv2d').map((a) => a.program).sort()).toEqual(['onednn-conv2d', 'openblas-conv2d']);
+    for (const op of ['conv1d', 'conv3d', 'grouped_conv2d', 'depthwise_conv2d', 'dilated_conv2d', 'conv_transpose2d']) {
+      expect(anchorsFor(op).map((a) => a.program)).toEqual(['onednn-conv']);
+    }
     expect(anchorsFor('gemv')).toEqual([]);
   });
 });
@@ -58,6 +70,7 @@ describe('a broken anchor cannot flatter us', () => {
     { program: 'onednn-sgemm', library: 'onednn', from: "dnnl_sgemm('N', 'N'", to: "dnnl_sgemm('N', 'T'" },
     { program: 'onednn-conv2d', library: 'onednn', from: 'dnnl_goihw : dnnl_oihw', to: 'dnnl_gohwi : dnnl_ohwi' },
     { program: 'openblas-conv2d', library: 'openblas', from: ': 0.0f;', to: ': 1.0f;' },
+    { program: 'onednn-conv', library: 'onednn', from: 'plain(&w_plain, wd, w_dims, p.transposed);', to: 'plain(&w_plain, wd, w_dims, !p.transposed);' },
   ];
   for (const mutant of mutants) {
     it.skipIf(!(mutant.library === 'openblas' ? openblas : onednn))(`${mutant.program} with a wrong call → WRONG_ANSWER`, async () => {
@@ -69,8 +82,8 @@ describe('a broken anchor cannot flatter us', () => {
       writeFileSync(file, text.replace(mutant.from, mutant.to));
       const broken = new AnchorRunner({ buildDir: join(work, `build-${mutant.program}`), sourceDir, threads: 2, baseEnv: process.env });
       const spec = ANCHORS.find((a) => a.program === mutant.program)!;
-      const op = spec.ops[0] as keyof typeof SHAPES;
-      const shape = op === 'gemm' ? { M: 40, N: 40, K: 40 } : SHAPES.conv2d[0];
+      const op = (spec.ops.includes('conv_transpose2d') ? 'conv_transpose2d' : spec.ops[0]) as keyof typeof SHAPES;
+      const shape = op === 'gemm' ? { M: 40, N: 40, K: 40 } : op === 'conv2d' ? SHAPES.conv2d[0] : SHAPES.conv_transpose2d[0];
       const outcome = await broken.measure(spec, defineWorkload(op, shape), FAST);
       expect(outcome.status).toBe('failed');
       expect(outcome.status === 'failed' && outcome.message).toMatch(/^WRONG_ANSWER: output element \d+ is/);

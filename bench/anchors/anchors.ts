@@ -37,13 +37,36 @@ export interface AnchorSpec {
   /** Operators it computes, with flexfarm's layouts and shape parameter names. */
   ops: string[];
   label: string;
+  /** The shape arguments it reads (default: the workload's own parameters). */
+  shapeArgs?: (def: ComputeDef) => Record<string, number>;
 }
+
+/** Every convolution family as one generic shape (onednn-conv.c): rank, transposed, N, C, K,
+ *  groups, stride, pad, dilation, input extents X0.. and taps R0.., read off the tensors. */
+export function convArgs(def: ComputeDef): Record<string, number> {
+  const [input, weights] = def.inputs;
+  const [N, C, ...X] = input.shape;
+  const K = def.output.shape[1], rank = X.length;
+  const transposed = def.op.startsWith('conv_transpose');
+  const taps = weights.shape.slice(-rank);
+  // W[K, C/groups, R..] for convolutions, W[K, R..] (one input channel per group) for depthwise.
+  const groups = transposed ? 1 : weights.shape.length === rank + 2 ? C / weights.shape[1] : C;
+  const args: Record<string, number> = {
+    rank, transposed: transposed ? 1 : 0, N, C, K, groups,
+    stride: def.params.stride ?? 1, pad: def.params.pad ?? 0, dilation: def.params.dilation ?? 1,
+  };
+  X.forEach((x, d) => { args[`X${d}`] = x; args[`R${d}`] = taps[d]; });
+  return args;
+}
+
+const CONV_FAMILIES = ['conv1d', 'conv3d', 'grouped_conv2d', 'depthwise_conv2d', 'dilated_conv2d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'];
 
 export const ANCHORS: readonly AnchorSpec[] = [
   { program: 'openblas-sgemm', library: 'openblas', ops: ['gemm'], label: 'OpenBLAS sgemm' },
   { program: 'onednn-sgemm', library: 'onednn', ops: ['gemm'], label: 'oneDNN dnnl_sgemm' },
   { program: 'onednn-conv2d', library: 'onednn', ops: ['conv2d'], label: 'oneDNN convolution' },
   { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
+  { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs },
 ];
 
 /** SkylakeX's kernels on a CPU with the AVX-512 subsets they use (OpenBLAS 0.3.21 does not
@@ -140,7 +163,7 @@ export class AnchorRunner {
     const args = [
       '--repeat', String(protocol.repeat), '--min-repeat-ms', String(protocol.minRepeatMs),
       '--atol', String(atol), '--rtol', String(rtol), '--samples', String(this.options.samples ?? 256),
-      ...Object.entries(def.params).map(([name, value]) => `${name}=${value}`),
+      ...Object.entries(spec.shapeArgs?.(def) ?? def.params).map(([name, value]) => `${name}=${value}`),
     ];
     const timeoutMs = this.options.runTimeoutMs ?? 120_000;
     const outcome = await runChild(binary, args, { timeoutMs, env: this.env() });

@@ -1,16 +1,22 @@
-// `npm run bench:cpu [-- --trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b] [--out DIR]`
+// `npm run bench:cpu [-- --trials N] [--quick] [--workloads LIST] [--save FILE] [--summarise FILES] …`
 //
-// Tunes gemm 512 and 1024 and YOLO layers C4 and C9 with N random configs on the local CPU, then
-// measures, in the same run and with the same timing protocol, the unscheduled reference kernel
-// and the library anchors (OpenBLAS, oneDNN), and prints GFLOP/s and ratios ours/anchor.
-// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default ../shared/workloads).
+// Tunes each workload on the local CPU with the default explorer (at most --trials measurements),
+// then measures, in the same run, interleaved and with the same timing protocol, our best kernel
+// and the library anchors (OpenBLAS, oneDNN), and prints GFLOP/s, ratios ours/anchor, how soon
+// the search reached 90 % of its final best, the compiler's share of the time, and the CPU-speed
+// issue's targets (cpu-summary.ts). --save appends one line per workload; --summarise pools saved
+// runs (a full list takes more than one sitting).
+// Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
 import { DEFAULT_PROTOCOL, median, type TimingProtocol } from '../contracts/result.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../cli/args.ts';
-import { explorerNames } from '../coordinator/explore/index.ts';
+import { DEFAULT_EXPLORER, explorerNames } from '../coordinator/explore/index.ts';
+import { onMeasurePhase } from '../agent/phase-timing.ts';
+import { hostSimd } from '../agent/backends/cpu/host-simd.ts';
+import { loadSummaries, saveSummaries, summaryLines, type WorkloadSummary } from './cpu-summary.ts';
 import { progressWriter } from '../cli/progress.ts';
 import { tune } from '../cli/embedded-tune.ts';
 import { NoValidScheduleError } from '../coordinator/tune.ts';
@@ -18,23 +24,25 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { anchorsFor, AnchorRunner, LIBRARIES, type AnchorLibrary } from './anchors/anchors.ts';
 import { formatBlock, type BenchRow } from './report.ts';
-import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
+import { DEFAULT_WORKLOADS_DIR, findWorkloads, loadWorkloads, type NamedWorkload } from './workloads.ts';
 import { runBench, write } from './entry.ts';
 
-const FULL_WORKLOADS = ['gemm-512', 'gemm-1024', 'yolo-C4', 'yolo-C9'];
+/** The CPU-speed issue's set: every yolo layer, one layer of each other family, four gemms.
+ *  `@list` names every workload of bench/workloads/<list>.json. */
+const FULL_WORKLOADS = ['@conv2d-yolo', '@cpu-speed', 'gemm-512', 'gemm-1024'];
 const QUICK_WORKLOADS = ['gemm-512'];
-const DEFAULT_TRIALS = 40, QUICK_TRIALS = 8, DEFAULT_ROUNDS = 3, SAMPLES = 256;
-/** Issue 2's target for this 2-core machine. */
-const TARGET = { workload: 'gemm-1024', gflops: 150 };
+const DEFAULT_TRIALS = 200, QUICK_TRIALS = 8, DEFAULT_ROUNDS = 3, SAMPLES = 256;
 
 const USAGE = `usage: npm run bench:cpu -- [--trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b,...] [--out DIR]
-  --trials N         random configs per workload (default ${DEFAULT_TRIALS}; ${QUICK_TRIALS} with --quick)
+  --trials N         measurements per workload (default ${DEFAULT_TRIALS}; ${QUICK_TRIALS} with --quick)
   --quick            smoke run: ${QUICK_WORKLOADS.join(', ')} only, ${QUICK_TRIALS} trials
   --seed N           seed of the explorer (default 1)
-  --explorer NAME    search method (default random: the issue's "best of N random configs")
+  --explorer NAME    search method (default ${DEFAULT_EXPLORER}, as flexfarm tune)
   --threads N        threads for flexfarm's kernels and every library (default 2)
   --rounds N         measurements of ours and of each anchor, interleaved; rows show their median (default ${DEFAULT_ROUNDS})
-  --workloads LIST   workload names from the shared lists (default ${FULL_WORKLOADS.join(',')})
+  --workloads LIST   workload names, or @list for a whole list file (default ${FULL_WORKLOADS.join(',')})
+  --save FILE        append one summary line per workload (JSON) to FILE
+  --summarise FILES  print the summary and targets of saved runs (comma-separated files), measure nothing
   --out DIR          keep the tuning log, kernels and anchor binaries here (default: a temp folder,
                      removed); a log already there seeds the search, as with flexfarm tune
 environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
@@ -53,9 +61,12 @@ interface BenchOptions {
   /** The work folder is kept (--out) rather than removed. */
   keep: boolean;
   protocol: TimingProtocol;
+  /** Append each workload's summary line here. */
+  save?: string;
 }
 
 interface WorkloadResult {
+  summary: Omit<WorkloadSummary, 'name' | 'op' | 'cpu' | 'isa' | 'loadAverage' | 'at'>;
   name: string;
   /** Median over the rounds, and the best figure the search saw. */
   oursGflops: number | null;
@@ -67,22 +78,31 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     trials: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' },
     rounds: { type: 'string' }, workloads: { type: 'string' }, out: { type: 'string' }, explorer: { type: 'string' },
-    help: { type: 'boolean' },
+    save: { type: 'string' }, summarise: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.summarise !== undefined) {
+    const files = values.summarise.split(',').map((f) => f.trim()).filter(Boolean);
+    if (!files.length) throw new UsageError('--summarise: no file named');
+    write([`bench:cpu summary of ${files.join(', ')}`, ...summaryLines(loadSummaries(files))]);
+    return 0;
+  }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
   const quick = values.quick ?? false;
   const names = values.workloads?.split(',').map((n) => n.trim()).filter(Boolean) ?? (quick ? QUICK_WORKLOADS : FULL_WORKLOADS);
   if (!names.length) throw new UsageError('--workloads: no workload named');
-  const workloads = findWorkloads(names);
+  const workloads = findWorkloads(expandLists(names));
   const trials = parseInteger('--trials', values.trials, quick ? QUICK_TRIALS : DEFAULT_TRIALS, 1);
   const seed = parseInteger('--seed', values.seed, 1);
-  const explorer = oneOf('--explorer', values.explorer, explorerNames(), 'random');
+  const explorer = oneOf('--explorer', values.explorer, explorerNames(), DEFAULT_EXPLORER);
   const threads = parseInteger('--threads', values.threads, 2, 1);
   const rounds = parseInteger('--rounds', values.rounds, DEFAULT_ROUNDS, 1);
   // Last, once every argument is known good: nothing to clean up after a usage error.
   const workDir = values.out ? resolve(values.out) : mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-cpu-'));
-  const options: BenchOptions = { workloads, trials, seed, explorer, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL };
+  const options: BenchOptions = {
+    workloads, trials, seed, explorer, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL,
+    ...(values.save ? { save: resolve(values.save) } : {}),
+  };
   const cleanUp = () => { if (!options.keep) rmSync(workDir, { recursive: true, force: true }); };
   const interrupted = () => { cleanUp(); process.exit(130); };
   process.once('SIGINT', interrupted);
@@ -101,8 +121,10 @@ async function bench(options: BenchOptions): Promise<number> {
   const device = backend.describe();
   const installed = await libraryLine(anchors);
   const anchorEnv = anchors.env();
+  const simd = hostSimd();
   write([
-    `flexfarm bench:cpu — ${device.model}, ${threads} threads for everything (OMP_NUM_THREADS=${anchorEnv.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${anchorEnv.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE=${anchorEnv.OPENBLAS_CORETYPE})`,
+    `flexfarm bench:cpu — ${device.model}; ISA ${simd.isa}, ${simd.vectorWidth} floats per vector, ${simd.vectorRegisters} vector registers`,
+    `${threads} threads for everything (OMP_NUM_THREADS=${anchorEnv.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${anchorEnv.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE=${anchorEnv.OPENBLAS_CORETYPE ?? 'unset: OpenBLAS detects its core'})`,
     `ours: best of ${options.trials} configs (explorer ${options.explorer}, seed ${options.seed}), ${device.toolchain.split(' ').slice(0, 4).join(' ')} ${CPU_FLAGS.join(' ')}`,
     `anchors: ${installed}`,
     `timing (all rows): one checked warm-up run, number raised until a repeat lasts ≥ ${protocol.minRepeatMs} ms, ${protocol.repeat} repeats, median;`,
@@ -112,11 +134,19 @@ async function bench(options: BenchOptions): Promise<number> {
   ]);
 
   const results: WorkloadResult[] = [];
+  const summaries: WorkloadSummary[] = [];
   for (const workload of options.workloads) {
     const def = defineWorkload(workload.op, workload.shape);
-    results.push(await benchWorkload(workload, def, backend, anchors, options));
+    const result = await benchWorkload(workload, def, backend, anchors, options);
+    results.push(result);
+    const summary: WorkloadSummary = {
+      ...result.summary, name: workload.name, op: def.op, cpu: device.model, isa: simd.isa, loadAverage: loadAverage(), at: new Date().toISOString(),
+    };
+    summaries.push(summary);
+    if (options.save) saveSummaries(options.save, [summary]);
   }
-  write([...targetLines(results), `load average at end: ${loadAverage()}`]);
+  write([...summaryLines(summaries), `load average at end: ${loadAverage()}`]);
+  if (options.save) write([`summary lines appended to ${options.save}`]);
   if (options.keep) write([`records, kernels and anchor binaries: ${options.workDir}`]);
   return results.some((r) => r.failed) ? 1 : 0;
 }
@@ -146,13 +176,23 @@ async function benchWorkload(
   let failedSearch: BenchRow | null = null;
   let searchGflops: number | null = null;
 
+  // The search's trajectory (best after each measurement) and the compiler's time.
+  const trajectory: { measured: number; seconds: number; elapsedMs: number }[] = [];
+  let compileSeconds = 0;
+  const stopListening = onMeasurePhase((e) => { if (e.phase === 'compile') compileSeconds += e.seconds; });
+  const tuneStarted = Date.now();
+  let measurements = 0, tuneWall = 0;
   try {
     const outcome = await tune({
       def, backend, trials: options.trials, explorer: options.explorer, seed: options.seed, protocol,
       recordsPath: join(options.workDir, 'records.jsonl'), outDir: join(options.workDir, workload.name),
-      onProgress: (p) => progress.update(p),
+      onProgress: (p) => {
+        progress.update(p);
+        measurements = p.measured;
+        if (p.best) trajectory.push({ measured: p.measured, seconds: p.best.seconds, elapsedMs: p.elapsedMs });
+      },
       warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    }).finally(() => progress.finish());
+    }).finally(() => { progress.finish(); stopListening(); tuneWall = Date.now() - tuneStarted; });
     const best = outcome.best!;
     searchGflops = best.gflops;
     // The search's best is the fastest of many noisy medians: it is measured again, like the anchors.
@@ -211,12 +251,39 @@ async function benchWorkload(
   oursRow.ratio = null;
   const table = [oursRow, ...others];
   for (const c of contenders) if (c.detail) notes.push(`${c.label}: ${c.detail}`);
-  if (def.op === 'conv2d') {
-    notes.push('ours reads and writes plain NCHW/KCRS; oneDNN runs in the layouts it chose (format any), its input reorders untimed');
+  if (anchorsFor(def.op).some((a) => a.library === 'onednn' && a.program.includes('conv'))) {
+    notes.push('ours reads and writes the operator\'s own layouts (weights packed untimed when the config says so); oneDNN runs in the layouts it chose (format any), its input reorders untimed');
   }
+  const tuneSeconds = tuneWall / 1000;
+  const to90 = reachedNinety(trajectory);
+  if (to90) notes.push(`the search reached 90 % of its final best after ${to90.measurements} of ${measurements} measurements, ${to90.seconds.toFixed(0)} s of ${tuneSeconds.toFixed(0)} s; the compiler ran ${compileSeconds.toFixed(0)} s (${(100 * compileSeconds / Math.max(tuneSeconds, 1e-9)).toFixed(0)} % of the search's wall time, compiles overlap)`);
   write([formatBlock(title, table, notes)]);
   const failed = Boolean(failedSearch) || contenders.some((c) => c.stopped && 'error' in c.stopped);
-  return { name: workload.name, oursGflops, searchGflops, failed };
+  const libraries = rows.filter((r) => r.gflops !== undefined).sort((a, b) => b.gflops! - a.gflops!);
+  const summary = {
+    oursGflops, library: libraries.length ? { label: libraries[0].label, gflops: libraries[0].gflops! } : null,
+    measurements, to90, tuneSeconds, compileShare: compileSeconds / Math.max(tuneSeconds, 1e-9),
+  };
+  return { summary, name: workload.name, oursGflops, searchGflops, failed };
+}
+
+/** The first point of the search's trajectory within 90 % of its final best (in GFLOP/s). */
+function reachedNinety(trajectory: { measured: number; seconds: number; elapsedMs: number }[]): { measurements: number; seconds: number } | null {
+  if (!trajectory.length) return null;
+  const final = trajectory[trajectory.length - 1].seconds;
+  const first = trajectory.find((t) => t.seconds <= final / 0.9)!;
+  return { measurements: first.measured, seconds: first.elapsedMs / 1000 };
+}
+
+/** `@list` names every workload of bench/workloads/<list>.json; other names stand for themselves. */
+function expandLists(names: string[]): string[] {
+  const all = loadWorkloads();
+  return names.flatMap((name) => {
+    if (!name.startsWith('@')) return [name];
+    const members = all.filter((w) => w.file.replace(/^.*\//, '') === `${name.slice(1)}.json`).map((w) => w.name);
+    if (!members.length) throw new UsageError(`--workloads: no workload list ${name.slice(1)}.json`);
+    return members;
+  });
 }
 
 /** A contender's row: the median over rounds, and the spread of the round medians around it. */
@@ -234,15 +301,6 @@ async function libraryLine(anchors: AnchorRunner): Promise<string> {
     parts.push(`${anchors.library(library).name} ${(await anchors.isInstalled(library)) ? 'installed' : 'not installed'}`);
   }
   return `${parts.join(', ')} (checked by compiling and linking a probe)`;
-}
-
-function targetLines(results: WorkloadResult[]): string[] {
-  const line = `target (issue 2): tuned ${TARGET.workload} ≥ ${TARGET.gflops} GFLOP/s`;
-  const result = results.find((r) => r.name === TARGET.workload);
-  if (!result) return [`${line} → not measured in this run (${TARGET.workload} not among the workloads)`];
-  if (result.oursGflops === null) return [`${line} → missed (no valid schedule)`];
-  const verdict = result.oursGflops >= TARGET.gflops ? 'met' : 'missed';
-  return [`${line} → ${verdict} (${result.oursGflops.toFixed(1)} GFLOP/s over the rounds; the search saw ${result.searchGflops?.toFixed(1)} GFLOP/s)`];
 }
 
 function loadAverage(): string {

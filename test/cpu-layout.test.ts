@@ -27,6 +27,10 @@ describe('layout knobs follow the compute', () => {
     expect(vectorAxes(defineWorkload('gemm', { M: 8, N: 8, K: 8 }))).toEqual([1]);         // n; m strides A, an activation
     expect(vectorAxes(conv())).toEqual([1, 3]);                                             // k (W packs), w; n has extent 1
     expect(vectorAxes(conv({ stride: 2 }))).toEqual([1]);                                   // w strides the input by 2
+    // groups are an axis: the channel within a group (k) reads no input channel, and packs W
+    const grouped = defineWorkload('grouped_conv2d', { N: 1, C: 8, H: 5, W: 6, K: 8, R: 3, S: 3, pad: 1, groups: 4 });
+    expect(vectorAxes(grouped).map((i) => grouped.spatial[i].name)).toEqual(['k', 'w']);
+    expect(packableInputs(grouped)).toEqual(['W']);
   });
 
   it('packable inputs are the constant ones a vector axis indexes on its own', () => {

@@ -132,16 +132,19 @@ describe('FLOP counts (multiply-add = 2)', () => {
 describe('output shapes equal the textbook formulas', () => {
   it('conv1d/2d/3d with stride 2, pad, dilation 2 and groups 4', () => {
     const p = { stride: 2, pad: 1, dilation: 2, groups: 4 };
+    // Groups are a dimension of their own (the same memory as [N, K, ..] and [K, C/G, ..]).
     expect(defineWorkload('conv1d', { N: 2, C: 8, L: 13, K: 12, R: 3, ...p }).output.shape)
-      .toEqual([2, 12, convOut(13, 3, 2, 1, 2)]);
+      .toEqual([2, 4, 3, convOut(13, 3, 2, 1, 2)]);
     const d2 = defineWorkload('conv2d', { N: 1, C: 8, H: 11, W: 10, K: 8, R: 3, S: 2, ...p });
-    expect(d2.output.shape).toEqual([1, 8, convOut(11, 3, 2, 1, 2), convOut(10, 2, 2, 1, 2)]);
-    expect(d2.output.shape).toEqual([1, 8, 5, 5]);
-    expect(d2.inputs.map((t) => t.shape)).toEqual([[1, 8, 11, 10], [8, 2, 3, 2]]);
+    expect(d2.output.shape).toEqual([1, 4, 2, convOut(11, 3, 2, 1, 2), convOut(10, 2, 2, 1, 2)]);
+    expect(d2.output.shape).toEqual([1, 4, 2, 5, 5]);
+    expect(d2.inputs.map((t) => t.shape)).toEqual([[1, 8, 11, 10], [4, 2, 2, 3, 2]]);
+    expect(d2.spatial.map((a) => a.name)).toEqual(['n', 'g', 'k', 'h', 'w']);
     const d3 = defineWorkload('conv3d', { N: 1, C: 4, D: 7, H: 6, W: 5, K: 4, T: 3, R: 3, S: 1, ...p });
-    expect(d3.output.shape).toEqual([1, 4, convOut(7, 3, 2, 1, 2), convOut(6, 3, 2, 1, 2), convOut(5, 1, 2, 1, 2)]);
+    expect(d3.output.shape).toEqual([1, 4, 1, convOut(7, 3, 2, 1, 2), convOut(6, 3, 2, 1, 2), convOut(5, 1, 2, 1, 2)]);
     expect(defineWorkload('grouped_conv2d', { N: 1, C: 8, H: 9, W: 9, K: 8, R: 3, S: 3, ...p }).output.shape)
-      .toEqual([1, 8, 4, 4]);
+      .toEqual([1, 4, 2, 4, 4]);
+    expect(defineWorkload('conv2d', { N: 1, C: 8, H: 11, W: 10, K: 8, R: 3, S: 2, stride: 2 }).output.shape).toEqual([1, 8, 5, 5]);
     expect(defineWorkload('depthwise_conv2d', { N: 1, C: 4, H: 9, W: 8, R: 3, S: 3, stride: 2, pad: 1, dilation: 2, multiplier: 2 }).output.shape)
       .toEqual([1, 8, convOut(9, 3, 2, 1, 2), convOut(8, 3, 2, 1, 2)]);
   });

@@ -139,7 +139,9 @@ function checkConv(op: string, rank: 1 | 2 | 3, shape: Shape) {
   const p = as3d(rank, shape);
   check(defineWorkload(op, shape), ([I, W]) => {
     const { os, out } = naiveConv(p, I, W);
-    return { shape: [p.N, p.K, ...os.slice(3 - rank)], out };
+    // Grouped: the same memory, with the group as a dimension of its own (O[N,G,K/G,..]).
+    const channels = p.groups > 1 ? [p.groups, p.K / p.groups] : [p.K];
+    return { shape: [p.N, ...channels, ...os.slice(3 - rank)], out };
   });
 }
 

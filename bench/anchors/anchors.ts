@@ -46,11 +46,14 @@ export interface AnchorSpec {
 export function convArgs(def: ComputeDef): Record<string, number> {
   const [input, weights] = def.inputs;
   const [N, C, ...X] = input.shape;
-  const K = def.output.shape[1], rank = X.length;
+  const rank = X.length;
+  const Y = def.output.shape.slice(-rank);
+  const K = def.output.shape.reduce((a, b) => a * b, 1) / (N * Y.reduce((a, b) => a * b, 1));
   const transposed = def.op.startsWith('conv_transpose');
   const taps = weights.shape.slice(-rank);
-  // W[K, C/groups, R..] for convolutions, W[K, R..] (one input channel per group) for depthwise.
-  const groups = transposed ? 1 : weights.shape.length === rank + 2 ? C / weights.shape[1] : C;
+  // W[G, K/G, C/G, R..] grouped, W[K, C, R..] ungrouped, W[K, R..] depthwise (one channel a group).
+  const extra = weights.shape.length - rank;
+  const groups = transposed ? 1 : extra === 3 ? weights.shape[0] : extra === 2 ? C / weights.shape[1] : C;
   const args: Record<string, number> = {
     rank, transposed: transposed ? 1 : 0, N, C, K, groups,
     stride: def.params.stride ?? 1, pad: def.params.pad ?? 0, dilation: def.params.dilation ?? 1,

@@ -46,19 +46,35 @@ function convFamily(name: string, rank: 1 | 2 | 3, summary: string, overrides: P
       const windows = dims.out.map((o, i) => windowIndex(o, dims.red[i], {
         X: p[dims.input[i]], R: p[dims.kernel[i]], O: outSizes[i], stride, pad, dilation,
       }));
-      // Input channel of (output channel k, reduce channel c): group of k times group width, plus c.
-      const channel = groups === 1 ? v('c') : add(mul(div(v('k'), int(kg)), int(cg)), v('c'));
-      const input = load('I', [v('n'), channel, ...windows.map((w) => w.index)]);
-      const weight = load('W', [v('k'), v('c'), ...dims.red.map((r) => v(r))]);
+      const spatialOut = dims.out.map((o, i) => ({ name: o, extent: outSizes[i] }));
+      const kernel = dims.kernel.map((d) => p[d]);
+      const reduce = [{ name: 'c', extent: cg }, ...dims.red.map((r, i) => ({ name: r, extent: p[dims.kernel[i]] }))];
+      const guards = windows.flatMap((w) => w.guards);
+      if (groups === 1) {
+        return {
+          inputs: [{ name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] }, { name: 'W', shape: [K, cg, ...kernel], constant: true }],
+          output: { name: 'O', shape: [N, K, ...outSizes] },
+          spatial: [{ name: 'n', extent: N }, { name: 'k', extent: K }, ...spatialOut],
+          reduce,
+          body: mul(guarded(guards, load('I', [v('n'), v('c'), ...windows.map((w) => w.index)])), load('W', [v('k'), v('c'), ...dims.red.map((r) => v(r))])),
+        };
+      }
+      // Groups as an axis of their own: output channel k of group g reads input channel g*cg + c.
+      // The tensors keep their memory layout (O[N,K,..] is O[N,G,K/G,..], W[K,C/G,..] is
+      // W[G,K/G,C/G,..]), and the channel within a group indexes no input channel: the axis a
+      // register tile can run along with weights packed, as for an ungrouped convolution.
       return {
         inputs: [
           { name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] },
-          { name: 'W', shape: [K, cg, ...dims.kernel.map((d) => p[d])], constant: true },
+          { name: 'W', shape: [groups, kg, cg, ...kernel], constant: true },
         ],
-        output: { name: 'O', shape: [N, K, ...outSizes] },
-        spatial: [{ name: 'n', extent: N }, { name: 'k', extent: K }, ...dims.out.map((o, i) => ({ name: o, extent: outSizes[i] }))],
-        reduce: [{ name: 'c', extent: cg }, ...dims.red.map((r, i) => ({ name: r, extent: p[dims.kernel[i]] }))],
-        body: mul(guarded(windows.flatMap((w) => w.guards), input), weight),
+        output: { name: 'O', shape: [N, groups, kg, ...outSizes] },
+        spatial: [{ name: 'n', extent: N }, { name: 'g', extent: groups }, { name: 'k', extent: kg }, ...spatialOut],
+        reduce,
+        body: mul(
+          guarded(guards, load('I', [v('n'), add(mul(v('g'), int(cg)), v('c')), ...windows.map((w) => w.index)])),
+          load('W', [v('g'), v('k'), v('c'), ...dims.red.map((r) => v(r))]),
+        ),
       };
     },
   };

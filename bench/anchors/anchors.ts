@@ -62,12 +62,11 @@ export function convArgs(def: ComputeDef): Record<string, number> {
   return args;
 }
 
-const CONV_FAMILIES = ['conv1d', 'conv3d', 'grouped_conv2d', 'depthwise_conv2d', 'dilated_conv2d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'];
+const CONV_FAMILIES = ['conv1d', 'conv2d', 'conv3d', 'grouped_conv2d', 'depthwise_conv2d', 'dilated_conv2d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d'];
 
 export const ANCHORS: readonly AnchorSpec[] = [
   { program: 'openblas-sgemm', library: 'openblas', ops: ['gemm'], label: 'OpenBLAS sgemm' },
   { program: 'onednn-sgemm', library: 'onednn', ops: ['gemm'], label: 'oneDNN dnnl_sgemm' },
-  { program: 'onednn-conv2d', library: 'onednn', ops: ['conv2d'], label: 'oneDNN convolution' },
   { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
   { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs },
 ];

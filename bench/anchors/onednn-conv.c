@@ -119,6 +119,27 @@ static void plain(dnnl_memory_desc_t* md, int ndims, const dnnl_dims_t dims, int
   CHECK(dnnl_memory_desc_init_by_strides(md, ndims, dims, dnnl_f32, strides));
 }
 
+/* oneDNN's tag notation for a blocked layout: dims a,b,c,... from outermost stride to innermost,
+ * upper case when the dim is also blocked, then the inner blocks (e.g. aBcd16b for nChw16c). */
+static void describe_layout(const dnnl_memory_desc_t* md, char* out, size_t size) {
+  if (md->format_kind != dnnl_blocked) { snprintf(out, size, "%s", dnnl_fmt_kind2str(md->format_kind)); return; }
+  const dnnl_blocking_desc_t* b = &md->format_desc.blocking;
+  int order[DNNL_MAX_NDIMS];
+  for (int i = 0; i < md->ndims; ++i) order[i] = i;
+  for (int i = 0; i < md->ndims; ++i)
+    for (int j = i + 1; j < md->ndims; ++j)
+      if (b->strides[order[j]] > b->strides[order[i]]) { int t = order[i]; order[i] = order[j]; order[j] = t; }
+  size_t n = 0;
+  for (int i = 0; i < md->ndims && n + 1 < size; ++i) {
+    int blocked = 0;
+    for (int k = 0; k < b->inner_nblks; ++k) blocked |= b->inner_idxs[k] == order[i];
+    out[n++] = (char)((blocked ? 'A' : 'a') + order[i]);
+  }
+  out[n] = 0;
+  for (int k = 0; k < b->inner_nblks && n + 8 < size; ++k)
+    n += (size_t)snprintf(out + n, size - n, "%ld%c", (long)b->inner_blks[k], (char)('a' + b->inner_idxs[k]));
+}
+
 int main(int argc, char** argv) {
   ff_options o = ff_parse(argc, argv);
   shape_t p = parse_shape(&o);
@@ -192,11 +213,14 @@ int main(int argc, char** argv) {
 
   const char* impl = "?";
   CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl));
+  char ls[32], lw[32], ld[32], library[128], detail[256];
+  describe_layout(src_md, ls, sizeof ls);
+  describe_layout(w_md, lw, sizeof lw);
+  describe_layout(dst_md, ld, sizeof ld);
   const dnnl_version_t* v = dnnl_version();
-  char library[128], detail[256];
   snprintf(library, sizeof library, "oneDNN %d.%d.%d %s", v->major, v->minor, v->patch, p.transposed ? "deconvolution" : "convolution");
-  snprintf(detail, sizeof detail, "impl %s, ISA %s, %ld-D%s (layouts: oneDNN's choice, reorders untimed)",
-           impl, dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), p.rank, grouped ? ", grouped" : "");
+  snprintf(detail, sizeof detail, "impl %s, ISA %s, %ld-D%s; layouts src %s weights %s dst %s (reorders untimed)",
+           impl, dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), p.rank, grouped ? ", grouped" : "", ls, lw, ld);
   ff_report(library, detail, &check, &t, o.repeat);
   return 0;
 }

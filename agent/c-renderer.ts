@@ -70,6 +70,8 @@ export class CRenderer {
     const all = statements(nest);
     const statics = all.filter((s): s is AllocStmt => s.k === 'alloc' && s.scope === 'static');
     for (const b of statics) shapes.set(b.name, b.shape);
+    // Views reshape a tensor for the whole program (its prepare step included).
+    for (const view of all) if (view.k === 'view') shapes.set(view.tensor, view.shape);
     const prepares = all.flatMap((s) => (s.k === 'prepare' ? [s.body] : []));
     const prefix = this.kernelPrefix();
     const prepare = prepares.length
@@ -118,6 +120,8 @@ export class CRenderer {
         return [pad + this.allocDecl(s.name, s.shape.reduce((a, b) => a * b, 1), s.scope)];
       case 'prepare':
         return [];  // rendered into the prepare function (renderKernel)
+      case 'view':
+        return [`${pad}/* ${s.tensor} indexed as [${s.shape.join('][')}] (the same memory) */`];
       case 'store': {
         const target = this.indexed(s.tensor, s.index, ctx);
         return [`${pad}${target} ${s.accumulate ? '+=' : '='} ${this.expr(s.value, ctx)};`];

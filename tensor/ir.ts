@@ -41,6 +41,9 @@ export type Stmt =
    *  (packed weights), as TVM, Ansor and oneDNN do ahead of time. Renderers put it in a separate
    *  `<kernel>_prepare` function with the kernel's parameters. */
   | { k: 'prepare'; body: Stmt }
+  /** From here on `tensor` is indexed with `shape`: the same elements, row-major (two adjacent
+   *  dimensions merged when their loop axes are fused). */
+  | { k: 'view'; tensor: string; shape: number[] }
   /** tensor[index] = value, or += value when `accumulate`. */
   | { k: 'store'; tensor: string; index: Expr[]; value: Expr; accumulate?: boolean }
   | { k: 'if'; cond: Expr; then: Stmt; else?: Stmt }

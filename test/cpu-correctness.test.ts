@@ -77,6 +77,14 @@ describe('every operator: random CPU schedules compile and match the reference',
       }
     }, 300_000);
   }
+
+  it('fused axes: a 1×1 conv2d with odd extents, random configs that fuse h·w, are correct', async () => {
+    const def = defineWorkload('conv2d', { N: 1, C: 5, H: 7, W: 9, K: 6, R: 1, S: 1 });
+    const configs = randomValidConfigs(cpuTemplate, def, backend.limits, 200, 11).filter((c) => c.fuse === 3).slice(0, 12);
+    expect(configs.length).toBe(12);
+    const results = await Promise.all(configs.map((config, i) => backend.measure({ id: `fuse-${i}`, workload: def.key, target: 'cpu', config }, PROTOCOL)));
+    expect(results.filter((r) => r.error).map((r) => `${JSON.stringify(r.config)} → ${r.error!.code}: ${r.error!.message}`)).toEqual([]);
+  }, 300_000);
 });
 
 describe('the C path matches the TypeScript reference semantics', () => {

@@ -132,6 +132,11 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(why({ ...base, 'split.n': [1, 8, 4, 8] })).toMatch(/not a whole number of 16-float vectors/);
     expect(why({ ...base, 'split.m': [2, 1, 4, 32] })).toMatch(/64 vectors .* exceeds the 32 vector registers/);
     expect(why({ ...base, 'split.m': [1, 8, 4, 8] })).toMatch(/1 parallel tile\(s\), fewer than the 2 threads/);
+    expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* fewer than 16 independent accumulators/);
+    // a tiny output cannot hold that many: as many as it has is enough
+    const tiny = defineWorkload('gemm', { M: 4, N: 16, K: 64 });
+    expect(cpuTemplate.unpromising!(tiny, { 'split.m': [2, 1, 1, 2], 'split.n': [1, 1, 1, 16], 'split.k': [1, 1, 64], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 0 }, avx512))
+      .toMatch(/2 vectors .* fewer than 4/);
     expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.n': [1, 8, 4, 8] }, {})).toBeNull();   // no limits known: no rule
   });
 
@@ -150,5 +155,37 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     const plain = new Space(cpuTemplate.knobs(gemm));
     const refused = Array.from({ length: 200 }, () => plain.randomPoint(rng)).filter((p) => !accepts(plain.toConfig(p))).length;
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('fused spatial axes', () => {
+  const pointwise = defineWorkload('conv2d', { N: 1, C: 3, H: 5, W: 6, K: 4, R: 1, S: 1 });
+
+  it('h and w of a 1×1 convolution fuse (the input and output merge two dimensions); padded ones do not', async () => {
+    const { fusablePairs } = await import('../tensor/templates/cpu-fuse.ts');
+    expect(fusablePairs(pointwise).map((i) => pointwise.spatial[i].name)).toEqual(['h']);   // (h, w)
+    expect(fusablePairs(conv())).toEqual([]);                                              // guards read h and w
+    expect(fusablePairs(defineWorkload('gemm', { M: 8, N: 8, K: 8 }))).toEqual([]);       // A reads m, not n
+    const knobs = cpuTemplate.knobs(pointwise);
+    expect(knobs.find((k) => k.name === 'fuse')!.entities).toEqual([0, 3]);
+    expect(knobs.find((k) => k.name === 'split.hw')!.axis).toEqual({ name: 'hw', extent: 30, reduce: false });
+  });
+
+  it('fuse = 3: one loop over h·w, vectorised along it, the same output as the operator', () => {
+    const config: Config = {
+      'split.n': [1, 1, 1, 1], 'split.k': [2, 1, 1, 2], 'split.h': [5, 1, 1, 1], 'split.w': [6, 1, 1, 1], 'split.hw': [2, 1, 2, 8],
+      'split.c': [1, 1, 3], 'split.r': [1, 1, 1], 'split.s': [1, 1, 1], reorder: 1, unroll: [512, 0], vector: 3, 'pack.W': 0, fuse: 3,
+    };
+    expect(() => cpuTemplate.check(pointwise, config, {})).not.toThrow();
+    const nest = cpuTemplate.lower(pointwise, config);
+    expect(statements(nest).filter((s) => s.k === 'view').map((s) => s.k === 'view' && [s.tensor, s.shape])).toEqual([['I', [1, 3, 30]], ['O', [1, 4, 30]]]);
+    expect(statements(nest).some((s) => s.k === 'loop' && s.kind === 'vector' && s.v === 'hw_3')).toBe(true);
+    const inputs = makeInputs(pointwise);
+    expect(Array.from(runNest(pointwise, nest, inputs).get('O')!.data)).toEqual(Array.from(evaluate(pointwise, inputs)));
+  });
+
+  it('a fuse value outside the space is refused naming the knob', () => {
+    expect(() => cpuTemplate.check(pointwise, { 'split.n': [1, 1, 1, 1], 'split.k': [1, 1, 1, 4], 'split.h': [5, 1, 1, 1], 'split.w': [6, 1, 1, 1],
+      'split.c': [1, 1, 3], 'split.r': [1, 1, 1], 'split.s': [1, 1, 1], reorder: 1, unroll: [0, 0], fuse: 2 }, {})).toThrow(/knob 'fuse' must be one of 0, 3/);
   });
 });

@@ -22,9 +22,10 @@
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { packableInputs, stageableInputs, vectorAxes } from './cpu-layout.ts';
+import { fusablePairs, fuseAxes, fusedName, withViews, type Fusion } from './cpu-fuse.ts';
 import { lowerCpu } from './cpu-lower.ts';
 import { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, LAYOUT_ENTITIES, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
-import { splitKnobs } from './split.ts';
+import { splitEntities, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
@@ -37,10 +38,17 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
     target: 'cpu',
     knobs(def: ComputeDef, options: TemplateOptions = {}): Knob[] {
       const exact = options.exactSplits ?? false;
+      const pairs = fusablePairs(def);
       const layout: Knob[] = !layoutKnobs ? [] : [
         ...(vectorAxes(def).length ? [{ name: 'vector', kind: 'choice' as const, entities: vectorAxes(def) }] : []),
         ...packableInputs(def).map((t): Knob => ({ name: `pack.${t}`, kind: 'choice', entities: LAYOUT_ENTITIES })),
         ...stageableInputs(def).map((s): Knob => ({ name: `pad.${s.tensor}`, kind: 'choice', entities: LAYOUT_ENTITIES })),
+        // fuse: 0 none, i + 1 fuses spatial axes i and i + 1; the fused axis has its own split knob.
+        ...(pairs.length ? [{ name: 'fuse', kind: 'choice' as const, entities: [0, ...pairs.map((i) => i + 1)] }] : []),
+        ...pairs.map((i): Knob => {
+          const name = fusedName(def, i), extent = def.spatial[i].extent * def.spatial[i + 1].extent;
+          return { name: `split.${name}`, kind: 'split', entities: splitEntities(extent, CPU_SPATIAL_PARTS, exact), axis: { name, extent, reduce: false } };
+        }),
       ];
       return [
         ...splitKnobs(def, CPU_SPATIAL_PARTS, CPU_REDUCE_PARTS, exact),
@@ -50,21 +58,47 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
       ];
     },
     check(def: ComputeDef, config: Config, limits: DeviceLimits): void {
-      const plan = planCpu(def, config, layoutKnobs);
+      const { plan } = resolve(def, config, layoutKnobs);
       const tile = plan.spatial.reduce((n, a) => n * a.factors[3], 1);
       const maxAcc = limits.maxAccumulator ?? DEFAULT_MAX_ACCUMULATOR;
       if (tile > maxAcc) {
         throw new InstantiationError(`register tile of ${tile} floats (level-3 factors) exceeds the limit of ${maxAcc}`);
       }
     },
-    unpromising: (def, config, limits) => (layoutKnobs ? registerTileProblem(planCpu(def, config, layoutKnobs), limits) : null),
-    lower: (def: ComputeDef, config: Config) => lowerCpu(def, planCpu(def, config, layoutKnobs)),
+    unpromising: (def, config, limits) => (layoutKnobs ? registerTileProblem(resolve(def, config, layoutKnobs).plan, limits) : null),
+    lower: (def: ComputeDef, config: Config) => {
+      const { working, plan, views } = resolve(def, config, layoutKnobs);
+      return withViews(lowerCpu(working, plan), views);
+    },
   };
+}
+
+/** The definition the config schedules (fused axes replaced by one) and its plan. A fused pair's
+ *  own split knobs are then unused, as is the fused axis's knob without fusion. */
+function resolve(def: ComputeDef, config: Config, layoutKnobs: boolean) {
+  const pairs = layoutKnobs ? fusablePairs(def) : [];
+  const fuse = config.fuse ?? 0;
+  if (pairs.length && (typeof fuse !== 'number' || !(fuse === 0 || pairs.includes(fuse - 1)))) {
+    throw new InstantiationError(`knob 'fuse' must be one of 0, ${pairs.map((i) => i + 1).join(', ')} (fuse spatial axes i-1 and i), got ${JSON.stringify(fuse)}`);
+  }
+  const own: Config = { ...config };
+  delete own.fuse;
+  for (const i of pairs) delete own[`split.${fusedName(def, i)}`];
+  if (!pairs.length || fuse === 0) return { working: def, plan: planCpu(def, own, layoutKnobs), views: [] as Fusion['views'] };
+  const outer = (fuse as number) - 1, fusion = fuseAxes(def, outer)!;
+  const a = def.spatial[outer].name, b = def.spatial[outer + 1].name, name = fusedName(def, outer);
+  const fused: Config = { ...own, [`split.${name}`]: config[`split.${name}`] };
+  delete fused[`split.${a}`];
+  delete fused[`split.${b}`];
+  // The vector axis keeps its meaning: a or b means the fused axis; later axes move up by one.
+  if (typeof config.vector === 'number') fused.vector = config.vector > outer + 1 ? config.vector - 1 : Math.min(config.vector, outer);
+  return { working: fusion.def, plan: planCpu(fusion.def, fused, layoutKnobs), views: fusion.views };
 }
 
 /** With the host's vector width, register count and threads: the tile is whole vectors along the
  *  vector axis (partial vectors run scalar), its accumulators fit the register file (beyond it
- *  they spill to memory on every multiply-add), and the parallel level has work for every thread. */
+ *  they spill to memory on every multiply-add) yet fill half of it (fewer leave the multiply-add
+ *  pipes waiting on latency), and the parallel level has work for every thread. */
 function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
   const lanes = limits.vectorWidth, registers = limits.vectorRegisters;
   if (typeof lanes !== 'number' || typeof registers !== 'number' || lanes < 2) return null;
@@ -81,6 +115,13 @@ function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLim
   const vectors = Math.ceil(width / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.factors[3], 1);
   if (vectors > registers) {
     return `register tile of ${vectors} vectors (level-3 factors) exceeds the ${registers} vector registers of the host`;
+  }
+  // Independent accumulators hide the multiply-add latency (4-5 cycles on two pipes): a tile
+  // holds at least half the registers' worth, or as many as the output has.
+  const possible = Math.ceil((axis?.extent ?? 1) / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.extent, 1);
+  const wanted = Math.min(Math.floor(registers / 2), possible);
+  if (vectors < wanted) {
+    return `register tile of ${vectors} vectors (level-3 factors) holds fewer than ${wanted} independent accumulators`;
   }
   return null;
 }

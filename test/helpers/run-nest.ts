@@ -50,6 +50,7 @@ export function runNest(def: ComputeDef, nest: Stmt, inputs: Float32Array[]): Bu
       case 'store': { const { b, at } = flat(s.tensor, s.index); const x = num(s.value); b.data[at] = Math.fround(s.accumulate ? b.data[at] + x : x); break; }
       case 'if': if (num(s.cond)) run(s.then, prepare); else if (s.else) run(s.else, prepare); break;
       case 'prepare': if (prepare) run(s.body, false); break;
+      case 'view': buffers.set(s.tensor, { shape: s.shape, data: buffers.get(s.tensor)!.data }); break;
       default: break;
     }
   };

@@ -86,7 +86,7 @@ levels: parallel, cache tile, register tiles, register tile; reduce axes 3 level
 places the outer reduce level; \`unroll\` is [max unrolled steps, also unroll reduce loops];
 \`vector\` names the spatial axis of the innermost, vectorised loop, \`pack.<input>\` lays a constant
 input out in blocks of that axis (in the prepare step), \`pad.<input>\` copies a padded input into a
-zero-bordered buffer inside the kernel (timed).
+zero-bordered buffer inside the kernel (timed), \`fuse\` merges two adjacent spatial axes into one loop.
 
 ## Using the kernel
 

@@ -16,6 +16,7 @@
 //              contiguous); without it, the innermost spatial axis tiled above 1.
 //   pack.<T>   constant input T read from a copy blocked along the vector axis (cpu-stages.ts).
 //   pad.<T>    guarded input T read from a zero-padded copy, with no guard in the loops.
+//   fuse       two adjacent spatial axes as one (h·w of a 1×1 convolution), cpu-fuse.ts.
 //
 // Tails of imperfect splits are guarded: a register tile that fits entirely takes a
 // constant-extent path the compiler can unroll and vectorise; only edge tiles take the bounded one.

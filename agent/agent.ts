@@ -1,8 +1,8 @@
 // One device agent without its transport: a backend, a measure queue, heartbeats on the bus.
 // The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
+import { AgentCallError } from '../contracts/agent-call-error.ts';
 import type { Backend } from '../contracts/backend.ts';
 import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 import type { LocalAgent } from '../contracts/local-agent.ts';
 import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
@@ -36,17 +36,19 @@ export function defaultCapacity(kind: Candidate['target']): { capacity: number; 
   return targetSpec(kind)!.defaultCapacity;
 }
 
-export class BatchTooLargeError extends FlexfarmError {
+// The agent's refusals are AgentCallErrors, so an in-process caller sees the codes a gRPC caller
+// reads from the status the server maps them to.
+export class BatchTooLargeError extends AgentCallError {
   override name = 'BatchTooLargeError';
-  readonly code = 'BATCH_TOO_LARGE';
+  constructor(message: string) { super('INVALID', message); }
 }
-export class WrongDeviceError extends FlexfarmError {
+export class WrongDeviceError extends AgentCallError {
   override name = 'WrongDeviceError';
-  readonly code = 'WRONG_DEVICE';
+  constructor(message: string) { super('REFUSED', message); }
 }
-export class AgentStoppingError extends FlexfarmError {
+export class AgentStoppingError extends AgentCallError {
   override name = 'AgentStoppingError';
-  readonly code = 'AGENT_STOPPING';
+  constructor(message: string) { super('UNAVAILABLE', message); }
 }
 
 const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;

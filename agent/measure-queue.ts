@@ -1,8 +1,8 @@
 // The agent's work queue: candidates wait here, are measured `concurrency` at a time (the backend
 // itself keeps timing exclusive while compiles overlap), and each result is handed to the
 // publisher and held until the bus acknowledges it.
+import { AgentCallError } from '../contracts/agent-call-error.ts';
 import type { Backend } from '../contracts/backend.ts';
-import { FlexfarmError } from '../contracts/errors.ts';
 import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 
 export interface QueuedCandidate {
@@ -32,9 +32,9 @@ export interface MeasureQueueOptions {
   observer?: MeasureQueueObserver;
 }
 
-export class QueueFullError extends FlexfarmError {
+export class QueueFullError extends AgentCallError {
   override name = 'QueueFullError';
-  readonly code = 'QUEUE_FULL';
+  constructor(message: string) { super('BUSY', message); }
 }
 
 export class MeasureQueue {

@@ -6,13 +6,14 @@ import {
   AgentServiceService, type AgentDescription, type AgentServiceServer, type CancelRequest, type CancelResponse,
   type DescribeRequest, type MeasureRequest, type MeasureResponse,
 } from '../proto/flexfarm/v1/agent.ts';
+import { AgentCallError } from '../contracts/agent-call-error.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { statusOfAgentCall } from '../proto/agent-call-status.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
 import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { candidateFromWire, deviceToWire, protocolFromWire, WireError } from '../proto/wire.ts';
-import { Agent, AgentStoppingError, BatchTooLargeError, WrongDeviceError, type AgentOptions } from './agent.ts';
-import { QueueFullError } from './measure-queue.ts';
+import { Agent, type AgentOptions } from './agent.ts';
 
 export const AGENT_SERVICE_NAME = 'flexfarm.v1.AgentService';
 /** Largest request accepted; a bigger one is refused with RESOURCE_EXHAUSTED by grpc-js. */
@@ -101,10 +102,8 @@ export class AgentServer {
 
 function toStatus(err: unknown) {
   const message = (err as Error)?.message ?? String(err);
-  if (err instanceof WireError || err instanceof BatchTooLargeError) return grpcError(status.INVALID_ARGUMENT, message);
-  if (err instanceof WrongDeviceError) return grpcError(status.FAILED_PRECONDITION, message);
-  if (err instanceof QueueFullError) return grpcError(status.RESOURCE_EXHAUSTED, message);
-  if (err instanceof AgentStoppingError) return grpcError(status.UNAVAILABLE, message);
+  if (err instanceof WireError) return grpcError(status.INVALID_ARGUMENT, message);
+  if (err instanceof AgentCallError) return grpcError(statusOfAgentCall(err.code), message);
   return grpcError(status.INTERNAL, message);
 }
 

@@ -12,6 +12,7 @@ import {
   type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
 import { FlexfarmError } from './errors.ts';
+import { isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
@@ -108,7 +109,7 @@ export class NatsBus implements Bus {
       } catch (err) {
         if (this.closed) throw new BusClosedError();
         this.log(`publish of ${result.candidateId} not acknowledged (${(err as Error).message}); retrying in ${delayMs} ms`);
-        if (/no responders|503|stream not found/i.test(String((err as Error).message))) this.streamReady = undefined;
+        if (isStreamMissing(err)) this.streamReady = undefined;
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
         await this.ensureStream().catch(() => {});
@@ -187,7 +188,7 @@ export class NatsBus implements Bus {
       });
       this.log(`created JetStream stream ${RESULTS_STREAM}`);
     } catch (err) {
-      if (!/already in use/i.test((err as Error).message)) throw err; // another process created it first
+      if (!isStreamNameInUse(err)) throw err; // another process created it first
     }
   }
 

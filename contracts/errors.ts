@@ -9,7 +9,8 @@ export interface FlexfarmErrorOptions {
 
 export abstract class FlexfarmError extends Error {
   override name = 'FlexfarmError';
-  /** UPPER_SNAKE_CASE, one per class, e.g. 'BUS_CLOSED'. */
+  /** UPPER_SNAKE_CASE, e.g. 'BUS_CLOSED': one per class, or a closed set where a class stands for
+   *  one kind of failure (AgentCallError: 'REFUSED', 'UNAVAILABLE', …). */
   abstract readonly code: string;
 
   constructor(message: string, options?: FlexfarmErrorOptions) {

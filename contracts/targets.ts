@@ -1,7 +1,9 @@
 // The target registry: one spec per device kind, read by every list of kinds and by shared code
 // wherever it used to branch on a kind's name (tinygrad's Renderer: the backend declares what it
 // can do, shared code only reads it). The backends themselves are created on the agent side
-// (agent/backends/index.ts).
+// (agent/backends/index.ts). A kind beyond the built-in four is added with registerTarget (and
+// registerBackend on the agent side) by the module that defines it, touching no shared file.
+import { FlexfarmError } from './errors.ts';
 import { cpuClassicTemplate, cpuTemplate } from '../tensor/templates/cpu.ts';
 import { fpgaTemplate } from '../tensor/templates/fpga.ts';
 import { gpuTemplate } from '../tensor/templates/gpu.ts';
@@ -26,8 +28,8 @@ export interface TargetSpec {
 
 const C_AGENT = { capacity: 4, concurrency: 2 };
 
-/** In the order the command line lists them. */
-export const TARGETS = [
+/** The built-in kinds, in the order the command line lists them. */
+const BUILTIN_TARGETS = [
   { kind: 'cpu', template: cpuTemplate, sourceExtension: '.c', defaultCapacity: C_AGENT, inflightTimeoutMs: 300_000, exportable: true, simulated: false },
   // sim models a CPU: it explores the classic CPU template (FlexTensor's space, without layout
   // knobs), and exports the CPU kernel of its config.
@@ -37,10 +39,24 @@ export const TARGETS = [
   { kind: 'fpga', template: fpgaTemplate, sourceExtension: '.cpp', defaultCapacity: C_AGENT, inflightTimeoutMs: 3_600_000, exportable: false, simulated: false },
 ] as const satisfies readonly TargetSpec[];
 
-/** Device kinds an agent can serve. */
-export type TargetKind = (typeof TARGETS)[number]['kind'];
+/**
+ * Names of kinds registered beyond the built-in ones, for the type checker: the module that
+ * registers a kind adds it by declaration merging,
+ *   declare module '…/contracts/targets.ts' { interface RegisteredTargetKinds { abacus: true } }
+ */
+export interface RegisteredTargetKinds {}
 
-export const TARGET_KINDS: readonly TargetKind[] = TARGETS.map((t) => t.kind);
+/** Device kinds an agent can serve. */
+export type TargetKind = (typeof BUILTIN_TARGETS)[number]['kind'] | Extract<keyof RegisteredTargetKinds, string>;
+
+const targets: TargetSpec[] = [...BUILTIN_TARGETS];
+const kinds: TargetKind[] = BUILTIN_TARGETS.map((t) => t.kind);
+
+/** Every kind's spec, built-in first, then as registered; live (registerTarget adds to it). */
+export const TARGETS: readonly TargetSpec[] = targets;
+
+/** Every kind's name, in the order of TARGETS; live. */
+export const TARGET_KINDS: readonly TargetKind[] = kinds;
 
 export function isTargetKind(value: string): value is TargetKind {
   return (TARGET_KINDS as readonly string[]).includes(value);
@@ -48,5 +64,25 @@ export function isTargetKind(value: string): value is TargetKind {
 
 /** The spec of a kind; undefined for a name that is none (records and wire input are untrusted). */
 export function targetSpec(kind: string): TargetSpec | undefined {
-  return TARGETS.find((t) => t.kind === kind);
+  return targets.find((t) => t.kind === kind);
+}
+
+export class TargetRegistrationError extends FlexfarmError {
+  override name = 'TargetRegistrationError';
+  readonly code = 'TARGET_REGISTRATION';
+}
+
+/** Adds a device kind; returns the function that removes it again (tests). Its name is what
+ *  `--target`, the wire and the log carry, so it must be new and look like the others. */
+export function registerTarget(spec: TargetSpec & { kind: TargetKind }): () => void {
+  if (!/^[a-z][a-z0-9-]*$/.test(spec.kind)) throw new TargetRegistrationError(`target name '${spec.kind}' must be lower-case letters, digits and '-'`);
+  if (targetSpec(spec.kind)) throw new TargetRegistrationError(`target '${spec.kind}' is already registered`);
+  targets.push(spec);
+  kinds.push(spec.kind);
+  return () => {
+    const i = targets.indexOf(spec);
+    if (i < 0) return;
+    targets.splice(i, 1);
+    kinds.splice(kinds.indexOf(spec.kind), 1);
+  };
 }

@@ -5,13 +5,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeCandidateId } from '../contracts/candidate-id.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
+import { REQUEUE_CAUSES } from '../contracts/requeue-reason.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
 import { CAMPAIGN_STATES } from './campaign.ts';
 import type { Farm, FarmObserver } from './farm/farm.ts';
 import { explorerFigures } from './metrics/explorer-figures.ts';
-import { redispatchReason, REDISPATCH_REASONS } from './metrics/redispatch-reason.ts';
 
 /** Finished campaigns whose per-campaign series stay exported (running ones always are). */
 export const FINISHED_CAMPAIGNS_EXPORTED = 20;
@@ -64,7 +64,7 @@ export class CoordinatorMetrics {
       labelNames: ['device_class', 'agent'], registers,
     });
     this.redispatches = new Counter({
-      name: 'flexfarm_redispatches_total', help: `Candidates put back in their queue, by reason (${REDISPATCH_REASONS.join(', ')}).`,
+      name: 'flexfarm_redispatches_total', help: `Candidates put back in their queue, by reason (${REQUEUE_CAUSES.join(', ')}).`,
       labelNames: ['device_class', 'reason'], registers,
     });
     this.dropped = new Counter({
@@ -115,7 +115,7 @@ export class CoordinatorMetrics {
       }
     },
     requeued: (work, reason) => {
-      this.redispatches.inc({ device_class: work.candidate.target, reason: redispatchReason(reason) });
+      this.redispatches.inc({ device_class: work.candidate.target, reason: reason.cause });
     },
     dropped: (candidate) => {
       this.dropped.inc({ device_class: candidate.target });

@@ -1,7 +1,8 @@
-// Backends by device kind, as `--target` / `--device` select them.
+// Backends by device kind, as `--target` / `--device` select them: a factory per kind, the four
+// built-in ones here, others added by registerBackend from the module that defines the kind.
 import type { Backend } from '../../contracts/backend.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
-import { TARGET_KINDS } from '../../contracts/targets.ts';
+import { TARGET_KINDS, type TargetKind } from '../../contracts/targets.ts';
 import { createCpuBackend } from './cpu/cpu-backend.ts';
 import { createFpgaBackend } from './fpga/fpga-backend.ts';
 import { createGpuBackend } from './gpu/gpu-backend.ts';
@@ -35,12 +36,29 @@ export class UnknownTargetError extends FlexfarmError {
   }
 }
 
+export type BackendFactory = (options: BackendOptions) => Backend;
+
+const FACTORIES = new Map<string, BackendFactory>([
+  ['cpu', (o) => createCpuBackend({ cacheDir: o.cacheDir, threads: o.threads })],
+  ['sim', (o) => new SimBackend({ seed: o.seed, delayMs: o.delayMs })],
+  ['gpu', (o) => createGpuBackend({ cacheDir: o.cacheDir, gpuIndex: o.gpuIndex, probe: o.probe, arch: o.gpuArch })],
+  ['fpga', (o) => createFpgaBackend({ cacheDir: o.cacheDir, part: o.part, clockMhz: o.clockMhz })],
+]);
+
+/** Adds the factory of a kind (registered in contracts/targets.ts too); returns its remover. */
+export function registerBackend(kind: TargetKind, factory: BackendFactory): () => void {
+  if (FACTORIES.has(kind)) throw new DuplicateBackendError(`a backend for '${kind}' is already registered`);
+  FACTORIES.set(kind, factory);
+  return () => { if (FACTORIES.get(kind) === factory) FACTORIES.delete(kind); };
+}
+
+export class DuplicateBackendError extends FlexfarmError {
+  override name = 'DuplicateBackendError';
+  readonly code = 'DUPLICATE_BACKEND';
+}
+
 export function createBackend(kind: string, options: BackendOptions): Backend {
-  switch (kind) {
-    case 'cpu': return createCpuBackend({ cacheDir: options.cacheDir, threads: options.threads });
-    case 'sim': return new SimBackend({ seed: options.seed, delayMs: options.delayMs });
-    case 'gpu': return createGpuBackend({ cacheDir: options.cacheDir, gpuIndex: options.gpuIndex, probe: options.probe, arch: options.gpuArch });
-    case 'fpga': return createFpgaBackend({ cacheDir: options.cacheDir, part: options.part, clockMhz: options.clockMhz });
-    default: throw new UnknownTargetError(kind);
-  }
+  const factory = FACTORIES.get(kind);
+  if (!factory) throw new UnknownTargetError(kind);
+  return factory(options);
 }

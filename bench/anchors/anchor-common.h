@@ -1,8 +1,9 @@
 /* Shared by the anchor programs (library kernels that flexfarm's kernels are compared with):
  * arguments, the same deterministic inputs as flexfarm's harness, a spot check of the library's
- * output against a naive double-precision sum, and the same timing protocol as the harness
- * (agent/backends/cpu/harness.ts): a discarded warm-up (the checked run), calibration of `number`
- * until a repeat lasts min_repeat_ms and two passes agree, then `repeat` timed repeats.
+ * output against a naive double-precision sum, and flexfarm's own timing protocol: the one C
+ * harness (contracts/c-harness/ff-harness.h, on the include path bench/anchors/build.ts sets) —
+ * a discarded warm-up (the checked run), calibration of `number` until a repeat lasts
+ * min_repeat_ms and two passes agree, then `repeat` timed repeats.
  *
  * Each program prints one JSON line:
  *   {"ok":true,"library":"...","detail":"...","checked":N,"maxAbsErr":X,"number":N,"seconds":[...]}
@@ -13,22 +14,13 @@
 #ifndef FF_ANCHOR_COMMON_H
 #define FF_ANCHOR_COMMON_H
 
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
+#include "ff-harness.h"
 #include "ff-input-value.h"
 
-#define FF_EXIT_WRONG_ANSWER 3
-#define FF_EXIT_USAGE 2
 #define FF_MAX_PARAMS 16
 
 typedef struct {
-  int repeat;
-  double min_repeat_ms, atol, rtol;
+  ff_harness_options h;  /* --repeat, --min-repeat-ms, --atol, --rtol */
   int samples;
   int nparams;
   char names[FF_MAX_PARAMS][32];
@@ -37,30 +29,28 @@ typedef struct {
 
 /* Escapes nothing: messages are built by the anchors themselves and contain no quotes. */
 static inline void ff_fail(const char* code, const char* message) {
-  printf("{\"ok\":false,\"code\":\"%s\",\"message\":\"%s\"}\n", code, message);
-  fflush(stdout);
-  exit(strcmp(code, "WRONG_ANSWER") == 0 ? FF_EXIT_WRONG_ANSWER : 1);
+  ff_fail_json(code, strcmp(code, "WRONG_ANSWER") == 0 ? FF_EXIT_WRONG_ANSWER : FF_EXIT_FAILED, "%s", message);
 }
 
 /* usage: prog [--repeat N] [--min-repeat-ms MS] [--atol X] [--rtol X] [--samples N] NAME=VALUE... */
 static inline ff_options ff_parse(int argc, char** argv) {
-  ff_options o = { 3, 100.0, 1e-5, 1e-4, 256, 0, {{0}}, {0} };
+  ff_options o;
+  memset(&o, 0, sizeof o);
+  o.h = ff_harness_defaults(3, 100.0);
+  o.samples = 256;
+  const unsigned accepted = FF_FLAG_REPEAT | FF_FLAG_MIN_REPEAT_MS | FF_FLAG_ATOL | FF_FLAG_RTOL;
   for (int i = 1; i < argc; ++i) {
     const char* eq = strchr(argv[i], '=');
-    if (!strcmp(argv[i], "--repeat") && i + 1 < argc) o.repeat = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--min-repeat-ms") && i + 1 < argc) o.min_repeat_ms = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--atol") && i + 1 < argc) o.atol = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--rtol") && i + 1 < argc) o.rtol = atof(argv[++i]);
-    else if (!strcmp(argv[i], "--samples") && i + 1 < argc) o.samples = atoi(argv[++i]);
+    if (ff_harness_flag(&o.h, accepted, argc, argv, &i)) continue;
+    if (!strcmp(argv[i], "--samples") && i + 1 < argc) o.samples = atoi(argv[++i]);
     else if (eq && eq != argv[i] && eq - argv[i] < 32 && o.nparams < FF_MAX_PARAMS) {
       memcpy(o.names[o.nparams], argv[i], (size_t)(eq - argv[i]));
       o.values[o.nparams++] = atol(eq + 1);
     } else {
-      fprintf(stderr, "usage: %s [--repeat N] [--min-repeat-ms MS] [--atol X] [--rtol X] [--samples N] NAME=VALUE...\n", argv[0]);
-      exit(FF_EXIT_USAGE);
+      ff_usage(argv[0], "[--repeat N] [--min-repeat-ms MS] [--atol X] [--rtol X] [--samples N] NAME=VALUE...");
     }
   }
-  if (o.repeat < 1) o.repeat = 1;
+  ff_harness_flags_done(&o.h);
   return o;
 }
 
@@ -73,19 +63,13 @@ static inline long ff_param(const ff_options* o, const char* name, long fallback
 }
 
 static inline float* ff_alloc(long n) {
-  void* p = NULL;
-  if (posix_memalign(&p, 64, (size_t)n * sizeof(float) + 64) != 0) ff_fail("RUNTIME", "cannot allocate memory");
-  return (float*)p;
+  float* p = ff_try_alloc(n);
+  if (!p) ff_fail("RUNTIME", "cannot allocate memory");
+  return p;
 }
 
 static inline void ff_fill(float* x, long n, int tensor) {
   for (long i = 0; i < n; ++i) x[i] = ff_input_value(tensor, i);
-}
-
-static inline double ff_now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* Deterministic sample positions: the first and last element, then a fixed LCG walk. */
@@ -102,53 +86,27 @@ typedef struct { int checked; double max_err; } ff_check;
 
 static inline void ff_expect(ff_check* c, const ff_options* o, long index, float got, double want) {
   double err = fabs((double)got - want);
-  if (!(err <= o->atol + o->rtol * fabs(want))) {
+  if (!(err <= o->h.atol + o->h.rtol * fabs(want))) {
     char message[256];
     snprintf(message, sizeof message, "output element %ld is %g, naive sum %g (tolerance %g + %g*|ref|)",
-             index, (double)got, want, o->atol, o->rtol);
+             index, (double)got, want, o->h.atol, o->h.rtol);
     ff_fail("WRONG_ANSWER", message);
   }
   if (err > c->max_err) c->max_err = err;
   c->checked++;
 }
 
-typedef void (*ff_run_fn)(void* ctx);
-
-typedef struct { long number; double* seconds; } ff_timing;
-
-/* The harness's protocol; the caller has already made (and checked) the warm-up run. */
+/* The harness's protocol on the wall clock; the caller has already made (and checked) the warm-up run. */
 static inline ff_timing ff_time(ff_run_fn run, void* ctx, const ff_options* o) {
-  long number = 1;
-  double previous = 0;
-  for (int pass = 0; pass < 6; ++pass) {
-    double want = o->min_repeat_ms / 1000.0, took = 0;
-    for (;;) {
-      double start = ff_now();
-      for (long j = 0; j < number; ++j) run(ctx);
-      took = ff_now() - start;
-      if (took >= want || number >= 1000000) break;
-      long next = took > 0 ? (long)ceil(number * want / took * 1.1) : number * 10;
-      number = next > number * 10 ? number * 10 : (next > number ? next : number + 1);
-    }
-    double per_run = took / (double)number;
-    if (pass > 0 && fabs(per_run - previous) <= 0.15 * per_run) break;
-    previous = per_run;
-  }
-  ff_timing t = { number, (double*)malloc(sizeof(double) * (size_t)o->repeat) };
-  for (int r = 0; r < o->repeat; ++r) {
-    double start = ff_now();
-    for (long j = 0; j < number; ++j) run(ctx);
-    t.seconds[r] = (ff_now() - start) / (double)number;
-  }
-  return t;
+  ff_wall wall = { run, ctx };
+  return ff_measure(ff_wall_timer, &wall, &o->h);
 }
 
 /* `library` and `detail` must not contain double quotes or backslashes. */
-static inline void ff_report(const char* library, const char* detail, const ff_check* c, const ff_timing* t, int repeat) {
-  printf("{\"ok\":true,\"library\":\"%s\",\"detail\":\"%s\",\"checked\":%d,\"maxAbsErr\":%g,\"number\":%ld,\"seconds\":[",
-         library, detail, c->checked, c->max_err, t->number);
-  for (int r = 0; r < repeat; ++r) printf("%s%.9g", r ? "," : "", t->seconds[r]);
-  printf("]}\n");
+static inline void ff_anchor_report(const char* library, const char* detail, const ff_check* c, const ff_timing* t) {
+  char fields[1024];
+  snprintf(fields, sizeof fields, "\"library\":\"%s\",\"detail\":\"%s\",\"checked\":%d,", library, detail, c->checked);
+  ff_report(fields, c->max_err, t);
 }
 
 #endif

@@ -1,10 +1,12 @@
-// Compile the anchor programs (C sources in this folder) with gcc. Their shared input values come
+// Compile the anchor programs (C sources in this folder) with gcc, the one C harness
+// (contracts/c-harness/ff-harness.h) on the include path. Their shared input values come
 // from tensor/data.ts, written as ff-input-value.h into the build folder, so anchors and
 // flexfarm's kernels multiply exactly the same numbers.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild } from '../../agent/child-process.ts';
+import { HARNESS_INCLUDE_DIR } from '../../contracts/c-harness/harness-source.ts';
 import { INPUT_VALUE_C } from '../../tensor/data.ts';
 
 export const ANCHOR_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
@@ -49,7 +51,7 @@ async function compile(source: string, output: string, libs: string[], options: 
   writeFileSync(join(options.buildDir, 'ff-input-value.h'), `#include <stdint.h>\n${INPUT_VALUE_C}\n`);
   const binary = join(options.buildDir, output);
   const compiler = options.compiler ?? 'gcc';
-  const args = [...ANCHOR_FLAGS, `-I${options.buildDir}`, `-I${options.sourceDir ?? ANCHOR_SOURCE_DIR}`, source, '-o', binary, ...libs, '-lm'];
+  const args = [...ANCHOR_FLAGS, `-I${options.buildDir}`, `-I${options.sourceDir ?? ANCHOR_SOURCE_DIR}`, `-I${HARNESS_INCLUDE_DIR}`, source, '-o', binary, ...libs, '-lm'];
   let outcome;
   try {
     outcome = await runChild(compiler, args, { timeoutMs: BUILD_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });

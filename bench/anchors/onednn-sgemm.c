@@ -30,6 +30,6 @@ int main(int argc, char** argv) {
   char library[128], detail[160];
   snprintf(library, sizeof library, "oneDNN %d.%d.%d dnnl_sgemm", v->major, v->minor, v->patch);
   snprintf(detail, sizeof detail, "ISA %s, %s runtime", dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()), dnnl_runtime2str(v->cpu_runtime));
-  ff_report(library, detail, &check, &t, o.repeat);
+  ff_anchor_report(library, detail, &check, &t);
   return 0;
 }

@@ -28,6 +28,6 @@ int main(int argc, char** argv) {
   snprintf(library, sizeof library, "OpenBLAS cblas_sgemm (core %s)", openblas_get_corename());
   snprintf(detail, sizeof detail, "%d threads; %s", openblas_get_num_threads(), openblas_get_config());
   for (char* s = detail; *s; ++s) if (*s == '"' || *s == '\\') *s = ' ';
-  ff_report(library, detail, &check, &t, o.repeat);
+  ff_anchor_report(library, detail, &check, &t);
   return 0;
 }

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CKernelSource } from '../../contracts/c-kernel-source.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
-import { TARGETS } from '../../contracts/targets.ts';
+import { TARGETS, targetSpec } from '../../contracts/targets.ts';
 import { defineFromKey } from '../../tensor/ops/registry.ts';
 import { DEFAULT_MAX_ACCUMULATOR } from '../../tensor/templates/cpu.ts';
 import type { DeviceLimits } from '../../tensor/templates/template.ts';
@@ -18,8 +18,10 @@ import { renderMakefile, renderReadme } from './build-files.ts';
 import { renderHeader, renderReferenceKernel, renderTunedKernel } from './c-sources.ts';
 import { renderExportHarness } from './harness-c.ts';
 
-/** Kinds whose configs render as C (the registry's `exportable`): cpu and sim. */
-export const EXPORTABLE_TARGETS: readonly string[] = TARGETS.filter((t) => t.exportable).map((t) => t.kind);
+/** Kinds whose configs render as C (the registry's `exportable`): cpu and sim, and any registered so. */
+export function exportableTargets(): string[] {
+  return TARGETS.filter((t) => t.exportable).map((t) => t.kind);
+}
 
 export class ExportError extends FlexfarmError {
   override name = 'ExportError';
@@ -44,8 +46,8 @@ export interface ExportResult {
 
 /** Writes the export with the C renderer and flags of `c`. */
 export function exportKernelWith(options: ExportOptions, c: CKernelSource): ExportResult {
-  if (!EXPORTABLE_TARGETS.includes(options.target)) {
-    throw new ExportError(`cannot export for target '${options.target}': export writes C for ${EXPORTABLE_TARGETS.join(' and ')} (sim exports the CPU kernel of its config)`);
+  if (!targetSpec(options.target)?.exportable) {
+    throw new ExportError(`cannot export for target '${options.target}': export writes C for ${exportableTargets().join(' and ')} (sim exports the CPU kernel of its config)`);
   }
   const def = defineFromKey(options.workload);
   const log = openLog(options.recordsPath, { warn: options.warn });

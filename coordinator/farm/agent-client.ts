@@ -1,8 +1,11 @@
 // How the coordinator talks to one agent: over gRPC (a farm) or by direct calls (embedded mode).
+// Either way a failed call rejects with an AgentCallError, whose code the dispatcher decides on.
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { asAgentCallError } from '../../contracts/agent-call-error.ts';
 import type { AgentHeartbeat } from '../../contracts/bus.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
 import type { Candidate, TimingProtocol } from '../../contracts/result.ts';
+import { agentCallErrorFromGrpc } from '../../proto/agent-call-status.ts';
 import { AgentServiceClient, type AgentDescription } from '../../proto/flexfarm/v1/agent.ts';
 import { candidateToWire, deviceFromWire, protocolToWire } from '../../proto/wire.ts';
 
@@ -28,7 +31,7 @@ export class GrpcAgentClient implements AgentClient {
       this.client.measure(
         { candidates: candidates.map(candidateToWire), protocol: protocolToWire(protocol) },
         new Metadata(), { deadline: Date.now() + this.callTimeoutMs },
-        (err, response) => (err ? reject(err) : resolve(response)),
+        (err, response) => (err ? reject(agentCallErrorFromGrpc(err)) : resolve(response)),
       );
     });
   }
@@ -38,7 +41,7 @@ export class GrpcAgentClient implements AgentClient {
       this.client.cancel(
         { campaign: filter.campaign ?? '', candidateIds: filter.ids ?? [] },
         new Metadata(), { deadline: Date.now() + this.callTimeoutMs },
-        (err, response) => (err ? reject(err) : resolve(response.cancelled)),
+        (err, response) => (err ? reject(agentCallErrorFromGrpc(err)) : resolve(response.cancelled)),
       );
     });
   }
@@ -46,7 +49,7 @@ export class GrpcAgentClient implements AgentClient {
   describe(): Promise<AgentHeartbeat> {
     return new Promise((resolve, reject) => {
       this.client.describe({}, new Metadata(), { deadline: Date.now() + this.callTimeoutMs }, (err, response) => {
-        if (err) reject(err);
+        if (err) reject(agentCallErrorFromGrpc(err));
         else resolve(heartbeatFromDescription(response, this.address));
       });
     });
@@ -69,16 +72,25 @@ export class LocalAgentClient implements AgentClient {
   constructor(private readonly agent: LocalAgent) {}
 
   async measure(candidates: Candidate[], protocol: TimingProtocol) {
-    return this.agent.measure(candidates, protocol);
+    return local(() => this.agent.measure(candidates, protocol));
   }
 
   async cancel(filter: { campaign?: string; ids?: string[] }): Promise<number> {
-    return this.agent.cancel(filter);
+    return local(() => this.agent.cancel(filter));
   }
 
   async describe(): Promise<AgentHeartbeat> {
-    return this.agent.heartbeat();
+    return local(() => this.agent.heartbeat());
   }
 
   close(): void {}
+}
+
+/** A direct call, its failure as the AgentCallError a gRPC call would reject with. */
+function local<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw asAgentCallError(err);
+  }
 }

@@ -1,10 +1,10 @@
 // A queue per device class; each agent is kept at its capacity; every dispatched candidate has a
 // deadline. Work of a lost agent, of a failed Measure call or past its deadline goes back to the
 // front of its queue. A candidate leaves the dispatcher when its result is applied (complete).
-import { status } from '@grpc/grpc-js';
+import { asAgentCallError, dropsWork } from '../../contracts/agent-call-error.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
+import type { RequeueReason } from '../../contracts/requeue-reason.ts';
 import type { Candidate, TargetKind, TimingProtocol } from '../../contracts/result.ts';
-import { isServiceError } from '../../proto/grpc-status.ts';
 import type { AgentEntry, AgentRegistry } from './registry.ts';
 
 export interface Work {
@@ -26,11 +26,11 @@ interface InFlight {
 /** Hooks for the farm and for metrics; called synchronously. */
 export interface DispatcherObserver {
   /** Work sent back to the queue (lost agent, failed call, deadline). */
-  requeued?(work: Work, reason: string): void;
+  requeued?(work: Work, reason: RequeueReason): void;
   /** Work that cannot be measured by any agent (refused as invalid); the campaign replaces it. */
   dropped?(candidate: Candidate, reason: string): void;
   /** Reclaimed work whose agent was lost: its config is unknown, the campaign must forget it. */
-  forgotten?(candidateId: string, reason: string): void;
+  forgotten?(candidateId: string, reason: RequeueReason): void;
   /** `works`: the candidates sent (metrics time each one until its result is applied). */
   dispatched?(agent: AgentEntry, count: number, works?: readonly Work[]): void;
 }
@@ -131,7 +131,7 @@ export class Dispatcher {
       this.untrack(f);
       const agent = this.registry.get(f.agent);
       agent?.client.cancel({ ids: [f.candidateId] }).catch(() => {});
-      this.giveBack(f, `deadline passed on ${f.agent}`);
+      this.giveBack(f, { cause: 'deadline', agent: f.agent });
     }
     this.schedulePump();
   }
@@ -180,9 +180,10 @@ export class Dispatcher {
   }
 
   private sendFailed(agent: AgentEntry, group: Work[], err: unknown): void {
-    const code = isServiceError(err) ? err.code : undefined;
-    const message = (err as Error)?.message ?? String(err);
-    const refused = code === status.INVALID_ARGUMENT || code === status.FAILED_PRECONDITION;
+    // The same decision for a gRPC status and an in-process refusal: both arrive as AgentCallError.
+    const failure = asAgentCallError(err);
+    const message = failure.message;
+    const refused = dropsWork(failure.code);
     this.options.log?.(`Measure on ${agent.name} failed (${message}); ${refused ? 'dropping' : 'requeueing'} ${group.length} candidates`);
     if (!refused) agent.backoffUntilMs = Date.now() + (this.options.backoffMs ?? 1_000);
     for (const w of group) {
@@ -190,7 +191,7 @@ export class Dispatcher {
       if (!f || f.agent !== agent.name) continue; // already completed or moved
       this.untrack(f);
       if (refused) this.options.observer?.dropped?.(w.candidate, message);
-      else this.giveBack(f, `Measure on ${agent.name} failed`);
+      else this.giveBack(f, { cause: 'call_failed', agent: agent.name });
     }
     this.schedulePump();
   }
@@ -199,13 +200,13 @@ export class Dispatcher {
     const ids = [...(this.byAgent.get(name) ?? [])];
     for (const id of ids) {
       const f = this.inflight.get(id);
-      if (f) { this.untrack(f); this.giveBack(f, `agent ${name} ${reason}`); }
+      if (f) { this.untrack(f); this.giveBack(f, { cause: 'agent_lost', agent: name, detail: reason }); }
     }
     if (ids.length) this.options.log?.(`re-dispatching ${ids.length} candidates of agent ${name}`);
     this.schedulePump();
   }
 
-  private giveBack(f: InFlight, reason: string): void {
+  private giveBack(f: InFlight, reason: RequeueReason): void {
     if (!f.work) {
       this.options.observer?.forgotten?.(f.candidateId, reason);
       return;

@@ -18,6 +18,8 @@ import { GrpcAgentClient, LocalAgentClient, type AgentClient } from './agent-cli
 import { Dispatcher, type DispatcherObserver } from './dispatcher.ts';
 import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './errors.ts';
 import { AgentRegistry, type AgentEntry } from './registry.ts';
+import { restoreCampaigns } from './restore-campaigns.ts';
+import { StaticAgents } from './static-agents.ts';
 
 export interface CampaignEvent {
   campaign: CampaignSnapshot;
@@ -91,7 +93,7 @@ export class Farm {
   private readonly foreign = new Set<string>();
   /** Persisted campaigns that could not be rebuilt (e.g. an operator this version lacks): kept on disk. */
   private readonly unreadable: PersistedCampaign[] = [];
-  private readonly pollClients = new Map<string, AgentClient>();
+  private readonly staticAgents: StaticAgents | null;
 
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
@@ -124,6 +126,9 @@ export class Farm {
       up: () => this.scheduleRefill(),
       heartbeat: (agent) => this.reclaim(agent),
     });
+    this.staticAgents = options.staticAgents?.length
+      ? new StaticAgents({ addresses: options.staticAgents, clientFor: options.clientFor ?? ((a) => new GrpcAgentClient(a)), registry: this.registry, closed: () => this.closed })
+      : null;
     this.restore();
   }
 
@@ -138,10 +143,10 @@ export class Farm {
       this.registry.sweep();
       this.dispatcher.checkDeadlines();
     }, TICK_MS));
-    if (this.options.staticAgents?.length) {
-      const poll = () => { for (const address of this.options.staticAgents!) void this.poll(address); };
-      poll();
-      this.timers.push(setInterval(poll, this.options.pollIntervalMs ?? 1_000));
+    const staticAgents = this.staticAgents;
+    if (staticAgents) {
+      staticAgents.pollAll();
+      this.timers.push(setInterval(() => staticAgents.pollAll(), this.options.pollIntervalMs ?? 1_000));
     }
     // Issue new work only once agents had time to report what they hold and the results that
     // waited on the bus are applied: both would otherwise count as free room in the budget.
@@ -225,7 +230,7 @@ export class Farm {
     for (const t of this.timers) clearTimeout(t);
     this.save();
     this.registry.close();
-    for (const client of this.pollClients.values()) client.close();
+    this.staticAgents?.close();
   }
 
   /** The bus's batch: log, apply once, ack; then issue more work. */
@@ -352,41 +357,13 @@ export class Farm {
     }
   }
 
-  /** A static agent is dialled at the address it was given, whatever it advertises. */
-  private async poll(address: string): Promise<void> {
-    let client = this.pollClients.get(address);
-    if (!client) {
-      client = (this.options.clientFor ?? ((a: string) => new GrpcAgentClient(a)))(address);
-      this.pollClients.set(address, client);
-    }
-    try {
-      const heartbeat = await client.describe();
-      if (!this.closed) this.registry.heartbeat({ ...heartbeat, address }, 'static', client);
-    } catch {
-      // Unreachable: the sweep marks it lost once it has been silent long enough.
-    }
-  }
-
   private restore(): void {
     const persisted = this.store?.load() ?? [];
     if (!persisted.length) return;
-    const history = new Map<string, MeasureResult[]>();
-    for (const r of this.records.all()) {
-      if (!r.campaign) continue;
-      let list = history.get(r.campaign);
-      if (!list) history.set(r.campaign, (list = []));
-      list.push(r);
-    }
-    for (const p of persisted) {
-      try {
-        const { def } = validateSpec(p.spec);
-        this.campaigns.set(p.id, new Campaign(p.id, p.spec, def, p, history.get(p.id) ?? []));
-      } catch (err) {
-        this.log(`campaign ${p.id} cannot be resumed and is kept as it is in the state file: ${(err as Error).message}`);
-        this.unreadable.push(p);
-      }
-    }
-    const running = [...this.campaigns.values()].filter((c) => c.running).length;
+    const { campaigns, unreadable } = restoreCampaigns(persisted, this.records.all(), this.log);
+    for (const c of campaigns) this.campaigns.set(c.id, c);
+    this.unreadable.push(...unreadable);
+    const running = campaigns.filter((c) => c.running).length;
     this.log(`restored ${persisted.length} campaigns from ${this.options.statePath} (${running} running)`);
   }
 

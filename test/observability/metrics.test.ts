@@ -14,7 +14,7 @@ import { MemoryBus } from '../../contracts/bus-memory.ts';
 import type { CampaignSnapshot } from '../../coordinator/campaign.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
 import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
-import { redispatchReason } from '../../coordinator/metrics/redispatch-reason.ts';
+import { CoordinatorMetrics } from '../../coordinator/metrics.ts';
 import { Observability } from '../../coordinator/web/observability.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { readRecords } from '../farm/farm-processes.ts';
@@ -122,12 +122,14 @@ test('the q explorer\'s ε and training loss are exported', async () => {
   expect(await value(metrics.registry, 'flexfarm_explorer_trials', { campaign: id })).toBe(final.targets[0].measured);
 });
 
-test('redispatch reasons map the dispatcher\'s words to a fixed set', () => {
-  expect(redispatchReason('deadline passed on cpu-a')).toBe('deadline');
-  expect(redispatchReason('Measure on cpu-a failed')).toBe('call_failed');
-  expect(redispatchReason('agent cpu-a restarted')).toBe('agent_lost');
-  expect(redispatchReason('agent cpu-a no heartbeat for 3100 ms')).toBe('agent_lost');
-  expect(redispatchReason('something new')).toBe('other');
+test('the redispatch reason label is the dispatcher\'s requeue cause', async () => {
+  const metrics = new CoordinatorMetrics({ processMetrics: false });
+  const work = { candidate: { id: 'c/sim/1', workload: 'w', target: 'sim' as const, config: {} }, protocol: { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 1, runTimeoutMs: 1 }, attempts: 1 };
+  metrics.observer.requeued!(work, { cause: 'deadline', agent: 'cpu-a' });
+  metrics.observer.requeued!(work, { cause: 'agent_lost', agent: 'cpu-a', detail: 'restarted' });
+  metrics.observer.requeued!(work, { cause: 'agent_lost', agent: 'cpu-b', detail: 'no heartbeat for 3100 ms' });
+  expect(await value(metrics.registry, 'flexfarm_redispatches_total', { reason: 'deadline', device_class: 'sim' })).toBe(1);
+  expect(await value(metrics.registry, 'flexfarm_redispatches_total', { reason: 'agent_lost', device_class: 'sim' })).toBe(2);
 });
 
 test('the page\'s routes: the page and its files, every measurement of a campaign, server-sent events; nothing else', async () => {

@@ -1,0 +1,22 @@
+// What a NATS failure means, read from the codes nats.js puts on its errors (NatsError.code, and
+// for JetStream API errors api_error.err_code, the server's stable per-kind number) rather than
+// from their messages.
+import { ErrorCode, NatsError } from 'nats';
+
+/** JetStream API error numbers (nats-server's errors.json) flexfarm acts on. */
+export const JS_API_ERROR = { STREAM_NAME_IN_USE: 10058, STREAM_NOT_FOUND: 10059 } as const;
+
+const apiErrorCode = (err: unknown): number | undefined =>
+  err instanceof NatsError ? err.api_error?.err_code : undefined;
+
+/** A publish found no stream to take it: none listens on the subject (no responders) or the
+ *  server says the stream is gone. The stream must then be made again. */
+export function isStreamMissing(err: unknown): boolean {
+  return (err instanceof NatsError && err.code === ErrorCode.NoResponders)
+    || apiErrorCode(err) === JS_API_ERROR.STREAM_NOT_FOUND;
+}
+
+/** Creating a stream whose name another process took first (with another configuration). */
+export function isStreamNameInUse(err: unknown): boolean {
+  return apiErrorCode(err) === JS_API_ERROR.STREAM_NAME_IN_USE;
+}

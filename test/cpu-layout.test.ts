@@ -138,6 +138,11 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(cpuTemplate.unpromising!(tiny, { 'split.m': [2, 1, 1, 2], 'split.n': [1, 1, 1, 16], 'split.k': [1, 1, 64], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 0 }, avx512))
       .toMatch(/2 vectors .* fewer than 4/);
     expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.n': [1, 8, 4, 8] }, {})).toBeNull();   // no limits known: no rule
+    // limits from a heartbeat are untrusted: implausible ones switch the rules off instead of pruning everything
+    for (const bad of [{ vectorWidth: 16, vectorRegisters: -1 }, { vectorWidth: 'x', vectorRegisters: 32 }, { vectorWidth: 1e300, vectorRegisters: 32 }]) {
+      expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.n': [1, 8, 4, 8] }, bad as never)).toBeNull();
+    }
+    expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.m': [1, 8, 4, 8] }, { ...avx512, threads: 1e9 })).toBeNull();
   });
 
   it('a space with a filter never proposes what it refuses, at random or by a move', async () => {

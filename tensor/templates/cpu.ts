@@ -101,14 +101,16 @@ function resolve(def: ComputeDef, config: Config, layoutKnobs: boolean) {
  *  they spill to memory on every multiply-add) yet fill half of it (fewer leave the multiply-add
  *  pipes waiting on latency), and the parallel level has work for every thread. */
 function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
+  // Limits come from an agent's heartbeat, untrusted: a rule applies only to plausible values.
+  const plausible = (x: unknown, most: number): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= most;
   const lanes = limits.vectorWidth, registers = limits.vectorRegisters;
-  if (typeof lanes !== 'number' || typeof registers !== 'number' || lanes < 2) return null;
+  if (!plausible(lanes, 64) || !plausible(registers, 256) || lanes < 2) return null;
   const axis = plan.vectorAxis;
   const width = axis?.factors[3] ?? 1;
   if (axis && axis.extent >= lanes && width % lanes !== 0) {
     return `knob 'split.${axis.name}': the vector axis's level-3 factor ${width} is not a whole number of ${lanes}-float vectors`;
   }
-  const threads = limits.threads;
+  const threads = plausible(limits.threads, 4096) ? limits.threads : undefined;
   const tiles = plan.spatial.reduce((n, a) => n * a.factors[0], 1);
   if (typeof threads === 'number' && tiles < threads && plan.spatial.reduce((n, a) => n * a.extent, 1) >= threads) {
     return `knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`;

@@ -87,6 +87,23 @@ describe('every operator: random CPU schedules compile and match the reference',
   }, 300_000);
 });
 
+describe('edge tiles compiled: clamped and masked tails', () => {
+  it('gemm with ragged m and n: moved-back tiles, masked packed lanes, and the bounded fallback are correct', async () => {
+    const def = defineWorkload('gemm', { M: 13, N: 21, K: 7 });
+    const base: Config = { 'split.m': [4, 1, 1, 4], 'split.n': [2, 1, 1, 16], 'split.k': [1, 1, 7], reorder: 1, unroll: [0, 0], vector: 1, 'pack.B': 1 };
+    const configs: Config[] = [
+      base,                                                          // m clamped, n masked
+      { ...base, 'pack.B': 0 },                                      // n clamped (unpacked)
+      { ...base, 'split.k': [7, 1, 1], reorder: 0 },                 // accumulates into C: bounded loops
+      { ...base, 'split.m': [2, 1, 1, 8] },                          // the clamped tile overlaps 3 of 8 rows
+    ];
+    const sources = configs.map((c) => cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 16));
+    expect(sources[0]).toContain('ff_min(');                         // the clamped base
+    const results = await Promise.all(configs.map((config, i) => backend.measure({ id: `edge-${i}`, workload: def.key, target: 'cpu', config }, PROTOCOL)));
+    expect(results.filter((r) => r.error).map((r) => `${JSON.stringify(r.config)} → ${r.error!.code}: ${r.error!.message}`)).toEqual([]);
+  }, 300_000);
+});
+
 describe('the C path matches the TypeScript reference semantics', () => {
   /** Compile `source` and return the output the program writes with `--write`. */
   async function cOutput(source: string, def: ComputeDef, name: string): Promise<Float32Array> {

@@ -97,6 +97,76 @@ describe('padding and packing stages', () => {
   });
 });
 
+describe('the register tile meets memory in the output\'s own order', () => {
+  /** Loop variables around the store into `tensor`, outermost first. */
+  const loopsAround = (s: Stmt, tensor: string, outer: string[] = []): string[] | null => {
+    if (s.k === 'store') return s.tensor === tensor ? outer : null;
+    if (s.k === 'loop') return loopsAround(s.body, tensor, [...outer, s.v]);
+    const children: Stmt[] = s.k === 'seq' ? s.body : s.k === 'if' ? [s.then, ...(s.else ? [s.else] : [])] : s.k === 'prepare' ? [s.body] : [];
+    for (const c of children) { const found = loopsAround(c, tensor, outer); if (found) return found; }
+    return null;
+  };
+
+  it('vector axis k: the tile multiplies along k innermost, but writes rows of w innermost', () => {
+    const wide = defineWorkload('conv2d', { N: 1, C: 2, H: 4, W: 8, K: 8, R: 3, S: 3, pad: 1 });
+    const config = convConfig({ 'split.k': [1, 1, 1, 8], 'split.h': [1, 1, 4, 1], 'split.w': [1, 1, 2, 4], 'split.c': [1, 1, 2], vector: 1, 'pack.W': 1, 'pad.I': 1 });
+    const nest = cpuTemplate.lower(wide, config);
+    const writes = loopsAround(nest, 'O')!;
+    expect(writes.slice(-2)).toEqual(['k_3', 'w_3']);     // one output row (contiguous w) at a time
+    const multiplies = (st: Stmt): string[] | null => {
+      if (st.k === 'store') return st.tensor === 'acc' && st.accumulate ? [] : null;
+      if (st.k === 'loop') { const inner = multiplies(st.body); return inner && [st.v, ...inner]; }
+      for (const c of st.k === 'seq' ? st.body : st.k === 'if' ? [st.then] : []) { const found = multiplies(c); if (found) return found; }
+      return null;
+    };
+    expect(multiplies(nest)!.slice(-2)).toEqual(['w_3', 'k_3']);   // lanes of k contiguous in registers
+    const inputs = makeInputs(wide);
+    expect(Array.from(runNest(wide, nest, inputs).get('O')!.data)).toEqual(Array.from(evaluate(wide, inputs)));
+    // reorder 0 accumulates into the output across outer reduce iterations: it reads it row-wise too
+    const r0 = cpuTemplate.lower(wide, { ...config, 'split.c': [2, 1, 1], reorder: 0 });
+    const reads = statements(r0).filter((s) => s.k === 'store' && s.tensor === 'acc' && !s.accumulate);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Array.from(runNest(wide, r0, inputs).get('O')!.data)).toEqual(Array.from(evaluate(wide, inputs)));
+  });
+});
+
+describe('edge tiles run the full-size register code where that is safe', () => {
+  const odd = defineWorkload('gemm', { M: 13, N: 21, K: 7 });
+  const gemmConfig = (extra: Config = {}): Config => ({
+    'split.m': [4, 1, 1, 4], 'split.n': [2, 1, 1, 16], 'split.k': [1, 1, 7], reorder: 1, unroll: [0, 0], vector: 1, 'pack.B': 1, ...extra,
+  });
+  /** S3 loops (the register tile's) whose extent is only known at run time. */
+  const boundedTileLoops = (nest: Stmt) => statements(nest).filter((st) => st.k === 'loop' && /_3$/.test(st.v) && st.extent.k !== 'int');
+  const inputs = makeInputs(odd);
+
+  it('m is clamped (the last tile moves back), n is masked (packed B is zero past 21): no bounded loop', () => {
+    const nest = cpuTemplate.lower(odd, gemmConfig());
+    expect(boundedTileLoops(nest)).toEqual([]);
+    const moved = statements(nest).filter((st) => st.k === 'let' && st.name === 'm_b');
+    expect(moved).toHaveLength(2);                                    // the tile's base, and the clamped one
+    expect(Array.from(runNest(odd, nest, inputs).get('C')!.data)).toEqual(Array.from(evaluate(odd, inputs)));
+  });
+
+  it('tiles that accumulate into the output across reduce iterations cannot overlap: bounded loops', () => {
+    const nest = cpuTemplate.lower(odd, gemmConfig({ 'split.k': [7, 1, 1], reorder: 0 }));
+    expect(boundedTileLoops(nest).length).toBeGreaterThan(0);
+    expect(Array.from(runNest(odd, nest, inputs).get('C')!.data)).toEqual(Array.from(evaluate(odd, inputs)));
+    // with only the masked (packed vector) axis ragged, the output is read and written under the mask
+    const masked = defineWorkload('gemm', { M: 12, N: 21, K: 7 });
+    const maskedNest = cpuTemplate.lower(masked, gemmConfig({ 'split.m': [3, 1, 1, 4], 'split.k': [7, 1, 1], reorder: 0 }));
+    expect(boundedTileLoops(maskedNest)).toEqual([]);
+    const maskedInputs = makeInputs(masked);
+    expect(Array.from(runNest(masked, maskedNest, maskedInputs).get('C')!.data)).toEqual(Array.from(evaluate(masked, maskedInputs)));
+  });
+
+  it('an unpacked vector axis is clamped, not masked (its loads past the end would leave the input)', () => {
+    const nest = cpuTemplate.lower(odd, gemmConfig({ 'pack.B': 0, 'split.n': [2, 1, 1, 16] }));
+    expect(boundedTileLoops(nest)).toEqual([]);
+    expect(statements(nest).filter((st) => st.k === 'let' && st.name === 'n_b')).toHaveLength(2);
+    expect(Array.from(runNest(odd, nest, inputs).get('C')!.data)).toEqual(Array.from(evaluate(odd, inputs)));
+  });
+});
+
 describe('bad layout configs are INSTANTIATION errors naming the knob', () => {
   const gemm = defineWorkload('gemm', { M: 8, N: 8, K: 8 });
   const gemmConfig: Config = { 'split.m': [1, 1, 2, 4], 'split.n': [1, 1, 1, 8], 'split.k': [1, 1, 8], reorder: 1, unroll: [0, 0] };

@@ -1,10 +1,11 @@
 // Lowering a checked CPU plan to the loop nest (the structure is drawn in cpu.ts).
 import type { ComputeDef } from '../compute.ts';
 import {
-  add, and, float, int, le, load, loop, lt, min, mul, seq, simplify, sub, substitute, v,
+  add, and, float, int, le, load, loop, lt, min, mul, select, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
-import { readStaged } from './cpu-layout.ts';
+import { dependsOn } from '../affine.ts';
+import { guardedLoads, readStaged } from './cpu-layout.ts';
 import type { AxisPlan, CpuPlan } from './cpu-plan.ts';
 import { packNest, packPlan, readPacked, stagedName, stageNest } from './cpu-stages.ts';
 
@@ -58,22 +59,54 @@ const tileOrder = (plan: CpuPlan): AxisPlan[] =>
 
 /** The register tile: accumulator load, reduction, store; a full-tile fast path when tails exist. */
 function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean): Stmt {
-  const { spatial, reduce } = plan;
+  const { spatial } = plan;
   const lets: Stmt[] = spatial.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(mul(levelIndex(a, 3), int(a.factors[3]))) }));
   // The accumulator is laid out in the tile's loop order: lanes of the vector axis contiguous.
-  const accShape = tileOrder(plan).map((a) => a.factors[3]);
-  const alloc: Stmt = { k: 'alloc', name: 'acc', shape: accShape, scope: 'local' };
+  // Each path declares its own: one variable-indexed access anywhere (a bounded tail loop) keeps
+  // GCC from holding an array in registers at all, in every path that uses it.
+  const withAcc = (body: Stmt): Stmt => seq({ k: 'alloc', name: 'acc', shape: tileOrder(plan).map((a) => a.factors[3]), scope: 'local' }, body);
   const tails = spatial.filter((a) => !a.perfect);
-  const body = (bounded: boolean) => tileBody(def, plan, accumulateIntoOutput, bounded);
-  if (!tails.length) return seq(...lets, alloc, body(false));
+  if (!tails.length) return seq(...lets, withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked: [] })));
   const fits = and(...tails.map((a) => le(add(v(baseVar(a.name)), int(a.factors[3])), int(a.extent))));
   // Tiles that start past the extent (the split's product exceeds it) are skipped: an axis whose
   // level-3 factor is 1 has no S3 loop whose bound could stop them.
   const inRange = and(...tails.map((a) => lt(v(baseVar(a.name)), int(a.extent))));
-  return seq(...lets, alloc, { k: 'if', cond: fits, then: body(false), else: { k: 'if', cond: inRange, then: body(true) } });
+  const fast = withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked: [] }));
+  return seq(...lets, { k: 'if', cond: fits, then: fast, else: { k: 'if', cond: inRange, then: edgeTile(def, plan, accumulateIntoOutput, tails, withAcc) } });
 }
 
-function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, bounded: boolean): Stmt {
+/**
+ * A tile that crosses the end of an axis, still at full size where that is safe, so that it runs
+ * the unrolled register code rather than loops bounded at run time:
+ * - clamped: the tile moves back to end at the extent and recomputes a few outputs of its
+ *   neighbour (the same values), when tiles overwrite the output rather than accumulate into it;
+ * - masked: along a vector axis every tensor that varies with is packed in zero-filled blocks,
+ *   so whole vectors compute zeros past the end, and only the lanes inside are stored.
+ * Any other tail falls back to the bounded loops.
+ */
+function edgeTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, tails: AxisPlan[], withAcc: (s: Stmt) => Stmt): Stmt {
+  const masked = tails.filter((a) => a === plan.vectorAxis && a.factors[3] > 1 && readsOnlyPackedAlong(def, plan, a));
+  const clamped = tails.filter((a) => !masked.includes(a) && !accumulateIntoOutput && a.extent >= a.factors[3] && !(a === plan.vectorAxis && plan.packed.length));
+  if (masked.length + clamped.length < tails.length) return withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: true, masked: [] }));
+  // Shadows the tile's base inside this branch (a block of its own in C).
+  const moved: Stmt[] = clamped.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(min(mul(levelIndex(a, 3), int(a.factors[3])), int(a.extent - a.factors[3]))) }));
+  return seq(...moved, withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked })));
+}
+
+/** Every load that varies along `axis` reads a packed (zero-filled past the end) buffer. */
+function readsOnlyPackedAlong(def: ComputeDef, plan: CpuPlan, axis: AxisPlan): boolean {
+  if (!plan.packed.length) return false;
+  return guardedLoads(def.body).every(({ load }) => plan.packed.includes(load.tensor) || !load.index.some((e) => dependsOn(e, axis.name)));
+}
+
+interface TilePaths {
+  /** S3 loops bounded at run time by the extent (edge tiles). */
+  bounded: boolean;
+  /** Axes computed at full width whose lanes past the extent are not stored. */
+  masked: AxisPlan[];
+}
+
+function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, { bounded, masked }: TilePaths): Stmt {
   const { spatial, reduce } = plan;
   const vectorAxis = plan.vectorAxis && plan.vectorAxis.factors[3] > 1 ? plan.vectorAxis : undefined;
   const s3Order = tileOrder(plan);
@@ -84,12 +117,16 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
   const accIndex = s3Order.map(lane);
   const outIndex = spatial.map((a) => simplify(add(v(baseVar(a.name)), lane(a))));
 
-  // S3 loops around a statement; with unrolling decided from the innermost loop outward.
-  const s3Loops = (inner: Stmt, unroll: boolean): Stmt => {
+  // S3 loops around a statement, in the given order; with unrolling decided from the innermost
+  // loop outward. Only an innermost vector axis runs as a vector loop.
+  // `vectorise: false` (accesses under a lane mask) gives unrolled scalar code, in which every
+  // accumulator index is still a constant.
+  const s3Loops = (inner: Stmt, unroll: boolean, order = s3Order, vectorise = true): Stmt => {
     let body = inner, product = 1;
-    for (const a of [...s3Order].reverse()) {
+    const innermost = [...order].reverse().find((a) => a.factors[3] > 1);
+    for (const a of [...order].reverse()) {
       if (a.factors[3] <= 1) continue;
-      const kind: LoopKind = a === vectorAxis ? 'vector' : 'serial';
+      const kind: LoopKind = a === vectorAxis && a === innermost && vectorise ? 'vector' : 'serial';
       product *= a.factors[3];
       const step = unroll && !bounded && kind !== 'vector' ? tileUnroll(plan, product, a.factors[3]) : undefined;
       body = loop(levelVar(a.name, 3), s3Extent(a), kind, body, step);
@@ -97,9 +134,16 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
     return body;
   };
 
-  const init: Expr = accumulateIntoOutput ? load(def.output.name, outIndex) : float(0);
-  // Unrolled like the compute loops: an accumulator indexed by a loop variable anywhere stays in memory.
-  const initAcc = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value: init }, true);
+  // Lanes of masked axes past the extent: never read from or written to the output.
+  const inside = masked.length ? and(...masked.map((a) => lt(add(v(baseVar(a.name)), lane(a)), int(a.extent)))) : null;
+  const readOut = load(def.output.name, outIndex);
+  const init: Expr = !accumulateIntoOutput ? float(0) : inside ? select(inside, readOut, float(0)) : readOut;
+  // The output is read and written in its own dimension order (the definition's spatial order),
+  // so that the innermost accesses are contiguous even when the vector axis is not its last
+  // dimension: lanes written across rows (one row per lane) cost more than the whole reduction
+  // on short ones. Unrolled like the compute loops: an accumulator indexed by a loop variable
+  // anywhere stays in memory.
+  const initAcc = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value: init }, true, accumulateIntoOutput ? spatial : s3Order, !(inside && accumulateIntoOutput));
 
   const reduceEnv: Record<string, Expr> = {};
   for (const a of reduce) reduceEnv[a.name] = levelIndex(a, 3);
@@ -128,7 +172,8 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
       compute = loop(levelVar(a.name, level), extent, 'serial', compute, step);
     }
   }
-  const store = s3Loops({ k: 'store', tensor: def.output.name, index: outIndex, value: { k: 'load', tensor: 'acc', index: accIndex } }, true);
+  const write: Stmt = { k: 'store', tensor: def.output.name, index: outIndex, value: { k: 'load', tensor: 'acc', index: accIndex } };
+  const store = s3Loops(inside ? { k: 'if', cond: inside, then: write } : write, true, spatial, !inside);
   return seq(initAcc, compute, store);
 }
 

@@ -49,3 +49,20 @@ export function flatStrideIn(index: Expr[], shape: number[], name: string): numb
   }
   return stride;
 }
+
+/** The constant term of an affine expression (its value with every variable at 0), or null when
+ *  it is not affine (a division, modulo, min or max, a float, a load). */
+export function constantTerm(e: Expr): number | null {
+  switch (e.k) {
+    case 'int': return e.v;
+    case 'var': return 0;
+    case 'bin': {
+      if (e.op !== '+' && e.op !== '-' && e.op !== '*') return null;
+      if (e.op === '*' && e.a.k !== 'int' && e.b.k !== 'int') return null;   // affine: one side constant
+      const a = constantTerm(e.a), b = constantTerm(e.b);
+      if (a === null || b === null) return null;
+      return e.op === '+' ? a + b : e.op === '-' ? a - b : a * b;
+    }
+    default: return null;
+  }
+}

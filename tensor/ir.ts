@@ -102,14 +102,32 @@ export function simplify(e: Expr): Expr {
       if (e.op === '+' && a.k === 'int' && a.v === 0) return b;
       if ((e.op === '+' || e.op === '-') && b.k === 'int' && b.v === 0) return a;
       if (e.op === '%' && b.k === 'int' && b.v === 1) return int(0);
+      // (m·x) / c = (m/c)·x and (m·x) % c = 0 when c divides m (exact for floor division too).
+      const scaled = a.k === 'bin' && a.op === '*' ? scaledBy(a) : null;
+      if ((e.op === '/' || e.op === '%') && b.k === 'int' && b.v !== 0 && scaled && scaled.m % b.v === 0) {
+        return e.op === '%' ? int(0) : simplify(mul(int(scaled.m / b.v), scaled.x));
+      }
       return { ...e, a, b };
     }
-    case 'cmp': return { ...e, a: simplify(e.a), b: simplify(e.b) };
+    case 'cmp': {
+      const a = simplify(e.a), b = simplify(e.b);
+      // m·x against 0 for m > 0: the sign of x decides.
+      const scaled = a.k === 'bin' && a.op === '*' ? scaledBy(a) : null;
+      if (scaled && scaled.m > 0 && b.k === 'int' && b.v === 0) return { ...e, a: scaled.x, b };
+      return { ...e, a, b };
+    }
     case 'and': return and(...e.terms.map(simplify));
     case 'select': return { k: 'select', cond: simplify(e.cond), a: simplify(e.a), b: simplify(e.b) };
     case 'load': return { ...e, index: e.index.map(simplify) };
     default: return e;
   }
+}
+
+/** m·x or x·m with a constant m, as { m, x }. */
+function scaledBy(e: Extract<Expr, { k: 'bin' }>): { m: number; x: Expr } | null {
+  if (e.a.k === 'int') return { m: e.a.v, x: e.b };
+  if (e.b.k === 'int') return { m: e.b.v, x: e.a };
+  return null;
 }
 
 export function foldInt(op: BinOp, a: number, b: number): number {

@@ -167,6 +167,38 @@ describe('edge tiles run the full-size register code where that is safe', () => 
   });
 });
 
+describe('pad.<T> = 2: each parallel tile pads the slice it reads', () => {
+  const dw = defineWorkload('depthwise_conv2d', { N: 1, C: 5, H: 6, W: 7, R: 3, S: 3, pad: 1 });
+  const dwConfig = (extra: Config = {}): Config => ({
+    'split.n': [1, 1, 1, 1], 'split.k': [3, 1, 1, 2], 'split.h': [2, 1, 1, 3], 'split.w': [1, 1, 1, 7],
+    'split.r': [1, 1, 3], 'split.s': [1, 1, 3], reorder: 1, unroll: [0, 0], vector: 3, 'pad.I': 2, ...extra,
+  });
+  const knob = (def: ReturnType<typeof defineWorkload>, name: string) => cpuTemplate.knobs(def).find((k) => k.name === name)!;
+
+  it('offered where an axis indexes an outer dimension on its own (the depthwise channel), not for conv2d', () => {
+    expect(knob(dw, 'pad.I').entities).toEqual([0, 1, 2]);
+    expect(knob(conv(), 'pad.I').entities).toEqual([0, 1]);   // every output channel reads every input channel
+  });
+
+  it('the fill sits inside the parallel loop over channels; h goes serial; every element is right', () => {
+    const nest = cpuTemplate.lower(dw, dwConfig());
+    const top = statements(nest).filter((st) => st.k === 'loop' && st.kind === 'parallel');
+    expect(top.map((st) => (st as { v: string }).v)).toEqual(['k_0']);     // h_0 is no longer parallel
+    const parallel = top[0] as Extract<Stmt, { k: 'loop' }>;
+    const fills = statements(parallel.body).filter((st) => st.k === 'store' && st.tensor === 'I_pad');
+    expect(fills.length).toBeGreaterThan(0);
+    expect(statements(nest).filter((st) => st.k === 'store' && st.tensor === 'I_pad')).toHaveLength(fills.length);
+    const inputs = makeInputs(dw);
+    expect(Array.from(runNest(dw, nest, inputs).get('O')!.data)).toEqual(Array.from(evaluate(dw, inputs)));
+    // 5 channels in tiles of 2: the last tile pads (and computes) one channel, and is never moved back
+    expect(statements(nest).filter((st) => st.k === 'let' && st.name === 'k_b')).toHaveLength(1);
+  });
+
+  it('a value outside the knob\'s space is refused naming it', () => {
+    expect(() => cpuTemplate.lower(conv(), convConfig({ 'pad.I': 2 }))).toThrow(/knob 'pad.I' must be one of 0, 1/);
+  });
+});
+
 describe('bad layout configs are INSTANTIATION errors naming the knob', () => {
   const gemm = defineWorkload('gemm', { M: 8, N: 8, K: 8 });
   const gemmConfig: Config = { 'split.m': [1, 1, 2, 4], 'split.n': [1, 1, 1, 8], 'split.k': [1, 1, 8], reorder: 1, unroll: [0, 0] };

@@ -85,7 +85,9 @@ describe('flexfarm export', () => {
     const outDir = join(dir, 'export-broken');
     exportKernel({ recordsPath: records, workload: gemm.key, target: 'cpu', outDir });
     const kernel = readFileSync(join(outDir, 'kernel.c'), 'utf8');
-    const broken = kernel.replace(/(acc\[[^\]]*\]) \+= /, '$1 -= ');
+    // Subtract instead of add in the multiply-accumulate, scalar (`acc[i] += …`) or explicit
+    // vectors (`*(ff_vec*)&acc[i] = *(ff_vec*)&acc[i] + …`), whichever the tuned kernel has.
+    const broken = kernel.replace(/(acc\[[^\]]*\]) \+= /, '$1 -= ').replace(/(= \*\(ff_vec\*\)&acc\[[^\]]*\]) \+ /, '$1 - ');
     expect(broken).not.toBe(kernel);
     writeFileSync(join(outDir, 'kernel.c'), broken);
     const run = makeRun(outDir);

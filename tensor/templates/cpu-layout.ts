@@ -112,6 +112,17 @@ export function readStaged(e: Expr, stages: StagePlan[], name: (tensor: string) 
   }
 }
 
+/** Spatial axes that index one outer dimension of `tensor` on their own in every load (the
+ *  channel of a depthwise convolution): parallel tiles split along them read disjoint slices,
+ *  which each tile can pad for itself (pad.<T> = 2). */
+export function sliceAxes(def: ComputeDef, tensor: string): string[] {
+  const loads = guardedLoads(def.body).filter((l) => l.load.tensor === tensor);
+  return def.spatial.filter((a) => {
+    const dims = loads.map((l) => dimIndexedBy(l.load, a.name));
+    return a.extent > 1 && dims[0] >= 0 && dims[0] < loads[0].load.index.length - 1 && dims.every((d) => d === dims[0]);
+  }).map((a) => a.name);
+}
+
 /** Inputs every load of which is guarded by bounds checks alone, with the padding that removes them. */
 export const stageableInputs = (def: ComputeDef): StagePlan[] => memo(stageableCache, def, () => findStageable(def));
 

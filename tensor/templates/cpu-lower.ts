@@ -5,9 +5,9 @@ import {
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
 import { dependsOn } from '../affine.ts';
-import { guardedLoads, readStaged } from './cpu-layout.ts';
-import type { AxisPlan, CpuPlan } from './cpu-plan.ts';
-import { packNest, packPlan, readPacked, stagedName, stageNest } from './cpu-stages.ts';
+import { dimIndexedBy, guardedLoads, readStaged, type StagePlan } from './cpu-layout.ts';
+import { parallelAxes, type AxisPlan, type CpuPlan } from './cpu-plan.ts';
+import { packNest, packPlan, readPacked, stageBuffer, stagedName, stageNest, type DimWindow } from './cpu-stages.ts';
 
 const levelVar = (axis: string, level: number) => `${axis}_${level}`;
 const baseVar = (axis: string) => `${axis}_b`;
@@ -33,11 +33,30 @@ export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
   const r0AtS1 = plan.reorder === 0 ? loops(reduce, 0, 'serial', s2) : s2;
   const s1 = loops(spatial, 1, 'serial', r0AtS1);
   const r0AtS0 = plan.reorder === 2 ? loops(reduce, 0, 'serial', s1) : s1;
-  const nest = loops(spatial, 0, 'parallel', r0AtS0);
+  // Inputs padded inside the tiles: the parallel loops run along the axes whose slices the tiles
+  // pad (the other level-0 loops go serial inside them, so that no two tiles pad one slice).
+  const inTile = plan.staged.filter((s) => plan.inTile.has(s.tensor));
+  const sliced = parallelAxes(plan);
+  const fills = inTile.map((s) => stageNest(def, s, stageWindow(def, s, sliced.filter((a) => a.factors[0] > 1))));
+  const inner = loops(spatial.filter((a) => !sliced.includes(a)), 0, 'serial', r0AtS0);
+  const nest = loops(sliced, 0, 'parallel', fills.length ? seq(...fills, inner) : inner);
   const packs = packPlans(def, plan).map((p) => packNest(def, p));
-  const stages = plan.staged.map((s) => stageNest(def, s));
+  const stages = plan.staged.map((s) => (plan.inTile.has(s.tensor) ? stageBuffer(s) : stageNest(def, s)));
   const prologue = [...packs, ...stages, ...(r0Outside ? [zeroOutput(def)] : [])];
   return prologue.length ? seq(...prologue, nest) : nest;
+}
+
+/** The slice of a padding stage one parallel tile reads: along each axis it is parallel in,
+ *  the dimension that axis indexes on its own, from the tile's start (the last tile may be short). */
+function stageWindow(def: ComputeDef, stage: StagePlan, parallel: AxisPlan[]): (DimWindow | null)[] {
+  const site = guardedLoads(def.body).find((l) => l.load.tensor === stage.tensor)!;
+  const window: (DimWindow | null)[] = stage.shape.map(() => null);
+  for (const a of parallel) {
+    const span = a.factors[1] * a.factors[2] * a.factors[3];
+    const offset = simplify(mul(v(levelVar(a.name, 0)), int(span)));
+    window[dimIndexedBy(site.load, a.name)] = { offset, extent: a.perfect ? int(span) : simplify(min(int(span), sub(int(a.extent), offset))) };
+  }
+  return window;
 }
 
 /** Packed inputs are blocked by the vector axis's level-3 factor: one block per register tile. */
@@ -86,7 +105,9 @@ function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: bool
  */
 function edgeTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, tails: AxisPlan[], withAcc: (s: Stmt) => Stmt): Stmt {
   const masked = tails.filter((a) => a === plan.vectorAxis && a.factors[3] > 1 && readsOnlyPackedAlong(def, plan, a));
-  const clamped = tails.filter((a) => !masked.includes(a) && !accumulateIntoOutput && a.extent >= a.factors[3] && !(a === plan.vectorAxis && plan.packed.length));
+  // A tile padding its own slice of an input must not move back into its neighbour's slice.
+  const sliceBound = (a: AxisPlan) => [...plan.inTile.values()].some((axes) => axes.includes(a.name));
+  const clamped = tails.filter((a) => !masked.includes(a) && !accumulateIntoOutput && a.extent >= a.factors[3] && !(a === plan.vectorAxis && plan.packed.length) && !sliceBound(a));
   if (masked.length + clamped.length < tails.length) return withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: true, masked: [] }));
   // Shadows the tile's base inside this branch (a block of its own in C).
   const moved: Stmt[] = clamped.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(min(mul(levelIndex(a, 3), int(a.factors[3])), int(a.extent - a.factors[3]))) }));

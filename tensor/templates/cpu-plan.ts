@@ -4,7 +4,7 @@
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { checkKnobNames, splitFactors } from './config-checks.ts';
-import { dimIndexedBy, guardedLoads, packableInputs, packingNeededFor, stageableInputs, vectorAxes, type StagePlan } from './cpu-layout.ts';
+import { dimIndexedBy, guardedLoads, packableInputs, packingNeededFor, sliceAxes, stageableInputs, vectorAxes, type StagePlan } from './cpu-layout.ts';
 import { isPerfect } from './split.ts';
 import type { Config } from './template.ts';
 
@@ -15,6 +15,10 @@ export const UNROLL_ENTITIES: number[][] = [[0, 0], [0, 1], [1, 0], [1, 1], [512
 export const REORDER_ENTITIES = [0, 1, 2];
 /** pack.<input> and pad.<input>: 0 keeps the operator's layout (inline guard), 1 packs (stages). */
 export const LAYOUT_ENTITIES = [0, 1];
+/** pad.<input> = 2: each parallel tile pads the slice it reads, just before (cpu-lower.ts). */
+export const PAD_IN_TILE = 2;
+/** The values of pad.<input>: 2 only where parallel tiles can read disjoint slices. */
+export const padEntities = (def: ComputeDef, tensor: string): number[] => (sliceAxes(def, tensor).length ? [...LAYOUT_ENTITIES, PAD_IN_TILE] : LAYOUT_ENTITIES);
 
 export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
 export interface CpuPlan {
@@ -29,6 +33,8 @@ export interface CpuPlan {
   packed: string[];
   /** Guarded inputs copied into zero-padded buffers before the main loops (timed). */
   staged: StagePlan[];
+  /** Of those, the ones each parallel tile pads for itself: the axes it is parallel along. */
+  inTile: Map<string, string[]>;
   /** Unroll the register tile's spatial loops in full, whatever the unroll knob says. */
   unrollTile: boolean;
 }
@@ -66,16 +72,24 @@ export function planCpu(def: ComputeDef, config: Config, layoutKnobs = true): Cp
     reorder, unrollMaxStep: unroll[0], unrollReduce: unroll[1] === 1,
     vectorAxis,
     packed: packedInputs(def, config, vectorAxis, config.vector !== undefined),
-    staged: stageableInputs(def).filter((s) => layoutChoice(config, `pad.${s.tensor}`) === 1),
+    staged: stageableInputs(def).filter((s) => layoutChoice(config, `pad.${s.tensor}`, padEntities(def, s.tensor)) > 0),
+    inTile: new Map(stageableInputs(def).filter((s) => config[`pad.${s.tensor}`] === PAD_IN_TILE).map((s) => [s.tensor, sliceAxes(def, s.tensor)])),
     unrollTile: layoutKnobs,
   };
 }
 
-function layoutChoice(config: Config, knob: string): number {
+/** The spatial axes the parallel loop runs along: all of them, or with inputs padded inside the
+ *  tiles, those along which every such input's slices are disjoint. */
+export function parallelAxes(plan: CpuPlan): AxisPlan[] {
+  const lists = [...plan.inTile.values()];
+  return plan.spatial.filter((a) => lists.every((axes) => axes.includes(a.name)));
+}
+
+function layoutChoice(config: Config, knob: string, entities = LAYOUT_ENTITIES): number {
   const value = config[knob];
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !LAYOUT_ENTITIES.includes(value)) {
-    throw new InstantiationError(`knob '${knob}' must be one of ${LAYOUT_ENTITIES.join(', ')}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !entities.includes(value)) {
+    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -13,13 +13,18 @@ import { dimIndexedBy, guardedLoads, type StagePlan } from './cpu-layout.ts';
 export const stagedName = (tensor: string) => `${tensor}_pad`;
 export const packedName = (tensor: string) => `${tensor}_packed`;
 
-/** A loop nest over `shape`: outer dimensions parallel (up to two, collapsed), innermost vector;
- *  `rows` builds the body of the innermost dimension from the outer indices. */
-function nestOver(prefix: string, shape: number[], rows: (outer: Expr[], last: string) => Stmt): Stmt {
+/** The part of a dimension one loop covers: [offset, offset + extent). */
+export interface DimWindow { offset: Expr; extent: Expr }
+
+/** A loop nest over `shape` (or the window of it): outer dimensions parallel (up to two,
+ *  collapsed) unless `serial`, innermost vector; `rows` builds the body of the innermost
+ *  dimension from the outer indices. */
+function nestOver(prefix: string, shape: number[], rows: (outer: Expr[], last: string) => Stmt, window?: (DimWindow | null)[], serial = false): Stmt {
   const vars = shape.map((_, d) => `${prefix}${d}`);
-  const parallel = Math.min(2, shape.length - 1);
-  let body = rows(vars.slice(0, -1).map(v), vars[vars.length - 1]);
-  for (let d = shape.length - 2; d >= 0; d--) body = loop(vars[d], shape[d], d < parallel ? 'parallel' : 'serial', body);
+  const parallel = serial ? 0 : Math.min(2, shape.length - 1);
+  const at = (d: number): Expr => (window?.[d] ? simplify(add(window[d]!.offset, v(vars[d]))) : v(vars[d]));
+  let body = rows(vars.slice(0, -1).map((_, d) => at(d)), vars[vars.length - 1]);
+  for (let d = shape.length - 2; d >= 0; d--) body = loop(vars[d], window?.[d]?.extent ?? int(shape[d]), d < parallel ? 'parallel' : 'serial', body);
   return body;
 }
 
@@ -29,8 +34,10 @@ function fillNest(prefix: string, shape: number[], store: (index: Expr[]) => Stm
 
 /** Copy `plan.tensor` into its zero-padded buffer, a row at a time: rows outside the input are
  *  zeroed whole, rows inside get zeros left, the input's row (contiguous on both sides, so it
- *  vectorises without gathers), zeros right. Borders are written every run too: it is timed. */
-export function stageNest(def: ComputeDef, plan: StagePlan): Stmt {
+ *  vectorises without gathers), zeros right. Borders are written every run too: it is timed.
+ *  With a window (outer dimensions only), the copy covers that part of the buffer, in serial
+ *  loops: the slice one parallel tile reads, copied by that tile (stageWindow). */
+export function stageNest(def: ComputeDef, plan: StagePlan, window?: (DimWindow | null)[]): Stmt {
   const decl = def.inputs.find((t) => t.name === plan.tensor)!;
   const name = stagedName(plan.tensor), rank = plan.shape.length, lastDim = rank - 1;
   const low = plan.low[lastDim], width = decl.shape[lastDim], high = plan.shape[lastDim] - low - width;
@@ -46,9 +53,12 @@ export function stageNest(def: ComputeDef, plan: StagePlan): Stmt {
     const row = seq(...span(0, low, () => float(0)), ...span(low, width, (j) => load(plan.tensor, [...source, j])), ...span(low + width, high, () => float(0)));
     if (!inside.length) return row;
     return { k: 'if', cond: and(...inside), then: row, else: seq(...span(0, plan.shape[lastDim], () => float(0))) };
-  });
-  return seq({ k: 'alloc', name, shape: plan.shape, scope: 'static' }, fill);
+  }, window, window !== undefined);
+  return window ? fill : seq({ k: 'alloc', name, shape: plan.shape, scope: 'static' }, fill);
 }
+
+/** The buffer of a stage, for a nest that fills it inside the parallel tiles. */
+export const stageBuffer = (plan: StagePlan): Stmt => ({ k: 'alloc', name: stagedName(plan.tensor), shape: plan.shape, scope: 'static' });
 
 /** Where the vector axis sits in a packed input: its dimension and the block width. */
 export interface PackPlan { tensor: string; dim: number; block: number; shape: number[] }

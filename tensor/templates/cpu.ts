@@ -15,17 +15,24 @@
 //   vector     which spatial axis is the innermost, vectorised loop (its accumulator lanes are
 //              contiguous); without it, the innermost spatial axis tiled above 1.
 //   pack.<T>   constant input T read from a copy blocked along the vector axis (cpu-stages.ts).
-//   pad.<T>    guarded input T read from a zero-padded copy, with no guard in the loops.
+//   pad.<T>    guarded input T read from a zero-padded copy, with no guard in the loops (2: each
+//              parallel tile pads the slice it reads, where tiles read disjoint slices).
 //   fuse       two adjacent spatial axes as one (h·w of a 1×1 convolution), cpu-fuse.ts.
 //
+// Where a stride-divisibility guard skips most (output, tap) pairs (transposed convolutions),
+// the space is that of the phase-decomposed definition (cpu-phase.ts): axes h_o, h_p, r_o for
+// h and r, and only useful pairs left. Configs naming the original axes are planned as before.
+//
 // Tails of imperfect splits are guarded: a register tile that fits entirely takes a
-// constant-extent path the compiler can unroll and vectorise; only edge tiles take the bounded one.
+// constant-extent path the compiler can unroll and vectorise; edge tiles are moved back or
+// masked to run the same code where that is safe, and take bounded loops otherwise (cpu-lower.ts).
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { packableInputs, stageableInputs, vectorAxes } from './cpu-layout.ts';
 import { fusablePairs, fuseAxes, fusedName, withViews, type Fusion } from './cpu-fuse.ts';
+import { phaseAxes, phaseDef } from './cpu-phase.ts';
 import { lowerCpu } from './cpu-lower.ts';
-import { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, LAYOUT_ENTITIES, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
+import { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, LAYOUT_ENTITIES, padEntities, parallelAxes, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
 import { splitEntities, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
@@ -37,13 +44,14 @@ export const DEFAULT_MAX_ACCUMULATOR = 4096;
 function makeCpuTemplate(layoutKnobs: boolean): Template {
   return {
     target: 'cpu',
-    knobs(def: ComputeDef, options: TemplateOptions = {}): Knob[] {
+    knobs(operator: ComputeDef, options: TemplateOptions = {}): Knob[] {
+      const def = layoutKnobs ? phaseDef(operator) : operator;
       const exact = options.exactSplits ?? false;
       const pairs = fusablePairs(def);
       const layout: Knob[] = !layoutKnobs ? [] : [
         ...(vectorAxes(def).length ? [{ name: 'vector', kind: 'choice' as const, entities: vectorAxes(def) }] : []),
         ...packableInputs(def).map((t): Knob => ({ name: `pack.${t}`, kind: 'choice', entities: LAYOUT_ENTITIES })),
-        ...stageableInputs(def).map((s): Knob => ({ name: `pad.${s.tensor}`, kind: 'choice', entities: LAYOUT_ENTITIES })),
+        ...stageableInputs(def).map((s): Knob => ({ name: `pad.${s.tensor}`, kind: 'choice', entities: padEntities(def, s.tensor) })),
         // fuse: 0 none, i + 1 fuses spatial axes i and i + 1; the fused axis has its own split knob.
         ...(pairs.length ? [{ name: 'fuse', kind: 'choice' as const, entities: [0, ...pairs.map((i) => i + 1)] }] : []),
         ...pairs.map((i): Knob => {
@@ -74,9 +82,32 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
   };
 }
 
-/** The definition the config schedules (fused axes replaced by one) and its plan. A fused pair's
- *  own split knobs are then unused, as is the fused axis's knob without fusion. */
+/** The definition the config schedules (phases, then fused axes), its plan, and the views of
+ *  the tensors it reshapes, in order (the later view of a tensor is the one its loads use). */
 function resolve(def: ComputeDef, config: Config, layoutKnobs: boolean) {
+  const phases = layoutKnobs ? phasesFor(def, config) : null;
+  const scheduled = resolveFusion(phases?.def ?? def, config, layoutKnobs);
+  return { ...scheduled, views: [...(phases?.views ?? []), ...scheduled.views] };
+}
+
+/** The phase decomposition the config schedules: configs of the template's space name its axes;
+ *  older ones name the original axes (split.h, no split.h_o) and keep their meaning. */
+function phasesFor(def: ComputeDef, config: Config): Fusion | null {
+  const phases = phaseAxes(def);
+  if (!phases) return null;
+  const own = (d: ComputeDef, other: ComputeDef) => [...d.spatial, ...d.reduce]
+    .filter((a) => ![...other.spatial, ...other.reduce].some((b) => b.name === a.name))
+    .map((a) => `split.${a.name}`).filter((knob) => config[knob] !== undefined);
+  const original = own(def, phases.def), decomposed = own(phases.def, def);
+  if (original.length && decomposed.length) {
+    throw new InstantiationError(`knobs ${original.map((k) => `'${k}'`).join(', ')} split the original axes and ${decomposed.map((k) => `'${k}'`).join(', ')} the phase-decomposed ones: a config names one set`);
+  }
+  return original.length ? null : phases;
+}
+
+/** Fused axes replaced by one. A fused pair's own split knobs are then unused, as is the fused
+ *  axis's knob without fusion. */
+function resolveFusion(def: ComputeDef, config: Config, layoutKnobs: boolean) {
   const pairs = layoutKnobs ? fusablePairs(def) : [];
   const fuse = config.fuse ?? 0;
   if (pairs.length && (typeof fuse !== 'number' || !(fuse === 0 || pairs.includes(fuse - 1)))) {
@@ -111,7 +142,7 @@ function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLim
     return `knob 'split.${axis.name}': the vector axis's level-3 factor ${width} is not a whole number of ${lanes}-float vectors`;
   }
   const threads = plausible(limits.threads, 4096) ? limits.threads : undefined;
-  const tiles = plan.spatial.reduce((n, a) => n * a.factors[0], 1);
+  const tiles = parallelAxes(plan).reduce((n, a) => n * a.factors[0], 1);
   if (typeof threads === 'number' && tiles < threads && plan.spatial.reduce((n, a) => n * a.extent, 1) >= threads) {
     return `knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`;
   }

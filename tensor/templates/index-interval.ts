@@ -41,12 +41,21 @@ export function indexInterval(e: Expr, vars: Record<string, Interval>): Interval
         case '/': {
           const c = constant(e.b);
           if (c === null || c <= 0) return null;
+          // From a known start (a phase plus a constant), the quotients are known exactly.
+          if (a.lo.k === 'int') {
+            const lo = Math.floor(a.lo.v / c);
+            return { lo: int(lo), extent: Math.floor((a.lo.v + a.extent - 1) / c) - lo + 1, exact: false };
+          }
           // E consecutive values hit at most ceil((E - 1) / c) + 1 quotients.
           return { lo: floorDiv(a.lo, c), extent: Math.ceil((a.extent - 1) / c) + 1, exact: false };
         }
         case '%': {
           const c = constant(e.b);
           if (c === null || c <= 0) return null;
+          // Values within one period keep their order: their remainders are a run too.
+          if (a.lo.k === 'int' && Math.floor(a.lo.v / c) === Math.floor((a.lo.v + a.extent - 1) / c)) {
+            return { lo: int(a.lo.v - Math.floor(a.lo.v / c) * c), extent: a.extent, exact: false };
+          }
           return { lo: int(0), extent: c, exact: false };
         }
         default: return null;

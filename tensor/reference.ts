@@ -99,7 +99,8 @@ function integer(e: Expr, env: Env): number {
   }
 }
 
-function compare(op: CmpOp, a: number, b: number): boolean {
+/** The truth of `a op b`, as the IR's comparisons mean it. */
+export function compare(op: CmpOp, a: number, b: number): boolean {
   switch (op) {
     case '<': return a < b;
     case '<=': return a <= b;

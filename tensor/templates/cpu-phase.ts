@@ -11,6 +11,7 @@ import type { Axis, ComputeDef } from '../compute.ts';
 import { constantTerm, dependsOn, strideIn } from '../affine.ts';
 import { add, and, div, float, int, lt, mod, mul, select, simplify, sub, substitute, v, foldInt, type Expr } from '../ir.ts';
 import type { Fusion } from './cpu-fuse.ts';
+import { compare } from '../reference.ts';
 
 /** One decomposed dimension: output axis o and tap axis r of q = o + c0 - r, guarded q % S == 0. */
 interface PhaseDim { o: Axis; r: Axis; stride: number; c0: number; q: Expr; outer: string; phase: string; tap: string }
@@ -70,7 +71,7 @@ function rewrite(e: Expr, f: (e: Expr) => Expr | null): Expr {
 /** Guard terms that simplified to a true constant (the divisibility guards, now 0 == 0) dropped;
  *  a select whose guard is left empty becomes its value. */
 function dropSettledGuards(e: Expr): Expr {
-  const settled = (t: Expr) => t.k === 'cmp' && t.a.k === 'int' && t.b.k === 'int' && holds(t.op, t.a.v, t.b.v);
+  const settled = (t: Expr) => t.k === 'cmp' && t.a.k === 'int' && t.b.k === 'int' && compare(t.op, t.a.v, t.b.v);
   switch (e.k) {
     case 'bin': return { ...e, a: dropSettledGuards(e.a), b: dropSettledGuards(e.b) };
     case 'select': {
@@ -79,16 +80,6 @@ function dropSettledGuards(e: Expr): Expr {
       return terms.length ? select(and(...terms), a, b) : a;
     }
     default: return e;
-  }
-}
-
-function holds(op: string, a: number, b: number): boolean {
-  switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    default: return a === b;
   }
 }
 

@@ -94,7 +94,7 @@ describe('every operator: random CPU schedules compile and match the reference',
   }, 300_000);
 });
 
-describe('edge tiles compiled: clamped and masked tails', () => {
+describe('edge tiles compiled: clamped and masked tails, the output buffer', () => {
   it('gemm with ragged m and n: moved-back tiles, masked packed lanes, and the bounded fallback are correct', async () => {
     const def = defineWorkload('gemm', { M: 13, N: 21, K: 7 });
     const base: Config = { 'split.m': [4, 1, 1, 4], 'split.n': [2, 1, 1, 16], 'split.k': [1, 1, 7], reorder: 1, unroll: [0, 0], vector: 1, 'pack.B': 1 };
@@ -107,6 +107,18 @@ describe('edge tiles compiled: clamped and masked tails', () => {
     const sources = configs.map((c) => cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 16));
     expect(sources[0]).toContain('ff_min(');                         // the clamped base
     const results = await Promise.all(configs.map((config, i) => backend.measure({ id: `edge-${i}`, workload: def.key, target: 'cpu', config }, PROTOCOL)));
+    expect(results.filter((r) => r.error).map((r) => `${JSON.stringify(r.config)} → ${r.error!.code}: ${r.error!.message}`)).toEqual([]);
+  }, 300_000);
+
+  it('conv2d accumulating across reduce blocks in the output buffer, with ragged tiles, is correct', async () => {
+    const def = defineWorkload('conv2d', { N: 1, C: 6, H: 7, W: 5, K: 11, R: 3, S: 3, stride: 1, pad: 1 });
+    const base: Config = {
+      'split.n': [1, 1, 1, 1], 'split.k': [2, 1, 1, 8], 'split.h': [2, 1, 2, 2], 'split.w': [2, 1, 1, 4],
+      'split.c': [3, 1, 2], 'split.r': [1, 3, 1], 'split.s': [3, 1, 1], reorder: 2, unroll: [0, 0], vector: 1, 'pack.W': 1, 'pad.I': 1,
+    };
+    const configs: Config[] = [base, { ...base, reorder: 0 }, { ...base, 'split.h': [2, 2, 1, 2] }];
+    for (const c of configs) expect(cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 4)).toContain('O_acc[');
+    const results = await Promise.all(configs.map((config, i) => backend.measure({ id: `buffered-${i}`, workload: def.key, target: 'cpu', config }, PROTOCOL)));
     expect(results.filter((r) => r.error).map((r) => `${JSON.stringify(r.config)} → ${r.error!.code}: ${r.error!.message}`)).toEqual([]);
   }, 300_000);
 });

@@ -6,10 +6,10 @@ import {
 } from '../ir.ts';
 import { dependsOn } from '../affine.ts';
 import { dimIndexedBy, guardedLoads, readStaged, type StagePlan } from './cpu-layout.ts';
-import { parallelAxes, type AxisPlan, type CpuPlan } from './cpu-plan.ts';
-import { packNest, packPlan, readPacked, stageBuffer, stagedName, stageNest, type DimWindow } from './cpu-stages.ts';
+import { levelVar, parallelAxes, type AxisPlan, type CpuPlan } from './cpu-plan.ts';
+import { packNest, packPlan, readPacked, stageBuffer, stagedName, stageNest, tileWindow, type DimWindow } from './cpu-stages.ts';
+import { bufferedTile, bufferIndex, buffersOutput, outputBufferAlloc, outputBufferName, tileOrder } from './cpu-output-buffer.ts';
 
-const levelVar = (axis: string, level: number) => `${axis}_${level}`;
 const baseVar = (axis: string) => `${axis}_b`;
 
 /** Index of an axis from its level variables: ((x0*f1 + x1)*f2 + x2)*f3 + ... up to `upTo` levels. */
@@ -28,7 +28,8 @@ export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
   const loops = (axes: AxisPlan[], level: number, kind: LoopKind, body: Stmt): Stmt =>
     axes.filter((a) => a.factors[level] > 1).reduceRight((inner, a) => loop(levelVar(a.name, level), a.factors[level], kind, inner), body);
 
-  const tile = registerTile(def, plan, r0Outside);
+  const buffered = buffersOutput(plan, r0Outside);
+  const tile = registerTile(def, plan, { accumulateIntoOutput: r0Outside, buffered });
   const s2 = loops(spatial, 2, 'serial', tile);
   const r0AtS1 = plan.reorder === 0 ? loops(reduce, 0, 'serial', s2) : s2;
   const s1 = loops(spatial, 1, 'serial', r0AtS1);
@@ -38,11 +39,13 @@ export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
   const inTile = plan.staged.filter((s) => plan.inTile.has(s.tensor));
   const sliced = parallelAxes(plan);
   const fills = inTile.map((s) => stageNest(def, s, stageWindow(def, s, sliced.filter((a) => a.factors[0] > 1))));
-  const inner = loops(spatial.filter((a) => !sliced.includes(a)), 0, 'serial', r0AtS0);
+  const serial = loops(spatial.filter((a) => !sliced.includes(a)), 0, 'serial', r0AtS0);
+  const inner = buffered ? bufferedTile(def, plan, sliced, serial) : serial;
   const nest = loops(sliced, 0, 'parallel', fills.length ? seq(...fills, inner) : inner);
   const packs = packPlans(def, plan).map((p) => packNest(def, p));
   const stages = plan.staged.map((s) => (plan.inTile.has(s.tensor) ? stageBuffer(s) : stageNest(def, s)));
-  const prologue = [...packs, ...stages, ...(r0Outside ? [zeroOutput(def)] : [])];
+  const accumulator = buffered ? [outputBufferAlloc(def, plan)] : r0Outside ? [zeroOutput(def)] : [];
+  const prologue = [...packs, ...stages, ...accumulator];
   return prologue.length ? seq(...prologue, nest) : nest;
 }
 
@@ -51,11 +54,7 @@ export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
 function stageWindow(def: ComputeDef, stage: StagePlan, parallel: AxisPlan[]): (DimWindow | null)[] {
   const site = guardedLoads(def.body).find((l) => l.load.tensor === stage.tensor)!;
   const window: (DimWindow | null)[] = stage.shape.map(() => null);
-  for (const a of parallel) {
-    const span = a.factors[1] * a.factors[2] * a.factors[3];
-    const offset = simplify(mul(v(levelVar(a.name, 0)), int(span)));
-    window[dimIndexedBy(site.load, a.name)] = { offset, extent: a.perfect ? int(span) : simplify(min(int(span), sub(int(a.extent), offset))) };
-  }
+  for (const a of parallel) window[dimIndexedBy(site.load, a.name)] = tileWindow(a, levelVar(a.name, 0));
   return window;
 }
 
@@ -72,12 +71,12 @@ function scheduledBody(def: ComputeDef, plan: CpuPlan): Expr {
   return readPacked(staged, packPlans(def, plan), levelIndex(axis, 3), lane);
 }
 
-/** The tile's loop order: the definition's, with the vector axis moved innermost. */
-const tileOrder = (plan: CpuPlan): AxisPlan[] =>
-  plan.vectorAxis ? [...plan.spatial.filter((a) => a !== plan.vectorAxis), plan.vectorAxis] : plan.spatial;
+/** How a tile starts and ends: from zero, or adding to the output (across outer reduce
+ *  iterations), in the output itself or in the output buffer (cpu-output-buffer.ts). */
+interface Accumulation { accumulateIntoOutput: boolean; buffered: boolean }
 
 /** The register tile: accumulator load, reduction, store; a full-tile fast path when tails exist. */
-function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean): Stmt {
+function registerTile(def: ComputeDef, plan: CpuPlan, accumulation: Accumulation): Stmt {
   const { spatial } = plan;
   const lets: Stmt[] = spatial.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(mul(levelIndex(a, 3), int(a.factors[3]))) }));
   // The accumulator is laid out in the tile's loop order: lanes of the vector axis contiguous.
@@ -85,13 +84,13 @@ function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: bool
   // GCC from holding an array in registers at all, in every path that uses it.
   const withAcc = (body: Stmt): Stmt => seq({ k: 'alloc', name: 'acc', shape: tileOrder(plan).map((a) => a.factors[3]), scope: 'local' }, body);
   const tails = spatial.filter((a) => !a.perfect);
-  if (!tails.length) return seq(...lets, withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked: [] })));
+  if (!tails.length) return seq(...lets, withAcc(tileBody(def, plan, accumulation, { bounded: false, masked: [] })));
   const fits = and(...tails.map((a) => le(add(v(baseVar(a.name)), int(a.factors[3])), int(a.extent))));
   // Tiles that start past the extent (the split's product exceeds it) are skipped: an axis whose
   // level-3 factor is 1 has no S3 loop whose bound could stop them.
   const inRange = and(...tails.map((a) => lt(v(baseVar(a.name)), int(a.extent))));
-  const fast = withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked: [] }));
-  return seq(...lets, { k: 'if', cond: fits, then: fast, else: { k: 'if', cond: inRange, then: edgeTile(def, plan, accumulateIntoOutput, tails, withAcc) } });
+  const fast = withAcc(tileBody(def, plan, accumulation, { bounded: false, masked: [] }));
+  return seq(...lets, { k: 'if', cond: fits, then: fast, else: { k: 'if', cond: inRange, then: edgeTile(def, plan, accumulation, tails, withAcc) } });
 }
 
 /**
@@ -103,15 +102,15 @@ function registerTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: bool
  *   so whole vectors compute zeros past the end, and only the lanes inside are stored.
  * Any other tail falls back to the bounded loops.
  */
-function edgeTile(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, tails: AxisPlan[], withAcc: (s: Stmt) => Stmt): Stmt {
+function edgeTile(def: ComputeDef, plan: CpuPlan, accumulation: Accumulation, tails: AxisPlan[], withAcc: (s: Stmt) => Stmt): Stmt {
   const masked = tails.filter((a) => a === plan.vectorAxis && a.factors[3] > 1 && readsOnlyPackedAlong(def, plan, a));
   // A tile padding its own slice of an input must not move back into its neighbour's slice.
   const sliceBound = (a: AxisPlan) => [...plan.inTile.values()].some((axes) => axes.includes(a.name));
-  const clamped = tails.filter((a) => !masked.includes(a) && !accumulateIntoOutput && a.extent >= a.factors[3] && !(a === plan.vectorAxis && plan.packed.length) && !sliceBound(a));
-  if (masked.length + clamped.length < tails.length) return withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: true, masked: [] }));
+  const clamped = tails.filter((a) => !masked.includes(a) && !accumulation.accumulateIntoOutput && a.extent >= a.factors[3] && !(a === plan.vectorAxis && plan.packed.length) && !sliceBound(a));
+  if (masked.length + clamped.length < tails.length) return withAcc(tileBody(def, plan, accumulation, { bounded: true, masked: [] }));
   // Shadows the tile's base inside this branch (a block of its own in C).
   const moved: Stmt[] = clamped.map((a) => ({ k: 'let', name: baseVar(a.name), value: simplify(min(mul(levelIndex(a, 3), int(a.factors[3])), int(a.extent - a.factors[3]))) }));
-  return seq(...moved, withAcc(tileBody(def, plan, accumulateIntoOutput, { bounded: false, masked })));
+  return seq(...moved, withAcc(tileBody(def, plan, accumulation, { bounded: false, masked })));
 }
 
 /** Every load that varies along `axis` reads a packed (zero-filled past the end) buffer. */
@@ -127,7 +126,7 @@ interface TilePaths {
   masked: AxisPlan[];
 }
 
-function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean, { bounded, masked }: TilePaths): Stmt {
+function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffered }: Accumulation, { bounded, masked }: TilePaths): Stmt {
   const { spatial, reduce } = plan;
   const vectorAxis = plan.vectorAxis && plan.vectorAxis.factors[3] > 1 ? plan.vectorAxis : undefined;
   const s3Order = tileOrder(plan);
@@ -157,14 +156,18 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
 
   // Lanes of masked axes past the extent: never read from or written to the output.
   const inside = masked.length ? and(...masked.map((a) => lt(add(v(baseVar(a.name)), lane(a)), int(a.extent)))) : null;
-  const readOut = load(def.output.name, outIndex);
+  // Where the tile's partial sums live between reduce iterations, and the order of its loops there.
+  const [partial, partialIndex, partialOrder] = buffered
+    ? [outputBufferName(def), bufferIndex(plan, (a, level) => (level === 3 ? lane(a) : a.factors[level] > 1 ? v(levelVar(a.name, level)) : int(0))), s3Order]
+    : [def.output.name, outIndex, spatial];
+  const readOut = load(partial, partialIndex);
   const init: Expr = !accumulateIntoOutput ? float(0) : inside ? select(inside, readOut, float(0)) : readOut;
   // The output is read and written in its own dimension order (the definition's spatial order),
   // so that the innermost accesses are contiguous even when the vector axis is not its last
   // dimension: lanes written across rows (one row per lane) cost more than the whole reduction
-  // on short ones. Unrolled like the compute loops: an accumulator indexed by a loop variable
-  // anywhere stays in memory.
-  const initAcc = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value: init }, true, accumulateIntoOutput ? spatial : s3Order, !(inside && accumulateIntoOutput));
+  // on short ones. The output buffer is in the tile's order. Unrolled like the compute loops:
+  // an accumulator indexed by a loop variable anywhere stays in memory.
+  const initAcc = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value: init }, true, accumulateIntoOutput ? partialOrder : s3Order, !(inside && accumulateIntoOutput));
 
   const reduceEnv: Record<string, Expr> = {};
   for (const a of reduce) reduceEnv[a.name] = levelIndex(a, 3);
@@ -193,8 +196,8 @@ function tileBody(def: ComputeDef, plan: CpuPlan, accumulateIntoOutput: boolean,
       compute = loop(levelVar(a.name, level), extent, 'serial', compute, step);
     }
   }
-  const write: Stmt = { k: 'store', tensor: def.output.name, index: outIndex, value: { k: 'load', tensor: 'acc', index: accIndex } };
-  const store = s3Loops(inside ? { k: 'if', cond: inside, then: write } : write, true, spatial, !inside);
+  const write: Stmt = { k: 'store', tensor: partial, index: partialIndex, value: { k: 'load', tensor: 'acc', index: accIndex } };
+  const store = s3Loops(inside ? { k: 'if', cond: inside, then: write } : write, true, partialOrder, !inside);
   return seq(initAcc, compute, store);
 }
 

@@ -21,6 +21,9 @@ export const PAD_IN_TILE = 2;
 export const padEntities = (def: ComputeDef, tensor: string): number[] => (sliceAxes(def, tensor).length ? [...LAYOUT_ENTITIES, PAD_IN_TILE] : LAYOUT_ENTITIES);
 
 export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
+
+/** The loop variable of one level of an axis's split in the lowered nest. */
+export const levelVar = (axis: string, level: number) => `${axis}_${level}`;
 export interface CpuPlan {
   spatial: AxisPlan[];
   reduce: AxisPlan[];

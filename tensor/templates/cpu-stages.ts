@@ -6,15 +6,24 @@
 //   tile's loads along the vector axis are contiguous (TVM's OIHW[x]o, Ansor's layout rewrite).
 import type { ComputeDef } from '../compute.ts';
 import {
-  add, and, float, ge, int, load, loop, lt, mul, select, seq, simplify, sub, v, type Expr, type LoopKind, type Stmt,
+  add, and, float, ge, int, load, loop, lt, min, mul, select, seq, simplify, sub, v, type Expr, type Stmt,
 } from '../ir.ts';
 import { dimIndexedBy, guardedLoads, type StagePlan } from './cpu-layout.ts';
+import type { AxisPlan } from './cpu-plan.ts';
 
 export const stagedName = (tensor: string) => `${tensor}_pad`;
 export const packedName = (tensor: string) => `${tensor}_packed`;
 
 /** The part of a dimension one loop covers: [offset, offset + extent). */
 export interface DimWindow { offset: Expr; extent: Expr }
+
+/** The part of an axis one iteration of its level-0 loop (variable `outer`) covers; the last
+ *  may be short. */
+export function tileWindow(a: AxisPlan, outer: string): DimWindow {
+  const span = a.factors[1] * a.factors[2] * a.factors[3];
+  const offset = simplify(mul(v(outer), int(span)));
+  return { offset, extent: a.perfect ? int(span) : simplify(min(int(span), sub(int(a.extent), offset))) };
+}
 
 /** A loop nest over `shape` (or the window of it): outer dimensions parallel (up to two,
  *  collapsed) unless `serial`, innermost vector; `rows` builds the body of the innermost

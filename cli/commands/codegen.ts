@@ -20,8 +20,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.config !== undefined && values.seed !== undefined) throw new UsageError('give --config or --seed, not both');
   const def = defineWorkload(positionals[0], parseShape(values.shape));
   const target = oneOf('--target', values.target, TARGET_KINDS, 'cpu');
-  // Rendering needs no device: a gpu backend checks configs against sm_90's limits without probing.
-  const backend = createBackend(target, { cacheDir: cacheDir(), probe: false });
+  // Rendering needs no device (a gpu backend checks configs against sm_90's limits, unprobed).
+  const backend = createBackend(target, { cacheDir: cacheDir(), renderOnly: true });
   let config: Config;
   if (values.config !== undefined) {
     try { config = JSON.parse(values.config) as Config; } catch (err) {

@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = values.out ?? join('out', `${def.op}-${target}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
-  const backend = createBackend(target, { cacheDir: cacheDir(), seed, threads });
+  const backend = createBackend(target, { cacheDir: cacheDir() }, { seed, threads });
 
   const progress = progressWriter(process.stderr, { forcePlain: json });
   if (!json) process.stderr.write(`tuning ${def.key} on ${target} (${backend.describe().model}), ${trials} measurements, explorer ${explorer}\n`);

@@ -14,8 +14,7 @@ import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { add, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
 import { affineDifference, evalIndex, FootprintError, interval, toAffine, type Interval } from './fpga-footprint.ts';
-import { isPerfect } from './split.ts';
-import { checkKnobNames, splitFactors } from './config-checks.ts';
+import { checkKnobNames, choiceKnob, planAxis, splitKnobNames } from './config-checks.ts';
 import type { Config } from './template.ts';
 
 export const FPGA_SPATIAL_PARTS = 3;
@@ -95,21 +94,20 @@ export function localExpr(a: FpgaAxis): Expr {
 }
 
 export function knobNames(def: ComputeDef): string[] {
-  return [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['order', 'ii', 'partition', 'burst']);
+  return [...splitKnobNames(def), 'order', 'ii', 'partition', 'burst'];
 }
 
 /** Parse and validate a config; build the buffers. Throws InstantiationError naming the knob. */
 export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
   checkKnobNames(def, config, 'fpga', knobNames(def));
   const axis = (a: { name: string; extent: number }, reduce: boolean): FpgaAxis => {
-    const factors = splitFactors(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS);
-    const [tiles, serial, unroll] = factors;
-    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect: isPerfect(factors, a.extent) };
+    const { factors: [tiles, serial, unroll], perfect } = planAxis(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS);
+    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect };
   };
-  const order = choice(config, 'order', ORDER_ENTITIES);
-  const ii = choice(config, 'ii', II_ENTITIES);
-  const partitionIndex = choice(config, 'partition', PARTITION_KINDS.map((_, i) => i));
-  const burst = choice(config, 'burst', BURST_ENTITIES);
+  const order = choiceKnob(config, 'order', ORDER_ENTITIES);
+  const ii = choiceKnob(config, 'ii', II_ENTITIES);
+  const partitionIndex = choiceKnob(config, 'partition', PARTITION_KINDS.map((_, i) => i));
+  const burst = choiceKnob(config, 'burst', BURST_ENTITIES);
   const spatial = def.spatial.map((a) => axis(a, false));
   const reduce = def.reduce.map((a) => axis(a, true));
   const partition = PARTITION_KINDS[partitionIndex];
@@ -124,14 +122,6 @@ export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
     if (err instanceof FootprintError) throw new InstantiationError(`fpga: cannot buffer the inputs of ${def.op}: ${err.message}`, { cause: err });
     throw err;
   }
-}
-
-function choice(config: Config, knob: string, entities: readonly number[]): number {
-  const value = config[knob];
-  if (typeof value !== 'number' || !entities.includes(value)) {
-    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value;
 }
 
 /** Every load of the body, one index per tensor. */
@@ -255,4 +245,3 @@ export function bankDepth(buffer: TileBuffer): number {
   return buffer.shape.reduce((n, extent, d) => n * Math.ceil(extent / buffer.banks[d]), 1);
 }
 
-export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);

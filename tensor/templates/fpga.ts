@@ -19,10 +19,10 @@ import {
 } from '../ir.ts';
 import {
   axisVar, bufferOriginVar, BURST_ENTITIES, burstDim, II_ENTITIES, localExpr, ORDER_ENTITIES, originExpr, PARTITION_KINDS,
-  planFpga, product, FPGA_REDUCE_PARTS, FPGA_SPATIAL_PARTS, type FpgaAxis, type FpgaPlan, type TileBuffer,
+  planFpga, FPGA_REDUCE_PARTS, FPGA_SPATIAL_PARTS, type FpgaAxis, type FpgaPlan, type TileBuffer,
 } from './fpga-plan.ts';
 import { estimateResources, MAX_BANKS_PER_BUFFER, MAX_LANES, overBudget, peArray, type FpgaBudget } from './fpga-resources.ts';
-import { splitKnobs } from './split.ts';
+import { product, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const fpgaTemplate: Template = {

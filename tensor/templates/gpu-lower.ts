@@ -6,7 +6,9 @@ import {
   add, and, float, ge, int, load, loop, lt, min, mul, select, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
-import { baseVar, blockTile, GPU_DIM_NAMES, product, type AxisPlan, type GpuGeometry, type GpuPlan, type StagedInput } from './gpu-plan.ts';
+import { baseVar, blockTile, GPU_DIM_NAMES, type AxisPlan, type GpuGeometry, type GpuPlan, type StagedInput } from './gpu-plan.ts';
+import { product } from './split.ts';
+import { unrollStep } from './unroll.ts';
 
 const levelVar = (axis: string, level: number) => `${axis}_${level}`;
 const threadBaseVar = (axis: string) => `${axis}_t`;
@@ -73,11 +75,6 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
   const inRange = and(...spatial.filter((a) => !a.perfect).map((a) => lt(env[a.name], int(a.extent))));
   const hasTails = spatial.some((a) => !a.perfect);
 
-  const unrollFor = (product: number, extent: number): number | undefined => {
-    if (plan.unrollMaxStep === 0) return undefined;
-    if (plan.unrollMaxStep === 1) return 1;
-    return product <= plan.unrollMaxStep ? extent : undefined;
-  };
   /** Vthread and inner-tile loops (or one of them) around a statement, unrolled by the knob. */
   const tileLoops = (inner: Stmt, which: 'V' | 'I' | 'VI', counter = { product: 1 }): Stmt => {
     let body = inner;
@@ -85,7 +82,7 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
       for (const a of [...spatial].reverse()) {
         if (a.factors[3] <= 1) continue;
         counter.product *= a.factors[3];
-        body = loop(levelVar(a.name, 3), a.factors[3], 'serial', body, unrollFor(counter.product, a.factors[3]));
+        body = loop(levelVar(a.name, 3), a.factors[3], 'serial', body, unrollStep(plan, counter.product, a.factors[3]));
       }
     }
     if (which !== 'I') {
@@ -124,7 +121,7 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
       // Imperfect split: the last R0 step stops at the extent (a negative count skips the loop).
       const extent = r.perfect ? int(f) : simplify(min(int(f), sub(int(r.extent), add(v(baseVar(r.name)), mul(level(r, 1), int(f))))));
       let step: number | undefined;
-      if (r.perfect && plan.unrollReduce) { counter.product *= f; step = unrollFor(counter.product, f); }
+      if (r.perfect && plan.unrollReduce) { counter.product *= f; step = unrollStep(plan, counter.product, f); }
       body = loop(levelVar(r.name, 2), extent, 'serial', body, step);
     }
     return body;

@@ -24,8 +24,9 @@
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import type { Expr } from '../../../tensor/ir.ts';
 import {
-  axisVar, bankDepth, bankOf, bufferOriginVar, burstDim, product, type FpgaPlan, type TileBuffer,
+  axisVar, bankDepth, bankOf, bufferOriginVar, burstDim, type FpgaPlan, type TileBuffer,
 } from '../../../tensor/templates/fpga-plan.ts';
+import { product } from '../../../tensor/templates/split.ts';
 import { bodyOps, estimateResources, FLOAT_OPERATORS, peArray } from '../../../tensor/templates/fpga-resources.ts';
 import { copyPipelineVar } from '../../../tensor/templates/fpga.ts';
 import { evalIndex } from '../../../tensor/templates/fpga-footprint.ts';

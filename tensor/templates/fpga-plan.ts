@@ -12,7 +12,7 @@
 // with the partition kind of the `partition` knob and a factor matched to the unroll.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { add, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
+import { add, forEachExpr, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
 import { affineDifference, evalIndex, FootprintError, interval, toAffine, type Interval } from './fpga-footprint.ts';
 import { checkKnobNames, choiceKnob, planAxis, splitKnobNames } from './config-checks.ts';
 import type { Config } from './template.ts';
@@ -127,23 +127,14 @@ export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
 /** Every load of the body, one index per tensor. */
 function loadsOf(def: ComputeDef): Map<string, Expr[]> {
   const loads = new Map<string, Expr[]>();
-  const visit = (e: Expr): void => {
-    switch (e.k) {
-      case 'load': {
-        const seen = loads.get(e.tensor);
-        if (seen && JSON.stringify(seen) !== JSON.stringify(e.index)) {
-          throw new FootprintError(`tensor ${e.tensor} is read at two different indices; one tile buffer per tensor holds one footprint`);
-        }
-        loads.set(e.tensor, e.index);
-        return;
-      }
-      case 'bin': case 'cmp': visit(e.a); visit(e.b); return;
-      case 'and': e.terms.forEach(visit); return;
-      case 'select': visit(e.cond); visit(e.a); visit(e.b); return;
-      default: return;
+  forEachExpr(def.body, (e) => {
+    if (e.k !== 'load') return;
+    const seen = loads.get(e.tensor);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(e.index)) {
+      throw new FootprintError(`tensor ${e.tensor} is read at two different indices; one tile buffer per tensor holds one footprint`);
     }
-  };
-  visit(def.body);
+    loads.set(e.tensor, e.index);
+  });
   return loads;
 }
 

@@ -3,7 +3,7 @@
 // boxes between barriers, the reduction, and the guarded store of the accumulator.
 import type { ComputeDef } from '../compute.ts';
 import {
-  add, and, float, ge, int, load, loop, lt, min, mul, select, seq, simplify, sub, substitute, v,
+  add, and, float, ge, int, load, loop, lt, min, mul, rewriteExpr, select, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
 import { baseVar, blockTile, GPU_DIM_NAMES, type AxisPlan, type GpuGeometry, type GpuPlan, type StagedInput } from './gpu-plan.ts';
@@ -18,15 +18,7 @@ const boxLoVar = (tensor: string, dim: number) => `${tensor}_lo${dim}`;
 const level = (a: AxisPlan, l: number): Expr => (a.factors[l] > 1 ? v(levelVar(a.name, l)) : int(0));
 
 /** Replace every load by `f(load)`. */
-function mapLoads(e: Expr, f: (l: Extract<Expr, { k: 'load' }>) => Expr): Expr {
-  switch (e.k) {
-    case 'load': return f(e);
-    case 'bin': case 'cmp': return { ...e, a: mapLoads(e.a, f), b: mapLoads(e.b, f) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => mapLoads(t, f)) };
-    case 'select': return { k: 'select', cond: mapLoads(e.cond, f), a: mapLoads(e.a, f), b: mapLoads(e.b, f) };
-    default: return e;
-  }
-}
+const mapLoads = (e: Expr, f: (l: Extract<Expr, { k: 'load' }>) => Expr): Expr => rewriteExpr(e, (x) => (x.k === 'load' ? f(x) : null));
 
 /** The loop nest of a checked plan (the header of gpu.ts draws its shape). */
 export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt {
@@ -180,23 +172,17 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
  * convolutions) stay.
  */
 function withoutImpliedGuards(e: Expr, staged: Map<string, StagedInput>): Expr {
-  switch (e.k) {
-    case 'select': {
-      const value = e.a;
-      if (value.k === 'load' && staged.has(value.tensor) && e.b.k === 'float' && e.b.v === 0) {
-        const shape = staged.get(value.tensor)!.shape;
-        const same = (a: Expr, b: Expr) => JSON.stringify(a) === JSON.stringify(b);
-        const implied = (t: Expr) => t.k === 'cmp' && value.index.some((idx, d) =>
-          same(t.a, idx) && ((t.op === '>=' && t.b.k === 'int' && t.b.v === 0) || (t.op === '<' && t.b.k === 'int' && t.b.v === shape[d])));
-        const terms = (e.cond.k === 'and' ? e.cond.terms : [e.cond]).filter((t) => !implied(t));
-        return terms.length ? { ...e, cond: and(...terms) } : value;
-      }
-      return { k: 'select', cond: withoutImpliedGuards(e.cond, staged), a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
-    }
-    case 'bin': case 'cmp': return { ...e, a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => withoutImpliedGuards(t, staged)) };
-    default: return e;
-  }
+  return rewriteExpr(e, (x) => {
+    if (x.k !== 'select') return null;
+    const value = x.a;
+    if (value.k !== 'load' || !staged.has(value.tensor) || x.b.k !== 'float' || x.b.v !== 0) return null;
+    const shape = staged.get(value.tensor)!.shape;
+    const same = (a: Expr, b: Expr) => JSON.stringify(a) === JSON.stringify(b);
+    const implied = (t: Expr) => t.k === 'cmp' && value.index.some((idx, d) =>
+      same(t.a, idx) && ((t.op === '>=' && t.b.k === 'int' && t.b.v === 0) || (t.op === '<' && t.b.k === 'int' && t.b.v === shape[d])));
+    const terms = (x.cond.k === 'and' ? x.cond.terms : [x.cond]).filter((t) => !implied(t));
+    return terms.length ? { ...x, cond: and(...terms) } : value;
+  });
 }
 
 /** All threads of the block copy the box: thread `tid` takes elements tid, tid + threads, … */

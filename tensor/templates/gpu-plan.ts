@@ -3,7 +3,7 @@
 // geometry is checked against (checkGeometry). gpu-lower.ts turns a plan into the loop nest.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { int, v, type Expr } from '../ir.ts';
+import { forEachExpr, int, v, type Expr } from '../ir.ts';
 import { checkKnobNames, choiceKnob, planAxis, splitKnobNames, type AxisPlan } from './config-checks.ts';
 import { indexInterval, type Interval } from './index-interval.ts';
 import { product } from './split.ts';
@@ -196,20 +196,9 @@ export function gpuGeometry(def: ComputeDef, plan: GpuPlan): GpuGeometry {
 }
 
 /** Index lists of every load, by tensor. */
-function loadsByTensor(e: Expr, out = new Map<string, Expr[][]>()): Map<string, Expr[][]> {
-  switch (e.k) {
-    case 'load': {
-      const list = out.get(e.tensor) ?? [];
-      list.push(e.index);
-      out.set(e.tensor, list);
-      e.index.forEach((i) => loadsByTensor(i, out));
-      break;
-    }
-    case 'bin': case 'cmp': loadsByTensor(e.a, out); loadsByTensor(e.b, out); break;
-    case 'and': e.terms.forEach((t) => loadsByTensor(t, out)); break;
-    case 'select': loadsByTensor(e.cond, out); loadsByTensor(e.a, out); loadsByTensor(e.b, out); break;
-    default: break;
-  }
+function loadsByTensor(e: Expr): Map<string, Expr[][]> {
+  const out = new Map<string, Expr[][]>();
+  forEachExpr(e, (x) => { if (x.k === 'load') out.set(x.tensor, [...(out.get(x.tensor) ?? []), x.index]); });
   return out;
 }
 

@@ -22,7 +22,7 @@ import { publishPhase } from './phase-timing.ts';
 /** What a compiling backend provides: a compiler and a program (kernel + harness) for a nest. */
 export interface Toolchain {
   compiler: CompilerSpec;
-  /** The whole program: kernel and a harness speaking the harness CLI (agent/backends/cpu/harness.ts). */
+  /** The whole program: kernel and a harness speaking the harness CLI (agent/c-harness.ts). */
   program(def: ComputeDef, nest: Stmt, note?: string): string;
   /** Environment of timing runs (e.g. OMP_NUM_THREADS). */
   runEnv?: NodeJS.ProcessEnv;

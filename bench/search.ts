@@ -143,7 +143,7 @@ async function cpuSection(
   const out: { workload: string; rows: Row[] }[] = [];
   let backend: Backend | undefined;
   try {
-    backend = createBackend('cpu', { cacheDir, threads });
+    backend = createBackend('cpu', { cacheDir }, { threads });
     const protocol: TimingProtocol = DEFAULT_PROTOCOL;
     for (const w of workloads) {
       const started = performance.now();

@@ -80,7 +80,7 @@ interface Setup { target: ComputeDef; sources: ComputeDef[]; targetName: string;
 
 async function simSection(s: Setup, seeds: number, budget: number, sourceBudget: number): Promise<string> {
   const started = performance.now();
-  const backend = createBackend('sim', { cacheDir: join(s.work, 'cache'), seed: 0 });
+  const backend = createBackend('sim', { cacheDir: join(s.work, 'cache') }, { seed: 0 });
   const pairs: Pair[] = [];
   for (let seed = 1; seed <= seeds; seed++) pairs.push(await runPair(s, backend, seed, budget, sourceBudget, `sim-${seed}`));
   let bestKnown = Math.min(...pairs.flatMap((p) => [...p.without, ...p.with]));
@@ -102,7 +102,7 @@ async function simSection(s: Setup, seeds: number, budget: number, sourceBudget:
 
 async function cpuSection(s: Setup, budget: number, sourceBudget: number, threads: number): Promise<string> {
   const started = performance.now();
-  const backend = createBackend('cpu', { cacheDir: join(s.work, 'cache'), threads });
+  const backend = createBackend('cpu', { cacheDir: join(s.work, 'cache') }, { threads });
   const pair = await runPair(s, backend, 1, budget, sourceBudget, 'cpu', (m) => process.stderr.write(`  cpu: ${m}\n`));
   const bestKnown = Math.min(...pair.without, ...pair.with);
   write([

@@ -2,7 +2,7 @@
 // backend's renderer and compiler flags (sim exports the CPU kernel of its config too), wired here
 // because cli/ is the one layer that sees both sides.
 import { CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
-import { CpuRenderer } from '../agent/backends/cpu/cpu-renderer.ts';
+import { CpuRenderer } from '../agent/cpu-renderer.ts';
 import type { CKernelSource } from '../contracts/c-kernel-source.ts';
 import { exportKernelWith, type ExportOptions, type ExportResult } from '../coordinator/export/export-kernel.ts';
 

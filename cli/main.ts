@@ -1,4 +1,5 @@
 // The `flexfarm` command: picks a subcommand and turns its errors into messages and exit codes.
+import { TARGET_KINDS } from '../contracts/targets.ts';
 import { UsageError } from './args.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
@@ -20,7 +21,8 @@ function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return ['usage: flexfarm <command> [flags]', '', 'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    '', 'flexfarm <command> --help shows its flags.'].join('\n');
+    '', `targets (--target, --device): ${TARGET_KINDS.join(', ')}`,
+    'flexfarm <command> --help shows its flags.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,9 @@
 // The target registry: one spec per device kind, read by every list of kinds and by shared code
 // wherever it used to branch on a kind's name (tinygrad's Renderer: the backend declares what it
-// can do, shared code only reads it). The backends themselves are created on the agent side
-// (agent/backends/index.ts). A kind beyond the built-in four is added with registerTarget (and
-// registerBackend on the agent side) by the module that defines it, touching no shared file.
+// can do, shared code only reads it). The backends themselves, and the agent flags they take, are
+// declared on the agent side (agent/backends/<kind>/<kind>-target.ts). A kind beyond the built-in
+// four is added with registerTarget (and registerBackend on the agent side) by the module that
+// defines it, touching no shared file.
 import { FlexfarmError } from './errors.ts';
 import { cpuClassicTemplate, cpuTemplate } from '../tensor/templates/cpu.ts';
 import { fpgaTemplate } from '../tensor/templates/fpga.ts';

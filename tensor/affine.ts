@@ -2,18 +2,11 @@
 // dependence, or null when the dependence is not affine (a floor division, modulo, min or max that
 // involves the variable). Renderers use it to tell contiguous and broadcast loads from gathers;
 // templates use it to find the axis that indexes a tensor dimension.
-import type { Expr } from './ir.ts';
+import { someExpr, type Expr } from './ir.ts';
 
 /** True when the variable `name` occurs in `e`. */
 export function dependsOn(e: Expr, name: string): boolean {
-  switch (e.k) {
-    case 'var': return e.name === name;
-    case 'int': case 'float': return false;
-    case 'bin': case 'cmp': return dependsOn(e.a, name) || dependsOn(e.b, name);
-    case 'and': return e.terms.some((t) => dependsOn(t, name));
-    case 'select': return dependsOn(e.cond, name) || dependsOn(e.a, name) || dependsOn(e.b, name);
-    case 'load': return e.index.some((i) => dependsOn(i, name));
-  }
+  return someExpr(e, (x) => x.k === 'var' && x.name === name);
 }
 
 /** d e / d name when `e` is affine in `name` (0 when it does not occur), else null. */

@@ -78,16 +78,61 @@ export const loop = (name: string, extent: Expr | number, kind: LoopKind, body: 
   ...(unroll ? { unroll } : {}),
 });
 
+// The generic walks over expressions: the one place that knows which parts of each kind are
+// sub-expressions. A pass handles the kinds it cares about and leaves the rest to these.
+
+/** The direct sub-expressions of `e`, in evaluation order (a select's condition first). */
+export function subExprs(e: Expr): readonly Expr[] {
+  switch (e.k) {
+    case 'int': case 'float': case 'var': return [];
+    case 'bin': case 'cmp': return [e.a, e.b];
+    case 'and': return e.terms;
+    case 'select': return [e.cond, e.a, e.b];
+    case 'load': return e.index;
+  }
+}
+
+/** `e` rebuilt with `f` applied to each direct sub-expression; a leaf is returned as it is. */
+export function mapChildren(e: Expr, f: (child: Expr) => Expr): Expr {
+  switch (e.k) {
+    case 'int': case 'float': case 'var': return e;
+    case 'bin': case 'cmp': return { ...e, a: f(e.a), b: f(e.b) };
+    case 'and': return { k: 'and', terms: e.terms.map((t) => f(t)) };
+    case 'select': return { k: 'select', cond: f(e.cond), a: f(e.a), b: f(e.b) };
+    case 'load': return { ...e, index: e.index.map((i) => f(i)) };
+  }
+}
+
+/** Rebuilds bottom-up: `f` sees every node with its sub-expressions already rebuilt. */
+export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
+  return f(mapChildren(e, (c) => mapExpr(c, f)));
+}
+
+/** Rebuilds top-down: where `f` returns an expression it replaces the whole subexpression (not
+ *  visited further); where it returns null, the children are rewritten. */
+export function rewriteExpr(e: Expr, f: (e: Expr) => Expr | null): Expr {
+  return f(e) ?? mapChildren(e, (c) => rewriteExpr(c, f));
+}
+
+/** Folds `f` over `e` and every sub-expression, parents before children. */
+export function foldExpr<T>(e: Expr, init: T, f: (acc: T, e: Expr) => T): T {
+  return subExprs(e).reduce((acc, c) => foldExpr(c, acc, f), f(init, e));
+}
+
+/** Calls `f` on `e` and every sub-expression, parents before children. */
+export function forEachExpr(e: Expr, f: (e: Expr) => void): void {
+  f(e);
+  for (const c of subExprs(e)) forEachExpr(c, f);
+}
+
+/** True when `e` or one of its sub-expressions satisfies `test` (stops at the first). */
+export function someExpr(e: Expr, test: (e: Expr) => boolean): boolean {
+  return test(e) || subExprs(e).some((c) => someExpr(c, test));
+}
+
 /** Replace variables by expressions (used to express an axis through its split levels). */
 export function substitute(e: Expr, env: Record<string, Expr>): Expr {
-  switch (e.k) {
-    case 'var': return env[e.name] ?? e;
-    case 'int': case 'float': return e;
-    case 'bin': case 'cmp': return { ...e, a: substitute(e.a, env), b: substitute(e.b, env) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => substitute(t, env)) };
-    case 'select': return { k: 'select', cond: substitute(e.cond, env), a: substitute(e.a, env), b: substitute(e.b, env) };
-    case 'load': return { ...e, index: e.index.map((i) => substitute(i, env)) };
-  }
+  return mapExpr(e, (x) => (x.k === 'var' ? env[x.name] ?? x : x));
 }
 
 /** Fold integer constants so generated code stays readable (x*1, x+0, 3*4). */
@@ -117,9 +162,7 @@ export function simplify(e: Expr): Expr {
       return { ...e, a, b };
     }
     case 'and': return and(...e.terms.map(simplify));
-    case 'select': return { k: 'select', cond: simplify(e.cond), a: simplify(e.a), b: simplify(e.b) };
-    case 'load': return { ...e, index: e.index.map(simplify) };
-    default: return e;
+    default: return mapChildren(e, simplify);
   }
 }
 
@@ -156,13 +199,3 @@ export function statements(s: Stmt, out: Stmt[] = []): Stmt[] {
 /** True when the nest has work to run once, untimed, before the kernel (a `prepare` statement). */
 export const hasPrepare = (nest: Stmt): boolean => statements(nest).some((s) => s.k === 'prepare');
 
-/** Names of the tensors an expression loads from, in first-use order. */
-export function loadedTensors(e: Expr, out: string[] = []): string[] {
-  switch (e.k) {
-    case 'load': if (!out.includes(e.tensor)) out.push(e.tensor); e.index.forEach((i) => loadedTensors(i, out)); break;
-    case 'bin': case 'cmp': loadedTensors(e.a, out); loadedTensors(e.b, out); break;
-    case 'and': e.terms.forEach((t) => loadedTensors(t, out)); break;
-    case 'select': loadedTensors(e.cond, out); loadedTensors(e.a, out); loadedTensors(e.b, out); break;
-  }
-  return out;
-}

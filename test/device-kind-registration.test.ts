@@ -1,5 +1,5 @@
 // A device kind added by this file alone: `abacus`, a backend that "measures" with a formula,
-// registered in the target registry (contracts/targets.ts) and the agent's backend factories
+// registered in the target registry (contracts/targets.ts) and the agent's backend specs
 // (agent/backends/index.ts). It tunes embedded (`tune`) and through a campaign on a farm whose
 // agent serves it over gRPC and publishes on the bus; no shared file knows its name.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -74,7 +74,7 @@ const removers = [
     kind: 'abacus', template: cpuClassicTemplate, sourceExtension: '.abacus', defaultCapacity: { capacity: 4, concurrency: 2 },
     inflightTimeoutMs: 30_000, exportable: false, simulated: false,
   }),
-  registerBackend('abacus', () => new AbacusBackend()),
+  registerBackend({ kind: 'abacus', flags: [], create: () => new AbacusBackend() }),
 ];
 const dir = mkdtempSync(join(tmpdir(), 'flexfarm-abacus-'));
 afterAll(() => {

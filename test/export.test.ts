@@ -40,7 +40,7 @@ function makeRun(outDir: string) {
 }
 
 beforeAll(async () => {
-  const backend = createBackend('cpu', { cacheDir, threads: 2 });
+  const backend = createBackend('cpu', { cacheDir }, { threads: 2 });
   for (const def of [gemm, conv]) {
     await tune({ def, backend, trials: 4, seed: 5, recordsPath: records, outDir: join(dir, 'tune'), protocol: PROTOCOL });
   }

@@ -128,7 +128,7 @@ describe('`flexfarm codegen --target gpu` renders without a device', () => {
   }, 60_000);
 
   it('a render-only backend has the architecture limits, renders, and measures nothing', async () => {
-    const backend = createBackend('gpu', { cacheDir: dir, probe: false }) as GpuBackend;
+    const backend = createBackend('gpu', { cacheDir: dir, renderOnly: true }) as GpuBackend;
     expect(backend.kind).toBe('gpu');
     expect(backend.limits).toEqual(archLimits('sm_90'));
     expect(backend.healthy).toBe(false);
@@ -137,7 +137,7 @@ describe('`flexfarm codegen --target gpu` renders without a device', () => {
     expect(result.error?.code).toBe('DEVICE_LOST');
     expect(result.error?.message).toMatch(/render-only/);
     await expect(backend.reference(gemm, PROTOCOL)).rejects.toThrow(GpuUnavailableError);
-    expect(() => createBackend('gpu', { cacheDir: dir, probe: false, gpuArch: 'sm_70' })).toThrow(UnknownGpuArchError);
+    expect(() => createGpuBackend({ cacheDir: dir, probe: false, arch: 'sm_70' })).toThrow(UnknownGpuArchError);
   });
 });
 

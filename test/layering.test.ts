@@ -1,6 +1,7 @@
 // The layers' import rules (DESIGN.md §2): imports only go down, cli → coordinator | agent →
-// contracts → tensor, and agent/ and coordinator/ never import each other. Reads every import of
-// every .ts file in the repository (tests and proto's generated files included).
+// contracts → tensor, and agent/ and coordinator/ never import each other; inside agent/, one
+// backend's folder never imports another's (shared code lives at agent/ level or below). Reads
+// every import of every .ts file in the repository (tests and proto's generated files included).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +42,13 @@ function importSpecifiers(text: string): string[] {
 
 const layerOf = (repoPath: string) => (repoPath.includes(sep) ? repoPath.split(sep)[0] : '(root)');
 
+const BACKENDS = join('agent', 'backends');
+/** The backend folder a path lies in (`agent/backends/<kind>/…`), or null. */
+function backendOf(repoPath: string): string | null {
+  const rest = relative(BACKENDS, repoPath);
+  return !rest.startsWith('..') && rest.includes(sep) ? rest.split(sep)[0] : null;
+}
+
 interface Edge { from: string; to: string; spec: string }
 
 function edges(): Edge[] {
@@ -54,6 +62,10 @@ function edges(): Edge[] {
 
 function broken(edge: Edge): string | null {
   if (edge.to.startsWith('..')) return 'reaches outside the repository';
+  const fromBackend = backendOf(edge.from), toBackend = backendOf(edge.to);
+  if (fromBackend && toBackend && fromBackend !== toBackend) {
+    return `backend ${fromBackend}/ must not import backend ${toBackend}/ (share through agent/ or contracts/)`;
+  }
   const from = layerOf(edge.from);
   const to = layerOf(edge.to);
   const rule = RULES[from];
@@ -75,6 +87,14 @@ describe('layering', () => {
       ['../x/a.ts', '../x/b.ts', './c.ts', '../x/d.ts', '../x/side.ts', '../x/f.ts', './g.ts'],
     ));
     expect(importSpecifiers(text)).toHaveLength(7);
+  });
+
+  it('tells backend folders apart', () => {
+    const edge = (from: string, to: string) => ({ from: join(BACKENDS, from), to: join(BACKENDS, to), spec: to });
+    expect(broken(edge(join('sim', 'a.ts'), join('cpu', 'b.ts')))).toMatch(/backend sim\/ must not import backend cpu\//);
+    expect(broken(edge(join('sim', 'a.ts'), join('sim', 'b.ts')))).toBeNull();
+    expect(broken(edge(join('sim', 'a.ts'), 'index.ts'))).toBeNull();
+    expect(broken({ from: join(BACKENDS, 'index.ts'), to: join(BACKENDS, 'cpu', 'b.ts'), spec: './cpu/b.ts' })).toBeNull();
   });
 
   it('holds for every import in the source tree', () => {

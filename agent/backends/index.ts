@@ -1,32 +1,17 @@
-// Backends by device kind, as `--target` / `--device` select them: a factory per kind, the four
-// built-in ones here, others added by registerBackend from the module that defines the kind.
+// Backends by device kind, as `--target` / `--device` select them: each kind's agent-side spec
+// (backend-spec.ts: its flags and how its backend is made) lives in its own folder; the four
+// built-in ones are listed here, others added by registerBackend from the module that defines
+// the kind.
 import type { Backend } from '../../contracts/backend.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
-import { TARGET_KINDS, type TargetKind } from '../../contracts/targets.ts';
-import { createCpuBackend } from './cpu/cpu-backend.ts';
-import { createFpgaBackend } from './fpga/fpga-backend.ts';
-import { createGpuBackend } from './gpu/gpu-backend.ts';
-import { SimBackend } from './sim/sim-backend.ts';
+import { TARGET_KINDS } from '../../contracts/targets.ts';
+import type { AgentFlag, BackendOptions, BackendSpec, FlagValues } from './backend-spec.ts';
+import { cpuBackendSpec } from './cpu/cpu-target.ts';
+import { fpgaBackendSpec } from './fpga/fpga-target.ts';
+import { gpuBackendSpec } from './gpu/gpu-target.ts';
+import { simBackendSpec } from './sim/sim-target.ts';
 
-export interface BackendOptions {
-  /** Binaries and reference outputs are cached here. */
-  cacheDir: string;
-  /** Seed of the sim landscape's noise. */
-  seed?: number;
-  /** Fixed delay per sim measurement (farm benchmarks). */
-  delayMs?: number;
-  /** CPU: OpenMP threads for timing runs. */
-  threads?: number;
-  /** GPU: which device (nvidia-smi's index, default 0). */
-  gpuIndex?: number;
-  /** GPU: false renders only, with the limits of `gpuArch`, and needs no device (codegen). */
-  probe?: boolean;
-  /** GPU: architecture of a render-only backend (default sm_90). */
-  gpuArch?: string;
-  /** FPGA: part (default xcvu9p) and kernel clock (default: the part's usual clock). */
-  part?: string;
-  clockMhz?: number;
-}
+export type { AgentFlag, BackendOptions, BackendSpec, FlagValues } from './backend-spec.ts';
 
 export class UnknownTargetError extends FlexfarmError {
   override name = 'UnknownTargetError';
@@ -36,29 +21,44 @@ export class UnknownTargetError extends FlexfarmError {
   }
 }
 
-export type BackendFactory = (options: BackendOptions) => Backend;
-
-const FACTORIES = new Map<string, BackendFactory>([
-  ['cpu', (o) => createCpuBackend({ cacheDir: o.cacheDir, threads: o.threads })],
-  ['sim', (o) => new SimBackend({ seed: o.seed, delayMs: o.delayMs })],
-  ['gpu', (o) => createGpuBackend({ cacheDir: o.cacheDir, gpuIndex: o.gpuIndex, probe: o.probe, arch: o.gpuArch })],
-  ['fpga', (o) => createFpgaBackend({ cacheDir: o.cacheDir, part: o.part, clockMhz: o.clockMhz })],
-]);
-
-/** Adds the factory of a kind (registered in contracts/targets.ts too); returns its remover. */
-export function registerBackend(kind: TargetKind, factory: BackendFactory): () => void {
-  if (FACTORIES.has(kind)) throw new DuplicateBackendError(`a backend for '${kind}' is already registered`);
-  FACTORIES.set(kind, factory);
-  return () => { if (FACTORIES.get(kind) === factory) FACTORIES.delete(kind); };
-}
-
 export class DuplicateBackendError extends FlexfarmError {
   override name = 'DuplicateBackendError';
   readonly code = 'DUPLICATE_BACKEND';
 }
 
-export function createBackend(kind: string, options: BackendOptions): Backend {
-  const factory = FACTORIES.get(kind);
-  if (!factory) throw new UnknownTargetError(kind);
-  return factory(options);
+/** A kind's flag that cannot be: a malformed name, or one another kind declares with another type. */
+export class AgentFlagError extends FlexfarmError {
+  override name = 'AgentFlagError';
+  readonly code = 'AGENT_FLAG';
+}
+
+const SPECS = new Map<string, BackendSpec>([cpuBackendSpec, simBackendSpec, gpuBackendSpec, fpgaBackendSpec].map((s) => [s.kind, s]));
+
+/** Adds the agent-side spec of a kind (registered in contracts/targets.ts too); returns its remover. */
+export function registerBackend(spec: BackendSpec): () => void {
+  if (SPECS.has(spec.kind)) throw new DuplicateBackendError(`a backend for '${spec.kind}' is already registered`);
+  for (const flag of spec.flags) checkFlag(spec.kind, flag);
+  SPECS.set(spec.kind, spec);
+  return () => { if (SPECS.get(spec.kind) === spec) SPECS.delete(spec.kind); };
+}
+
+function checkFlag(kind: string, flag: AgentFlag): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(flag.name)) throw new AgentFlagError(`${kind}: flag name '${flag.name}' must be lower-case letters, digits and '-'`);
+  const other = agentFlags().find((f) => f.flag.name === flag.name && f.flag.type !== flag.type);
+  if (other) throw new AgentFlagError(`${kind}: flag --${flag.name} is ${other.kind}'s already, as ${other.flag.type === 'integer' ? 'an integer' : 'a string'}`);
+}
+
+/** Every registered kind's flags, in the order of TARGET_KINDS (live: registered kinds join). */
+export function agentFlags(): { kind: string; flag: AgentFlag }[] {
+  return TARGET_KINDS.flatMap((kind) => SPECS.get(kind)?.flags.map((flag) => ({ kind, flag })) ?? []);
+}
+
+/** The backend of a kind; `flags` holds its agent flags' values by name (others are ignored),
+ *  the declared defaults filling what is absent. */
+export function createBackend(kind: string, options: BackendOptions, flags: FlagValues = {}): Backend {
+  const spec = SPECS.get(kind);
+  if (!spec) throw new UnknownTargetError(kind);
+  const values: Record<string, number | string | undefined> = { ...flags };
+  for (const f of spec.flags) values[f.name] ??= f.default;
+  return spec.create(options, values);
 }

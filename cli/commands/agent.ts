@@ -6,43 +6,44 @@ import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
 import { NatsBus } from '../../contracts/bus-nats.ts';
 import { DEFAULT_PROTOCOL } from '../../contracts/result.ts';
-import { TARGET_KINDS } from '../../contracts/targets.ts';
+import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
+import { kindFlagOptions, kindFlagUsage, readKindFlags } from '../agent-flags.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
 import { logLine, waitForSignal } from '../service.ts';
 
-const USAGE = `usage: flexfarm agent --device ${TARGET_KINDS.join('|')} --listen HOST:PORT --nats URL [flags]
-
-  --device KIND        device class served (FLEXFARM_DEVICE)
-  --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7070)
-  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
-  --name NAME          agent name, unique in the farm (FLEXFARM_NAME, default HOST-KIND-PORT)
-  --advertise H:P      address the coordinator dials (FLEXFARM_ADVERTISE, default the bound address)
-  --capacity N         candidates kept in flight here (FLEXFARM_CAPACITY; cpu 4, sim 16)
-  --concurrency N      candidates measured at once; timing stays exclusive (FLEXFARM_CONCURRENCY)
-  --heartbeat-ms N     heartbeat interval (FLEXFARM_HEARTBEAT_MS, default 1000)
-  --threads N          cpu: OpenMP threads of timing runs (FLEXFARM_THREADS, default all cores)
-  --seed N             sim: seed of the landscape's noise (FLEXFARM_SEED, default 0)
-  --delay-ms N         sim: fixed delay per measurement (FLEXFARM_DELAY_MS, default 0)
-  --gpu-index N        gpu: which device, as nvidia-smi numbers them (FLEXFARM_GPU_INDEX, default 0)
-  --part NAME          fpga: part (FLEXFARM_PART, default xcvu9p)
-  --clock-mhz N        fpga: kernel clock (FLEXFARM_CLOCK_MHZ, default the part's usual clock)
-  --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)
-  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)
-
-Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT [(metrics HOST:PORT)]" when ready;
-logs go to stderr.
-SIGTERM or SIGINT: finish what is being measured, publish it, say goodbye, exit.`;
+/** The usage text; the device kinds and their own flags come from the registries, live. */
+function usage(): string {
+  const capacities = TARGETS.map((t) => `${t.kind} ${t.defaultCapacity.capacity}`).join(', ');
+  return [
+    `usage: flexfarm agent --device ${TARGET_KINDS.join('|')} --listen HOST:PORT --nats URL [flags]`,
+    '',
+    '  --device KIND        device class served (FLEXFARM_DEVICE)',
+    '  --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7070)',
+    '  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)',
+    '  --name NAME          agent name, unique in the farm (FLEXFARM_NAME, default HOST-KIND-PORT)',
+    '  --advertise H:P      address the coordinator dials (FLEXFARM_ADVERTISE, default the bound address)',
+    `  --capacity N         candidates kept in flight here (FLEXFARM_CAPACITY; ${capacities})`,
+    '  --concurrency N      candidates measured at once; timing stays exclusive (FLEXFARM_CONCURRENCY)',
+    '  --heartbeat-ms N     heartbeat interval (FLEXFARM_HEARTBEAT_MS, default 1000)',
+    ...kindFlagUsage(),
+    '  --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)',
+    '  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)',
+    '',
+    'Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT [(metrics HOST:PORT)]" when ready;',
+    'logs go to stderr.',
+    'SIGTERM or SIGINT: finish what is being measured, publish it, say goodbye, exit.',
+  ].join('\n');
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     device: { type: 'string' }, listen: { type: 'string' }, nats: { type: 'string' }, name: { type: 'string' },
     advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
-    'heartbeat-ms': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, 'delay-ms': { type: 'string' },
-    'gpu-index': { type: 'string' }, part: { type: 'string' }, 'clock-mhz': { type: 'string' },
+    'heartbeat-ms': { type: 'string' }, ...kindFlagOptions(),
     cache: { type: 'string' }, metrics: { type: 'string' }, help: { type: 'boolean' },
   }, false);
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   const deviceText = values.device ?? env.FLEXFARM_DEVICE;
   if (!deviceText) throw new UsageError(`--device is required (one of ${TARGET_KINDS.join(', ')})`);
@@ -57,17 +58,12 @@ export async function run(argv: string[]): Promise<number> {
   const capacity = int('capacity', 'FLEXFARM_CAPACITY', 1);
   const concurrency = int('concurrency', 'FLEXFARM_CONCURRENCY', 1);
   const heartbeatMs = int('heartbeat-ms', 'FLEXFARM_HEARTBEAT_MS', 50) ?? 1_000;
-  const threads = int('threads', 'FLEXFARM_THREADS', 1);
-  const seed = int('seed', 'FLEXFARM_SEED') ?? 0;
-  const delayMs = int('delay-ms', 'FLEXFARM_DELAY_MS') ?? 0;
-  const gpuIndex = int('gpu-index', 'FLEXFARM_GPU_INDEX');
-  const clockMhz = int('clock-mhz', 'FLEXFARM_CLOCK_MHZ', 1);
-  const part = values.part ?? env.FLEXFARM_PART;
+  const kindFlags = readKindFlags(values, env);
   const metricsListen = values.metrics ?? env.FLEXFARM_METRICS;
   if (metricsListen !== undefined && !/^.+:\d+$/.test(metricsListen)) throw new UsageError(`--metrics: expected HOST:PORT, got '${metricsListen}'`);
 
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
-  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir(), threads, seed, delayMs, gpuIndex, part, clockMhz });
+  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir() }, kindFlags);
   const log = (line: string) => logLine('agent', line);
   const bus = await NatsBus.connect({ servers: natsUrl, name: `flexfarm-agent-${os.hostname()}`, log });
   let server: AgentServer;

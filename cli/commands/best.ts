@@ -7,7 +7,8 @@ import { bestPerWorkloadDevice, deviceLabel, openLog, type BestEntry } from '../
 import { oneOf, parseFlags, UsageError } from '../args.ts';
 import { formatSeconds } from '../progress.ts';
 
-const USAGE = `usage: flexfarm best [--records FILE] [--workload KEY|OP] [--target ${TARGET_KINDS.join('|')}] [--json]
+/** The targets are the registry's, live. */
+const usage = () => `usage: flexfarm best [--records FILE] [--workload KEY|OP] [--target ${TARGET_KINDS.join('|')}] [--json]
   --records FILE   tuning log (JSONL); may be given several times (default: every out/*/records.jsonl)
   --workload KEY   a workload key, e.g. 'gemm(M=512,N=512,K=512,dtype=float32)', or an operator name
   --target T       only this target
@@ -19,8 +20,8 @@ export async function run(argv: string[]): Promise<number> {
     records: { type: 'string', multiple: true }, workload: { type: 'string' }, target: { type: 'string' },
     json: { type: 'boolean' }, help: { type: 'boolean' },
   });
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${usage()}`);
   const target = values.target === undefined ? undefined : oneOf('--target', values.target, TARGET_KINDS, 'cpu');
   const paths = values.records?.length ? values.records : defaultLogs();
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);

@@ -1,6 +1,7 @@
 // `flexfarm coordinator`: the farm's coordinator service. Flags may come from the environment.
 import { resolve } from 'node:path';
 import { NatsBus } from '../../contracts/bus-nats.ts';
+import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { statePathFor } from '../../coordinator/campaign-store.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
 import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
@@ -9,7 +10,8 @@ import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
 import { logLine, waitForSignal } from '../service.ts';
 
-const USAGE = `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
+/** The usage text; each kind's in-flight timeout is the registry's, live. */
+const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
 
   --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7000)
   --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
@@ -20,7 +22,7 @@ const USAGE = `usage: flexfarm coordinator --listen HOST:PORT --nats URL --recor
   --agent HOST:PORT    an agent to poll over gRPC, besides heartbeats; repeatable
                        (FLEXFARM_AGENTS, comma-separated)
   --lost-after-ms N    an agent silent this long is lost and its work re-dispatched (default 3000)
-  --inflight-timeout-ms N  a dispatched candidate may take this long (default: cpu 300000, sim 60000)
+  --inflight-timeout-ms N  a dispatched candidate may take this long (default: ${TARGETS.map((t) => `${t.kind} ${t.inflightTimeoutMs}`).join(', ')})
   --settle-ms N        after start, wait this long for agents to report held work (default 1500)
   --consumer NAME      durable JetStream consumer (FLEXFARM_CONSUMER, default flexfarm-coordinator)
 
@@ -33,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     'inflight-timeout-ms': { type: 'string' }, 'settle-ms': { type: 'string' }, consumer: { type: 'string' },
     help: { type: 'boolean' },
   }, false);
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7000';
   const httpListen = values.http ?? env.FLEXFARM_HTTP;
@@ -58,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer,
     lostAfterMs: parseInteger('--lost-after-ms', values['lost-after-ms'], 3_000, 100),
     settleMs: parseInteger('--settle-ms', values['settle-ms'], 1_500, 0),
-    ...(inflight ? { inflightTimeoutMs: { cpu: inflight, gpu: inflight, fpga: inflight, sim: inflight } } : {}),
+    ...(inflight ? { inflightTimeoutMs: Object.fromEntries(TARGET_KINDS.map((kind) => [kind, inflight])) } : {}),
   });
   let server: CoordinatorServer | undefined;
   let http: CoordinatorHttpServer | undefined;

@@ -5,7 +5,8 @@ import { parseFlags, UsageError } from '../args.ts';
 import { exportKernel } from '../export-kernel.ts';
 import { formatSeconds } from '../progress.ts';
 
-const USAGE = `usage: flexfarm export --records FILE --workload KEY --target ${TARGET_KINDS.join('|')} --out DIR [--force]
+/** The targets are the registry's, live. */
+const usage = () => `usage: flexfarm export --records FILE --workload KEY --target ${TARGET_KINDS.join('|')} --out DIR [--force]
   --workload KEY  a workload key, e.g. 'gemm(M=512,N=512,K=512,dtype=float32)'
   --target T      cpu exports the measured kernel; sim exports the CPU kernel of the best sim
                   config (its recorded figure is a simulated estimate, and the README says so)
@@ -17,10 +18,10 @@ export async function run(argv: string[]): Promise<number> {
     records: { type: 'string' }, workload: { type: 'string' }, target: { type: 'string' }, out: { type: 'string' },
     force: { type: 'boolean' }, help: { type: 'boolean' },
   });
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
+  if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${usage()}`);
   for (const flag of ['records', 'workload', 'target', 'out'] as const) {
-    if (!values[flag]) throw new UsageError(`--${flag} is required\n${USAGE}`);
+    if (!values[flag]) throw new UsageError(`--${flag} is required\n${usage()}`);
   }
   const result = exportKernel({
     recordsPath: values.records!, workload: values.workload!, target: values.target!, outDir: values.out!,

@@ -10,7 +10,8 @@ import { cacheDir } from '../cache-dir.ts';
 import { tune } from '../embedded-tune.ts';
 import { formatSeconds, progressWriter } from '../progress.ts';
 
-const USAGE = `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
+/** The usage text; the targets are the registry's, live (a registered kind is listed). */
+const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
                      [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
                      [--transfer-from FILE]
   --trials N       measurements to spend (default 100)
@@ -30,8 +31,8 @@ export async function run(argv: string[]): Promise<number> {
     out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
     'transfer-from': { type: 'string' },
   });
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${USAGE}`);
+  if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
+  if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${usage()}`);
   const def = defineWorkload(positionals[0], parseShape(values.shape));
   const target = oneOf('--target', values.target, TARGET_KINDS, 'cpu');
   const trials = parseInteger('--trials', values.trials, 100, 1);
@@ -41,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = values.out ?? join('out', `${def.op}-${target}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
-  const backend = createBackend(target, { cacheDir: cacheDir(), seed, threads });
+  const backend = createBackend(target, { cacheDir: cacheDir() }, { seed, threads });
 
   const progress = progressWriter(process.stderr, { forcePlain: json });
   if (!json) process.stderr.write(`tuning ${def.key} on ${target} (${backend.describe().model}), ${trials} measurements, explorer ${explorer}\n`);

@@ -1,8 +1,9 @@
 // Checks every template applies to a config before planning it: an object naming only the
-// template's knobs, and split factors inside their sub-space. Errors name the knob.
+// template's knobs, split factors inside their sub-space, choices among their entities. Errors
+// name the knob.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { checkFactors } from './split.ts';
+import { checkFactors, isPerfect } from './split.ts';
 import type { Config } from './template.ts';
 
 export function checkKnobNames(def: ComputeDef, config: Config, target: string, knobNames: readonly string[]): void {
@@ -14,6 +15,9 @@ export function checkKnobNames(def: ComputeDef, config: Config, target: string, 
   }
 }
 
+/** Names of the split knobs, one per axis: the spatial axes', then the reduce axes'. */
+export const splitKnobNames = (def: ComputeDef): string[] => [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`);
+
 /** The factors of knob `split.<axis>`, checked against its sub-space. */
 export function splitFactors(config: Config, axis: { name: string; extent: number }, parts: number): number[] {
   const factors = config[`split.${axis.name}`];
@@ -21,4 +25,22 @@ export function splitFactors(config: Config, axis: { name: string; extent: numbe
   const problem = checkFactors(factors, parts, axis.extent);
   if (problem) throw new InstantiationError(`knob 'split.${axis.name}': ${problem}`);
   return factors as number[];
+}
+
+/** An axis as a plan sees it: its split factors, outermost first, and whether they cover the
+ *  extent exactly (no tail guard). */
+export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
+
+export function planAxis(config: Config, axis: { name: string; extent: number }, parts: number): AxisPlan {
+  const factors = splitFactors(config, axis, parts);
+  return { name: axis.name, extent: axis.extent, factors, perfect: isPerfect(factors, axis.extent) };
+}
+
+/** The value of a choice knob, checked against its entities. */
+export function choiceKnob(config: Config, knob: string, entities: readonly number[]): number {
+  const value = config[knob];
+  if (typeof value !== 'number' || !entities.includes(value)) {
+    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }

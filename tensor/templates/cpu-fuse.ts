@@ -6,7 +6,7 @@
 // tensors with the merged shape (a `view` statement); their memory is untouched.
 import type { ComputeDef, TensorDecl } from '../compute.ts';
 import { dependsOn, strideIn } from '../affine.ts';
-import { add, int, mul, simplify, substitute, v, type Expr, type Stmt } from '../ir.ts';
+import { add, int, mapExpr, mul, simplify, substitute, v, type Expr, type Stmt } from '../ir.ts';
 import { guardedLoads } from './cpu-layout.ts';
 
 type Load = Extract<Expr, { k: 'load' }>;
@@ -63,14 +63,11 @@ function computeFusion(def: ComputeDef, outer: number): Fusion | null {
     const t2 = simplify(substitute(load.index[d + 1], { [b.name]: int(0) }));
     return [...load.index.slice(0, d), simplify(add(add(v(name), mul(t1, int(b.extent))), t2)), ...load.index.slice(d + 2)];
   };
-  const rewrite = (e: Expr): Expr => {
-    switch (e.k) {
-      case 'load': { const d = dims.get(e.tensor); return d === undefined ? e : { ...e, index: index(e, d) }; }
-      case 'bin': return { ...e, a: rewrite(e.a), b: rewrite(e.b) };
-      case 'select': return { ...e, a: rewrite(e.a), b: rewrite(e.b) };
-      default: return e;
-    }
-  };
+  const rewrite = (body: Expr): Expr => mapExpr(body, (e) => {
+    if (e.k !== 'load') return e;
+    const d = dims.get(e.tensor);
+    return d === undefined ? e : { ...e, index: index(e, d) };
+  });
   const inputs: TensorDecl[] = def.inputs.map((t) => (dims.has(t.name) ? { ...t, shape: merge(t.shape, dims.get(t.name)!) } : t));
   const output = { ...def.output, shape: merge(def.output.shape, outer) };
   const spatial = [...def.spatial.slice(0, outer), { name, extent: a.extent * b.extent }, ...def.spatial.slice(outer + 2)];

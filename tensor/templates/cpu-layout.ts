@@ -8,7 +8,7 @@
 //   that load's own indices (padding), which a zero-padded copy removes.
 import type { ComputeDef } from '../compute.ts';
 import { flatStrideIn } from '../affine.ts';
-import { add, int, simplify, type Expr } from '../ir.ts';
+import { add, int, rewriteExpr, simplify, subExprs, type Expr } from '../ir.ts';
 import { indexInterval, type Interval } from './index-interval.ts';
 
 type Load = Extract<Expr, { k: 'load' }>;
@@ -23,14 +23,14 @@ interface LoadSite {
 
 /** Every load of the body with the guard conditions around it. */
 export function guardedLoads(e: Expr, guards: Expr[] = [], out: LoadSite[] = []): LoadSite[] {
-  switch (e.k) {
-    case 'load': out.push({ load: e, guards, padded: false }); break;
-    case 'bin': guardedLoads(e.a, guards, out); guardedLoads(e.b, guards, out); break;
-    case 'select':
-      if (e.a.k === 'load' && e.b.k === 'float' && e.b.v === 0) out.push({ load: e.a, guards: [...guards, e.cond], padded: true });
-      else guardedLoads(e.a, [...guards, e.cond], out);
-      guardedLoads(e.b, guards, out);
-      break;
+  if (e.k === 'load') {
+    out.push({ load: e, guards, padded: false });
+  } else if (e.k === 'select') {
+    if (e.a.k === 'load' && e.b.k === 'float' && e.b.v === 0) out.push({ load: e.a, guards: [...guards, e.cond], padded: true });
+    else guardedLoads(e.a, [...guards, e.cond], out);
+    guardedLoads(e.b, guards, out);
+  } else {
+    for (const sub of subExprs(e)) guardedLoads(sub, guards, out);
   }
   return out;
 }
@@ -102,14 +102,11 @@ export function readStaged(e: Expr, stages: StagePlan[], name: (tensor: string) 
     const stage = stages.find((s) => s.tensor === l.tensor);
     return stage ? { k: 'load', tensor: name(l.tensor), index: l.index.map((i, d) => simplify(add(i, int(stage.low[d])))) } : null;
   };
-  switch (e.k) {
-    case 'load': return shifted(e) ?? e;
-    case 'bin': return { ...e, a: readStaged(e.a, stages, name), b: readStaged(e.b, stages, name) };
-    case 'select':
-      if (e.a.k === 'load' && e.b.k === 'float' && e.b.v === 0) { const s = shifted(e.a); if (s) return s; }
-      return { ...e, a: readStaged(e.a, stages, name), b: readStaged(e.b, stages, name) };
-    default: return e;
-  }
+  // Top-down: a padded read is replaced whole, before its load is reached on its own.
+  return rewriteExpr(e, (x) => {
+    if (x.k === 'load') return shifted(x);
+    return x.k === 'select' && x.a.k === 'load' && x.b.k === 'float' && x.b.v === 0 ? shifted(x.a) : null;
+  });
 }
 
 /** Spatial axes that index one outer dimension of `tensor` on their own in every load (the

@@ -9,6 +9,7 @@ import { dimIndexedBy, guardedLoads, readStaged, type StagePlan } from './cpu-la
 import { levelVar, parallelAxes, type AxisPlan, type CpuPlan } from './cpu-plan.ts';
 import { packNest, packPlan, readPacked, stageBuffer, stagedName, stageNest, tileWindow, type DimWindow } from './cpu-stages.ts';
 import { bufferedTile, bufferIndex, buffersOutput, outputBufferAlloc, outputBufferName, tileOrder } from './cpu-output-buffer.ts';
+import { unrollStep } from './unroll.ts';
 
 const baseVar = (axis: string) => `${axis}_b`;
 
@@ -191,7 +192,7 @@ function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffer
       let step: number | undefined;
       if (level === 2 && plan.unrollReduce && !guardTail) {
         unrolledProduct *= f;
-        step = unrollFor(plan, unrolledProduct, f);
+        step = unrollStep(plan, unrolledProduct, f);
       }
       compute = loop(levelVar(a.name, level), extent, 'serial', compute, step);
     }
@@ -205,14 +206,7 @@ function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffer
  *  (cpu, not the classic space): an accumulator indexed by a loop variable lives in memory, not in
  *  registers. The unroll knob then governs the reduce loops. */
 function tileUnroll(plan: CpuPlan, product: number, extent: number): number | undefined {
-  return plan.unrollTile ? extent : unrollFor(plan, product, extent);
-}
-
-/** TVM's auto_unroll_max_step: unroll while the unrolled body stays within maxStep. */
-function unrollFor(plan: CpuPlan, product: number, extent: number): number | undefined {
-  if (plan.unrollMaxStep === 0) return undefined;
-  if (plan.unrollMaxStep === 1) return 1;
-  return product <= plan.unrollMaxStep ? extent : undefined;
+  return plan.unrollTile ? extent : unrollStep(plan, product, extent);
 }
 
 /** out = 0 before tiles accumulate into it across outer reduce iterations. */

@@ -9,7 +9,7 @@
 // Read from the body alone, per dimension; a def without the pattern is left as it is.
 import type { Axis, ComputeDef } from '../compute.ts';
 import { constantTerm, dependsOn, strideIn } from '../affine.ts';
-import { add, and, div, float, int, lt, mod, mul, select, simplify, sub, substitute, v, foldInt, type Expr } from '../ir.ts';
+import { add, and, div, float, int, lt, mapChildren, mod, mul, rewriteExpr, select, simplify, sub, substitute, v, foldInt, type Expr } from '../ir.ts';
 import type { Fusion } from './cpu-fuse.ts';
 import { compare } from '../reference.ts';
 
@@ -55,32 +55,14 @@ function phaseDims(def: ComputeDef): PhaseDim[] {
   return dims;
 }
 
-/** Top-down rewrite: `f` replaces a whole subexpression, or returns null to rewrite its children. */
-function rewrite(e: Expr, f: (e: Expr) => Expr | null): Expr {
-  const hit = f(e);
-  if (hit) return hit;
-  switch (e.k) {
-    case 'bin': case 'cmp': return { ...e, a: rewrite(e.a, f), b: rewrite(e.b, f) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => rewrite(t, f)) };
-    case 'select': return { k: 'select', cond: rewrite(e.cond, f), a: rewrite(e.a, f), b: rewrite(e.b, f) };
-    case 'load': return { ...e, index: e.index.map((i) => rewrite(i, f)) };
-    default: return e;
-  }
-}
-
 /** Guard terms that simplified to a true constant (the divisibility guards, now 0 == 0) dropped;
  *  a select whose guard is left empty becomes its value. */
 function dropSettledGuards(e: Expr): Expr {
   const settled = (t: Expr) => t.k === 'cmp' && t.a.k === 'int' && t.b.k === 'int' && compare(t.op, t.a.v, t.b.v);
-  switch (e.k) {
-    case 'bin': return { ...e, a: dropSettledGuards(e.a), b: dropSettledGuards(e.b) };
-    case 'select': {
-      const terms = conjuncts(e.cond).filter((t) => !settled(t));
-      const a = dropSettledGuards(e.a), b = dropSettledGuards(e.b);
-      return terms.length ? select(and(...terms), a, b) : a;
-    }
-    default: return e;
-  }
+  if (e.k !== 'select') return mapChildren(e, dropSettledGuards);
+  const terms = conjuncts(e.cond).filter((t) => !settled(t));
+  const a = dropSettledGuards(e.a), b = dropSettledGuards(e.b);
+  return terms.length ? select(and(...terms), a, b) : a;
 }
 
 const cache = new WeakMap<ComputeDef, Fusion | null>();
@@ -114,7 +96,7 @@ function computePhases(def: ComputeDef): Fusion | null {
     if (R % S !== 0) tapGuards.push(lt(simplify(env[d.r.name]), int(R)));
   }
   // q → S·u wherever it occurs; the simplifier then folds q % S to 0, q / S to u, q >= 0 to u >= 0.
-  const exact = rewrite(def.body, (e) => quotients.find(({ q }) => sameExpr(q, e))?.value ?? null);
+  const exact = rewriteExpr(def.body, (e) => quotients.find(({ q }) => sameExpr(q, e))?.value ?? null);
   let body = dropSettledGuards(simplify(substitute(exact, env)));
   if (tapGuards.length) body = select(and(...tapGuards), body, float(0));
 

@@ -3,15 +3,16 @@
 // Every problem is an InstantiationError naming the knob.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { checkKnobNames, splitFactors } from './config-checks.ts';
+import { checkKnobNames, choiceKnob, planAxis, splitKnobNames, type AxisPlan } from './config-checks.ts';
 import { dimIndexedBy, guardedLoads, packableInputs, packingNeededFor, sliceAxes, stageableInputs, vectorAxes, type StagePlan } from './cpu-layout.ts';
-import { isPerfect } from './split.ts';
 import type { Config } from './template.ts';
+import { planUnroll, type UnrollPlan } from './unroll.ts';
+
+export type { AxisPlan } from './config-checks.ts';
+export { UNROLL_ENTITIES } from './unroll.ts';
 
 export const CPU_SPATIAL_PARTS = 4;
 export const CPU_REDUCE_PARTS = 3;
-/** FlexTensor's unroll sub-space: [max unrolled body size, also unroll reduce loops]. */
-export const UNROLL_ENTITIES: number[][] = [[0, 0], [0, 1], [1, 0], [1, 1], [512, 0], [512, 1], [1500, 0], [1500, 1]];
 export const REORDER_ENTITIES = [0, 1, 2];
 /** pack.<input> and pad.<input>: 0 keeps the operator's layout (inline guard), 1 packs (stages). */
 export const LAYOUT_ENTITIES = [0, 1];
@@ -20,16 +21,13 @@ export const PAD_IN_TILE = 2;
 /** The values of pad.<input>: 2 only where parallel tiles can read disjoint slices. */
 export const padEntities = (def: ComputeDef, tensor: string): number[] => (sliceAxes(def, tensor).length ? [...LAYOUT_ENTITIES, PAD_IN_TILE] : LAYOUT_ENTITIES);
 
-export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
-
 /** The loop variable of one level of an axis's split in the lowered nest. */
 export const levelVar = (axis: string, level: number) => `${axis}_${level}`;
-export interface CpuPlan {
+
+export interface CpuPlan extends UnrollPlan {
   spatial: AxisPlan[];
   reduce: AxisPlan[];
   reorder: number;
-  unrollMaxStep: number;
-  unrollReduce: boolean;
   /** The spatial axis whose level-3 loop is innermost and vectorised (null: no vector loop). */
   vectorAxis: AxisPlan | null;
   /** Constant inputs laid out in blocks of the vector axis's level-3 factor, in a prepare step. */
@@ -53,26 +51,15 @@ export function layoutKnobNames(def: ComputeDef): string[] {
 
 /** Parse and validate a config against the def: every knob present and in its sub-space. */
 export function planCpu(def: ComputeDef, config: Config, layoutKnobs = true): CpuPlan {
-  const splitNames = [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`);
-  checkKnobNames(def, config, 'cpu', [...splitNames, 'reorder', 'unroll', ...(layoutKnobs ? layoutKnobNames(def) : [])]);
-  const axis = (a: { name: string; extent: number }, parts: number): AxisPlan => {
-    const factors = splitFactors(config, a, parts);
-    return { name: a.name, extent: a.extent, factors, perfect: isPerfect(factors, a.extent) };
-  };
-  const reorder = config.reorder;
-  if (typeof reorder !== 'number' || !REORDER_ENTITIES.includes(reorder)) {
-    throw new InstantiationError(`knob 'reorder' must be one of ${REORDER_ENTITIES.join(', ')}, got ${JSON.stringify(reorder)}`);
-  }
-  const unroll = config.unroll;
-  if (!Array.isArray(unroll) || !UNROLL_ENTITIES.some((u) => u[0] === unroll[0] && u[1] === unroll[1] && unroll.length === 2)) {
-    throw new InstantiationError(`knob 'unroll' must be one of ${JSON.stringify(UNROLL_ENTITIES)}, got ${JSON.stringify(unroll)}`);
-  }
-  const spatial = def.spatial.map((a) => axis(a, CPU_SPATIAL_PARTS));
+  checkKnobNames(def, config, 'cpu', [...splitKnobNames(def), 'reorder', 'unroll', ...(layoutKnobs ? layoutKnobNames(def) : [])]);
+  const reorder = choiceKnob(config, 'reorder', REORDER_ENTITIES);
+  const unroll = planUnroll(config);
+  const spatial = def.spatial.map((a) => planAxis(config, a, CPU_SPATIAL_PARTS));
   const vectorAxis = chooseVectorAxis(def, config, spatial);
   return {
     spatial,
-    reduce: def.reduce.map((a) => axis(a, CPU_REDUCE_PARTS)),
-    reorder, unrollMaxStep: unroll[0], unrollReduce: unroll[1] === 1,
+    reduce: def.reduce.map((a) => planAxis(config, a, CPU_REDUCE_PARTS)),
+    reorder, ...unroll,
     vectorAxis,
     packed: packedInputs(def, config, vectorAxis, config.vector !== undefined),
     staged: stageableInputs(def).filter((s) => layoutChoice(config, `pad.${s.tensor}`, padEntities(def, s.tensor)) > 0),
@@ -88,14 +75,8 @@ export function parallelAxes(plan: CpuPlan): AxisPlan[] {
   return plan.spatial.filter((a) => lists.every((axes) => axes.includes(a.name)));
 }
 
-function layoutChoice(config: Config, knob: string, entities = LAYOUT_ENTITIES): number {
-  const value = config[knob];
-  if (value === undefined) return 0;
-  if (typeof value !== 'number' || !entities.includes(value)) {
-    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+/** A layout knob's value; absent, the operator's layout (0). */
+const layoutChoice = (config: Config, knob: string, entities = LAYOUT_ENTITIES): number => (config[knob] === undefined ? 0 : choiceKnob(config, knob, entities));
 
 /** The `vector` knob, or without it FlexTensor's rule: the innermost spatial axis tiled above 1. */
 function chooseVectorAxis(def: ComputeDef, config: Config, spatial: AxisPlan[]): AxisPlan | null {

@@ -6,7 +6,7 @@
 //   tile's loads along the vector axis are contiguous (TVM's OIHW[x]o, Ansor's layout rewrite).
 import type { ComputeDef } from '../compute.ts';
 import {
-  add, and, float, ge, int, load, loop, lt, min, mul, select, seq, simplify, sub, v, type Expr, type Stmt,
+  add, and, float, ge, int, load, loop, lt, mapExpr, min, mul, select, seq, simplify, sub, v, type Expr, type Stmt,
 } from '../ir.ts';
 import { dimIndexedBy, guardedLoads, type StagePlan } from './cpu-layout.ts';
 import type { AxisPlan } from './cpu-plan.ts';
@@ -99,14 +99,9 @@ export function packNest(def: ComputeDef, plan: PackPlan): Stmt {
 
 /** The body reading packed inputs: `T[.., a, ..]` becomes `T_packed[tile, .., lane]`. */
 export function readPacked(e: Expr, plans: PackPlan[], tile: Expr, lane: Expr): Expr {
-  switch (e.k) {
-    case 'load': {
-      const plan = plans.find((p) => p.tensor === e.tensor);
-      if (!plan) return e;
-      return { k: 'load', tensor: packedName(e.tensor), index: [tile, ...e.index.filter((_, d) => d !== plan.dim), lane] };
-    }
-    case 'bin': return { ...e, a: readPacked(e.a, plans, tile, lane), b: readPacked(e.b, plans, tile, lane) };
-    case 'select': return { ...e, a: readPacked(e.a, plans, tile, lane), b: readPacked(e.b, plans, tile, lane) };
-    default: return e;
-  }
+  return mapExpr(e, (x) => {
+    if (x.k !== 'load') return x;
+    const plan = plans.find((p) => p.tensor === x.tensor);
+    return plan ? { k: 'load', tensor: packedName(x.tensor), index: [tile, ...x.index.filter((_, d) => d !== plan.dim), lane] } : x;
+  });
 }

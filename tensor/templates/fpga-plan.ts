@@ -12,10 +12,9 @@
 // with the partition kind of the `partition` knob and a factor matched to the unroll.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { add, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
+import { add, forEachExpr, int, mul, simplify, sub, substitute, v, type ArrayPartition, type Expr } from '../ir.ts';
 import { affineDifference, evalIndex, FootprintError, interval, toAffine, type Interval } from './fpga-footprint.ts';
-import { isPerfect } from './split.ts';
-import { checkKnobNames, splitFactors } from './config-checks.ts';
+import { checkKnobNames, choiceKnob, planAxis, splitKnobNames } from './config-checks.ts';
 import type { Config } from './template.ts';
 
 export const FPGA_SPATIAL_PARTS = 3;
@@ -95,21 +94,20 @@ export function localExpr(a: FpgaAxis): Expr {
 }
 
 export function knobNames(def: ComputeDef): string[] {
-  return [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['order', 'ii', 'partition', 'burst']);
+  return [...splitKnobNames(def), 'order', 'ii', 'partition', 'burst'];
 }
 
 /** Parse and validate a config; build the buffers. Throws InstantiationError naming the knob. */
 export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
   checkKnobNames(def, config, 'fpga', knobNames(def));
   const axis = (a: { name: string; extent: number }, reduce: boolean): FpgaAxis => {
-    const factors = splitFactors(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS);
-    const [tiles, serial, unroll] = factors;
-    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect: isPerfect(factors, a.extent) };
+    const { factors: [tiles, serial, unroll], perfect } = planAxis(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS);
+    return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect };
   };
-  const order = choice(config, 'order', ORDER_ENTITIES);
-  const ii = choice(config, 'ii', II_ENTITIES);
-  const partitionIndex = choice(config, 'partition', PARTITION_KINDS.map((_, i) => i));
-  const burst = choice(config, 'burst', BURST_ENTITIES);
+  const order = choiceKnob(config, 'order', ORDER_ENTITIES);
+  const ii = choiceKnob(config, 'ii', II_ENTITIES);
+  const partitionIndex = choiceKnob(config, 'partition', PARTITION_KINDS.map((_, i) => i));
+  const burst = choiceKnob(config, 'burst', BURST_ENTITIES);
   const spatial = def.spatial.map((a) => axis(a, false));
   const reduce = def.reduce.map((a) => axis(a, true));
   const partition = PARTITION_KINDS[partitionIndex];
@@ -126,34 +124,17 @@ export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
   }
 }
 
-function choice(config: Config, knob: string, entities: readonly number[]): number {
-  const value = config[knob];
-  if (typeof value !== 'number' || !entities.includes(value)) {
-    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 /** Every load of the body, one index per tensor. */
 function loadsOf(def: ComputeDef): Map<string, Expr[]> {
   const loads = new Map<string, Expr[]>();
-  const visit = (e: Expr): void => {
-    switch (e.k) {
-      case 'load': {
-        const seen = loads.get(e.tensor);
-        if (seen && JSON.stringify(seen) !== JSON.stringify(e.index)) {
-          throw new FootprintError(`tensor ${e.tensor} is read at two different indices; one tile buffer per tensor holds one footprint`);
-        }
-        loads.set(e.tensor, e.index);
-        return;
-      }
-      case 'bin': case 'cmp': visit(e.a); visit(e.b); return;
-      case 'and': e.terms.forEach(visit); return;
-      case 'select': visit(e.cond); visit(e.a); visit(e.b); return;
-      default: return;
+  forEachExpr(def.body, (e) => {
+    if (e.k !== 'load') return;
+    const seen = loads.get(e.tensor);
+    if (seen && JSON.stringify(seen) !== JSON.stringify(e.index)) {
+      throw new FootprintError(`tensor ${e.tensor} is read at two different indices; one tile buffer per tensor holds one footprint`);
     }
-  };
-  visit(def.body);
+    loads.set(e.tensor, e.index);
+  });
   return loads;
 }
 
@@ -255,4 +236,3 @@ export function bankDepth(buffer: TileBuffer): number {
   return buffer.shape.reduce((n, extent, d) => n * Math.ceil(extent / buffer.banks[d]), 1);
 }
 
-export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);

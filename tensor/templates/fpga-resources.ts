@@ -14,7 +14,8 @@
 // 1K x 18 for each 1024 words). Off-chip ports are AXI masters (with their read/write FIFOs),
 // control is an AXI-Lite slave.
 import type { Expr } from '../ir.ts';
-import { bankDepth, product, type FpgaPlan, type TileBuffer } from './fpga-plan.ts';
+import { bankDepth, type FpgaPlan, type TileBuffer } from './fpga-plan.ts';
+import { product } from './split.ts';
 
 export interface FpgaResources { dsp: number; bram18: number; lut: number; ff: number; uram: number }
 

@@ -14,15 +14,15 @@
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import {
-  add, and, float, int, load, loop, lt, ge, mul, select, seq, simplify, substitute, v,
+  add, and, float, int, load, loop, lt, ge, mapChildren, mul, select, seq, simplify, substitute, v,
   type Expr, type Stmt,
 } from '../ir.ts';
 import {
   axisVar, bufferOriginVar, BURST_ENTITIES, burstDim, II_ENTITIES, localExpr, ORDER_ENTITIES, originExpr, PARTITION_KINDS,
-  planFpga, product, FPGA_REDUCE_PARTS, FPGA_SPATIAL_PARTS, type FpgaAxis, type FpgaPlan, type TileBuffer,
+  planFpga, FPGA_REDUCE_PARTS, FPGA_SPATIAL_PARTS, type FpgaAxis, type FpgaPlan, type TileBuffer,
 } from './fpga-plan.ts';
 import { estimateResources, MAX_BANKS_PER_BUFFER, MAX_LANES, overBudget, peArray, type FpgaBudget } from './fpga-resources.ts';
-import { splitKnobs } from './split.ts';
+import { product, splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export const fpgaTemplate: Template = {
@@ -109,17 +109,14 @@ function computeNest(plan: FpgaPlan): Stmt {
 
 /** The body with loads served from the tile buffers and the other axis uses made global. */
 function rewrite(e: Expr, env: Record<string, Expr>, buffers: Map<string, TileBuffer>): Expr {
-  switch (e.k) {
-    case 'load': {
-      const b = buffers.get(e.tensor);
-      return b ? load(b.name, b.access) : simplify(substitute(e, env));
-    }
-    case 'bin': case 'cmp': return simplify({ ...e, a: rewrite(e.a, env, buffers), b: rewrite(e.b, env, buffers) });
-    case 'and': return and(...e.terms.map((t) => rewrite(t, env, buffers)));
-    case 'select': return { k: 'select', cond: rewrite(e.cond, env, buffers), a: rewrite(e.a, env, buffers), b: rewrite(e.b, env, buffers) };
-    case 'var': return env[e.name] ?? e;
-    default: return e;
+  if (e.k === 'load') {
+    const b = buffers.get(e.tensor);
+    return b ? load(b.name, b.access) : simplify(substitute(e, env));
   }
+  if (e.k === 'var') return env[e.name] ?? e;
+  const mapped = mapChildren(e, (c) => rewrite(c, env, buffers));
+  if (mapped.k === 'bin' || mapped.k === 'cmp') return simplify(mapped);
+  return mapped.k === 'and' ? and(...mapped.terms) : mapped;
 }
 
 /** Burst copy of an input tile: zero where the footprint leaves the tensor (padding, tails). */

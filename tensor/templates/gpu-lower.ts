@@ -3,10 +3,12 @@
 // boxes between barriers, the reduction, and the guarded store of the accumulator.
 import type { ComputeDef } from '../compute.ts';
 import {
-  add, and, float, ge, int, load, loop, lt, min, mul, select, seq, simplify, sub, substitute, v,
+  add, and, float, ge, int, load, loop, lt, min, mul, rewriteExpr, select, seq, simplify, sub, substitute, v,
   type Expr, type LoopKind, type Stmt,
 } from '../ir.ts';
-import { baseVar, blockTile, GPU_DIM_NAMES, product, type AxisPlan, type GpuGeometry, type GpuPlan, type StagedInput } from './gpu-plan.ts';
+import { baseVar, blockTile, GPU_DIM_NAMES, type AxisPlan, type GpuGeometry, type GpuPlan, type StagedInput } from './gpu-plan.ts';
+import { product } from './split.ts';
+import { unrollStep } from './unroll.ts';
 
 const levelVar = (axis: string, level: number) => `${axis}_${level}`;
 const threadBaseVar = (axis: string) => `${axis}_t`;
@@ -16,15 +18,7 @@ const boxLoVar = (tensor: string, dim: number) => `${tensor}_lo${dim}`;
 const level = (a: AxisPlan, l: number): Expr => (a.factors[l] > 1 ? v(levelVar(a.name, l)) : int(0));
 
 /** Replace every load by `f(load)`. */
-function mapLoads(e: Expr, f: (l: Extract<Expr, { k: 'load' }>) => Expr): Expr {
-  switch (e.k) {
-    case 'load': return f(e);
-    case 'bin': case 'cmp': return { ...e, a: mapLoads(e.a, f), b: mapLoads(e.b, f) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => mapLoads(t, f)) };
-    case 'select': return { k: 'select', cond: mapLoads(e.cond, f), a: mapLoads(e.a, f), b: mapLoads(e.b, f) };
-    default: return e;
-  }
-}
+const mapLoads = (e: Expr, f: (l: Extract<Expr, { k: 'load' }>) => Expr): Expr => rewriteExpr(e, (x) => (x.k === 'load' ? f(x) : null));
 
 /** The loop nest of a checked plan (the header of gpu.ts draws its shape). */
 export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt {
@@ -73,11 +67,6 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
   const inRange = and(...spatial.filter((a) => !a.perfect).map((a) => lt(env[a.name], int(a.extent))));
   const hasTails = spatial.some((a) => !a.perfect);
 
-  const unrollFor = (product: number, extent: number): number | undefined => {
-    if (plan.unrollMaxStep === 0) return undefined;
-    if (plan.unrollMaxStep === 1) return 1;
-    return product <= plan.unrollMaxStep ? extent : undefined;
-  };
   /** Vthread and inner-tile loops (or one of them) around a statement, unrolled by the knob. */
   const tileLoops = (inner: Stmt, which: 'V' | 'I' | 'VI', counter = { product: 1 }): Stmt => {
     let body = inner;
@@ -85,7 +74,7 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
       for (const a of [...spatial].reverse()) {
         if (a.factors[3] <= 1) continue;
         counter.product *= a.factors[3];
-        body = loop(levelVar(a.name, 3), a.factors[3], 'serial', body, unrollFor(counter.product, a.factors[3]));
+        body = loop(levelVar(a.name, 3), a.factors[3], 'serial', body, unrollStep(plan, counter.product, a.factors[3]));
       }
     }
     if (which !== 'I') {
@@ -124,7 +113,7 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
       // Imperfect split: the last R0 step stops at the extent (a negative count skips the loop).
       const extent = r.perfect ? int(f) : simplify(min(int(f), sub(int(r.extent), add(v(baseVar(r.name)), mul(level(r, 1), int(f))))));
       let step: number | undefined;
-      if (r.perfect && plan.unrollReduce) { counter.product *= f; step = unrollFor(counter.product, f); }
+      if (r.perfect && plan.unrollReduce) { counter.product *= f; step = unrollStep(plan, counter.product, f); }
       body = loop(levelVar(r.name, 2), extent, 'serial', body, step);
     }
     return body;
@@ -183,23 +172,17 @@ export function lowerGpu(def: ComputeDef, plan: GpuPlan, geo: GpuGeometry): Stmt
  * convolutions) stay.
  */
 function withoutImpliedGuards(e: Expr, staged: Map<string, StagedInput>): Expr {
-  switch (e.k) {
-    case 'select': {
-      const value = e.a;
-      if (value.k === 'load' && staged.has(value.tensor) && e.b.k === 'float' && e.b.v === 0) {
-        const shape = staged.get(value.tensor)!.shape;
-        const same = (a: Expr, b: Expr) => JSON.stringify(a) === JSON.stringify(b);
-        const implied = (t: Expr) => t.k === 'cmp' && value.index.some((idx, d) =>
-          same(t.a, idx) && ((t.op === '>=' && t.b.k === 'int' && t.b.v === 0) || (t.op === '<' && t.b.k === 'int' && t.b.v === shape[d])));
-        const terms = (e.cond.k === 'and' ? e.cond.terms : [e.cond]).filter((t) => !implied(t));
-        return terms.length ? { ...e, cond: and(...terms) } : value;
-      }
-      return { k: 'select', cond: withoutImpliedGuards(e.cond, staged), a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
-    }
-    case 'bin': case 'cmp': return { ...e, a: withoutImpliedGuards(e.a, staged), b: withoutImpliedGuards(e.b, staged) };
-    case 'and': return { k: 'and', terms: e.terms.map((t) => withoutImpliedGuards(t, staged)) };
-    default: return e;
-  }
+  return rewriteExpr(e, (x) => {
+    if (x.k !== 'select') return null;
+    const value = x.a;
+    if (value.k !== 'load' || !staged.has(value.tensor) || x.b.k !== 'float' || x.b.v !== 0) return null;
+    const shape = staged.get(value.tensor)!.shape;
+    const same = (a: Expr, b: Expr) => JSON.stringify(a) === JSON.stringify(b);
+    const implied = (t: Expr) => t.k === 'cmp' && value.index.some((idx, d) =>
+      same(t.a, idx) && ((t.op === '>=' && t.b.k === 'int' && t.b.v === 0) || (t.op === '<' && t.b.k === 'int' && t.b.v === shape[d])));
+    const terms = (x.cond.k === 'and' ? x.cond.terms : [x.cond]).filter((t) => !implied(t));
+    return terms.length ? { ...x, cond: and(...terms) } : value;
+  });
 }
 
 /** All threads of the block copy the box: thread `tid` takes elements tid, tid + threads, … */

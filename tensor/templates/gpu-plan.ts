@@ -3,12 +3,14 @@
 // geometry is checked against (checkGeometry). gpu-lower.ts turns a plan into the loop nest.
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
-import { int, v, type Expr } from '../ir.ts';
-import { UNROLL_ENTITIES } from './cpu.ts';
+import { forEachExpr, int, v, type Expr } from '../ir.ts';
+import { checkKnobNames, choiceKnob, planAxis, splitKnobNames, type AxisPlan } from './config-checks.ts';
 import { indexInterval, type Interval } from './index-interval.ts';
-import { isPerfect } from './split.ts';
-import { checkKnobNames, splitFactors } from './config-checks.ts';
+import { product } from './split.ts';
 import type { Config, DeviceLimits } from './template.ts';
+import { planUnroll, type UnrollPlan } from './unroll.ts';
+
+export type { AxisPlan } from './config-checks.ts';
 
 export const GPU_SPATIAL_PARTS = 4;
 export const GPU_REDUCE_PARTS = 3;
@@ -62,15 +64,12 @@ export function fuseEntities(axes: number): number[][] {
   return out;
 }
 
-export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
-export interface GpuPlan {
+export interface GpuPlan extends UnrollPlan {
   spatial: AxisPlan[];
   reduce: AxisPlan[];
   /** Spatial axes per fused group, outermost group first (the last one binds to x). */
   groups: AxisPlan[][];
   reorder: number;
-  unrollMaxStep: number;
-  unrollReduce: boolean;
 }
 
 /** An input staged in shared memory: its box per dimension and the bounds its loads must check. */
@@ -127,13 +126,9 @@ export function checkGeometry(g: GpuGeometry, limits: GpuLimits): void {
 
 /** Parse and validate a config: every knob present and inside its sub-space. */
 export function planGpu(def: ComputeDef, config: Config): GpuPlan {
-  checkKnobNames(def, config, 'gpu', [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`).concat(['fuse', 'reorder', 'unroll']));
-  const axis = (a: { name: string; extent: number }, parts: number): AxisPlan => {
-    const factors = splitFactors(config, a, parts);
-    return { name: a.name, extent: a.extent, factors, perfect: isPerfect(factors, a.extent) };
-  };
-  const spatial = def.spatial.map((a) => axis(a, GPU_SPATIAL_PARTS));
-  const reduce = def.reduce.map((a) => axis(a, GPU_REDUCE_PARTS));
+  checkKnobNames(def, config, 'gpu', [...splitKnobNames(def), 'fuse', 'reorder', 'unroll']);
+  const spatial = def.spatial.map((a) => planAxis(config, a, GPU_SPATIAL_PARTS));
+  const reduce = def.reduce.map((a) => planAxis(config, a, GPU_REDUCE_PARTS));
 
   const fuse = config.fuse;
   const fuses = fuseEntities(spatial.length);
@@ -144,18 +139,10 @@ export function planGpu(def: ComputeDef, config: Config): GpuPlan {
   let next = 0;
   for (const size of fuse) { groups.push(spatial.slice(next, next + size)); next += size; }
 
-  const reorder = config.reorder;
-  if (typeof reorder !== 'number' || !GPU_REORDER_ENTITIES.includes(reorder)) {
-    throw new InstantiationError(`knob 'reorder' must be one of ${GPU_REORDER_ENTITIES.join(', ')}, got ${JSON.stringify(reorder)}`);
-  }
-  const unroll = config.unroll;
-  if (!Array.isArray(unroll) || unroll.length !== 2 || !UNROLL_ENTITIES.some((u) => u[0] === unroll[0] && u[1] === unroll[1])) {
-    throw new InstantiationError(`knob 'unroll' must be one of ${JSON.stringify(UNROLL_ENTITIES)}, got ${JSON.stringify(unroll)}`);
-  }
-  return { spatial, reduce, groups, reorder, unrollMaxStep: unroll[0], unrollReduce: unroll[1] === 1 };
+  const reorder = choiceKnob(config, 'reorder', GPU_REORDER_ENTITIES);
+  return { spatial, reduce, groups, reorder, ...planUnroll(config) };
 }
 
-export const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 /** Points of one block along a spatial axis (levels 1-3) or of one R0 step along a reduce axis (levels 1-2). */
 export const blockTile = (a: AxisPlan) => product(a.factors.slice(1));
 /** The variable holding a block's first index along an axis. */
@@ -209,20 +196,9 @@ export function gpuGeometry(def: ComputeDef, plan: GpuPlan): GpuGeometry {
 }
 
 /** Index lists of every load, by tensor. */
-function loadsByTensor(e: Expr, out = new Map<string, Expr[][]>()): Map<string, Expr[][]> {
-  switch (e.k) {
-    case 'load': {
-      const list = out.get(e.tensor) ?? [];
-      list.push(e.index);
-      out.set(e.tensor, list);
-      e.index.forEach((i) => loadsByTensor(i, out));
-      break;
-    }
-    case 'bin': case 'cmp': loadsByTensor(e.a, out); loadsByTensor(e.b, out); break;
-    case 'and': e.terms.forEach((t) => loadsByTensor(t, out)); break;
-    case 'select': loadsByTensor(e.cond, out); loadsByTensor(e.a, out); loadsByTensor(e.b, out); break;
-    default: break;
-  }
+function loadsByTensor(e: Expr): Map<string, Expr[][]> {
+  const out = new Map<string, Expr[][]>();
+  forEachExpr(e, (x) => { if (x.k === 'load') out.set(x.tensor, [...(out.get(x.tensor) ?? []), x.index]); });
   return out;
 }
 

@@ -19,11 +19,11 @@
 // memory, an accumulator that fits in registers) is checked against the device's limits.
 import type { ComputeDef } from '../compute.ts';
 import type { Stmt } from '../ir.ts';
-import { UNROLL_ENTITIES } from './cpu.ts';
 import { lowerGpu } from './gpu-lower.ts';
 import { checkGeometry, fuseEntities, GPU_REDUCE_PARTS, GPU_REORDER_ENTITIES, GPU_SPATIAL_PARTS, gpuGeometry, gpuLimits, planGpu } from './gpu-plan.ts';
 import { splitKnobs } from './split.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
+import { UNROLL_ENTITIES } from './unroll.ts';
 
 export {
   checkGeometry, DEFAULT_GPU_LIMITS, fuseEntities, GPU_REDUCE_PARTS, GPU_REORDER_ENTITIES, GPU_SPATIAL_PARTS, gpuGeometry, gpuLimits, planGpu,

@@ -50,8 +50,10 @@ export function splitEntities(extent: number, parts: number, exact: boolean): nu
   return out;
 }
 
+export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+
 /** True when the factors cover the extent exactly (no tail guard needed). */
-export const isPerfect = (factors: number[], extent: number) => factors.reduce((a, b) => a * b, 1) === extent;
+export const isPerfect = (factors: number[], extent: number) => product(factors) === extent;
 
 /** Validate a factor list from a config; returns an error message or null. */
 export function checkFactors(factors: unknown, parts: number, extent: number): string | null {

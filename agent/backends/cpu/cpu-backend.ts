@@ -1,5 +1,4 @@
 // The CPU backend: C + OpenMP rendered from the CPU template, built with gcc, timed in a child.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { ComputeDef } from '../../../tensor/compute.ts';
@@ -7,9 +6,13 @@ import { hasPrepare, type Stmt } from '../../../tensor/ir.ts';
 import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
 import type { DeviceInfo } from '../../../contracts/result.ts';
-import { CpuRenderer } from './cpu-renderer.ts';
+import { renderHarness } from '../../c-harness.ts';
+import { CpuRenderer } from '../../cpu-renderer.ts';
+import { compilerVersion } from '../../toolchain.ts';
 import { hostSimd } from './host-simd.ts';
-import { renderHarness } from './harness.ts';
+
+// Where it was first defined; the C compiler check now serves every C backend (agent/toolchain.ts).
+export { compilerVersion } from '../../toolchain.ts';
 
 // No predictive commoning: it carries loads across reduce iterations through the stack when the
 // register tile already holds the reuse (measured on a stride-2 convolution: 25 % slower with it).
@@ -26,19 +29,6 @@ export interface CpuBackendOptions {
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
   /** Floats per explicit vector (default: the host's, from its CPU flags). */
   vectorWidth?: number;
-}
-
-export class ToolchainMissingError extends Error {
-  override name = 'ToolchainMissingError';
-}
-
-/** The compiler's version line; throws ToolchainMissingError when it is not installed. */
-export function compilerVersion(command: string): string {
-  try {
-    return execFileSync(command, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
-  } catch {
-    throw new ToolchainMissingError(`C compiler '${command}' not found: install it (Debian: apt-get install -y gcc)`);
-  }
 }
 
 /** The C program for a nest: the kernel followed by the harness. */

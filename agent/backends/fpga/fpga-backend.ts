@@ -15,8 +15,8 @@ import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts
 import { lower } from '../../../tensor/lower.ts';
 import type { Stmt } from '../../../tensor/ir.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
-import { compilerVersion, ToolchainMissingError } from '../cpu/cpu-backend.ts';
-import { renderHarness } from '../cpu/harness.ts';
+import { renderHarness } from '../../c-harness.ts';
+import { compilerVersion, ToolchainMissingError } from '../../toolchain.ts';
 import type { Estimator, FpgaEstimate } from './estimate.ts';
 import { estimateFromReports } from './hls-report.ts';
 import { hlsKernel } from './hls-renderer.ts';

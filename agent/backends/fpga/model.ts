@@ -22,10 +22,11 @@
 // Total: the code is sequential (no dataflow), so per spatial tile: init + reduce tiles x (copies +
 //   compute) + store, times the number of spatial tiles.
 import type { ComputeDef } from '../../../tensor/compute.ts';
-import type { Expr } from '../../../tensor/ir.ts';
+import { dependsOn } from '../../../tensor/affine.ts';
 import {
-  axisVar, bankDepth, bankOf, bufferOriginVar, burstDim, product, type FpgaPlan, type TileBuffer,
+  axisVar, bankDepth, bankOf, bufferOriginVar, burstDim, type FpgaPlan, type TileBuffer,
 } from '../../../tensor/templates/fpga-plan.ts';
+import { product } from '../../../tensor/templates/split.ts';
 import { bodyOps, estimateResources, FLOAT_OPERATORS, peArray } from '../../../tensor/templates/fpga-resources.ts';
 import { copyPipelineVar } from '../../../tensor/templates/fpga.ts';
 import { evalIndex } from '../../../tensor/templates/fpga-footprint.ts';
@@ -151,7 +152,7 @@ export function memoryIi(plan: FpgaPlan): number {
   for (const buffer of [...plan.inputs, plan.output]) {
     if (bankDepth(buffer) <= 1) continue; // registers: every element has its own
     const readModifyWrite = buffer === plan.output;
-    const lanes = axes.filter((a) => a.unroll > 1 && buffer.access.some((e) => uses(e, axisVar.unroll(a.name))));
+    const lanes = axes.filter((a) => a.unroll > 1 && buffer.access.some((e) => dependsOn(e, axisVar.unroll(a.name))));
     for (const env of samples) {
       const perBank = new Map<number, Set<number>>();
       forEachLane(lanes, env, () => {
@@ -176,14 +177,6 @@ function forEachLane(lanes: { name: string; unroll: number }[], env: Record<stri
     forEachLane(lanes, env, visit, depth + 1);
   }
   env[name] = 0;
-}
-
-function uses(e: Expr, name: string): boolean {
-  switch (e.k) {
-    case 'var': return e.name === name;
-    case 'bin': case 'cmp': return uses(e.a, name) || uses(e.b, name);
-    default: return false;
-  }
 }
 
 export interface BurstCopy { trips: number; ii: number; cycles: number }

@@ -2,7 +2,7 @@
 // load, each index dimension as an affine combination of loop variables (with a divisor for
 // strided transposed convolutions), so tile footprints and vector strides can be estimated.
 import type { ComputeDef } from '../../../tensor/compute.ts';
-import type { Expr } from '../../../tensor/ir.ts';
+import { forEachExpr, type Expr } from '../../../tensor/ir.ts';
 
 export interface IndexDim {
   /** Loop variable → coefficient (after dividing by `divisor`). */
@@ -25,24 +25,15 @@ export function inputAccesses(def: ComputeDef): Access[] {
   const shapes = new Map(def.inputs.map((t) => [t.name, t.shape]));
   const out: Access[] = [];
   const seen = new Set<string>();
-  const visit = (e: Expr): void => {
-    switch (e.k) {
-      case 'load': {
-        const key = JSON.stringify(e);
-        const shape = shapes.get(e.tensor);
-        if (shape && !seen.has(key)) {
-          seen.add(key);
-          out.push({ tensor: e.tensor, dims: e.index.map((ix, d) => ({ coeffs: affine(ix), size: shape[d] })) });
-        }
-        return;
-      }
-      case 'bin': case 'cmp': visit(e.a); visit(e.b); return;
-      case 'and': e.terms.forEach(visit); return;
-      case 'select': visit(e.a); visit(e.b); return;
-      default: return;
+  forEachExpr(def.body, (e) => {
+    if (e.k !== 'load') return;
+    const key = JSON.stringify(e);
+    const shape = shapes.get(e.tensor);
+    if (shape && !seen.has(key)) {
+      seen.add(key);
+      out.push({ tensor: e.tensor, dims: e.index.map((ix, d) => ({ coeffs: affine(ix), size: shape[d] })) });
     }
-  };
-  visit(def.body);
+  });
   cache.set(def, out);
   return out;
 }

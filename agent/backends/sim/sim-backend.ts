@@ -9,7 +9,7 @@ import type { ComputeDef } from '../../../tensor/compute.ts';
 import { defineFromKey } from '../../../tensor/ops/registry.ts';
 import { cpuClassicTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
 import type { Config, DeviceLimits } from '../../../tensor/templates/template.ts';
-import { CpuRenderer } from '../cpu/cpu-renderer.ts';
+import { CpuRenderer } from '../../cpu-renderer.ts';
 import { DEFAULT_SIM_DEVICE, estimate, referenceEstimate, type SimDevice, type SimSchedule } from './landscape.ts';
 
 export interface SimBackendOptions {

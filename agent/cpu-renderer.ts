@@ -1,9 +1,9 @@
 // C + OpenMP: parallel loops become one `omp parallel for collapse(n)`, vector loops explicit GCC
 // vectors of the host's width where they qualify (vector-loop.ts) and `omp simd` elsewhere,
 // unroll hints `GCC unroll`, local buffers are aligned for vector loads.
-import { CRenderer, type RenderContext } from '../../c-renderer.ts';
-import type { Expr, Stmt } from '../../../tensor/ir.ts';
-import { dependsOn } from '../../../tensor/affine.ts';
+import { CRenderer, type RenderContext } from './c-renderer.ts';
+import type { Expr, Stmt } from '../tensor/ir.ts';
+import { dependsOn } from '../tensor/affine.ts';
 import { vectorisableStore, vectorPrelude } from './vector-loop.ts';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;

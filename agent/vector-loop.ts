@@ -4,8 +4,8 @@
 // is a constant, its body is one store whose address is contiguous in the loop variable, and
 // every load is contiguous (a vector load) or invariant (a broadcast) in it, with any guard
 // invariant too. Anything else keeps the scalar loop under `omp simd`.
-import type { Expr, Stmt } from '../../../tensor/ir.ts';
-import { dependsOn, flatStrideIn } from '../../../tensor/affine.ts';
+import type { Expr, Stmt } from '../tensor/ir.ts';
+import { dependsOn, flatStrideIn } from '../tensor/affine.ts';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 type StoreStmt = Extract<Stmt, { k: 'store' }>;

@@ -3,9 +3,9 @@
 // flags, timing loop, check and JSON line are the one C harness (contracts/c-harness/ff-harness.h);
 // this file adds the buffers and the kernel call. Exit status 3 means a wrong answer, 4 an
 // allocation failure.
-import { HARNESS_C } from '../../../contracts/c-harness/harness-source.ts';
-import type { ComputeDef } from '../../../tensor/compute.ts';
-import { INPUT_VALUE_C } from '../../../tensor/data.ts';
+import { HARNESS_C } from '../contracts/c-harness/harness-source.ts';
+import type { ComputeDef } from '../tensor/compute.ts';
+import { INPUT_VALUE_C } from '../tensor/data.ts';
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 

@@ -194,6 +194,19 @@ describe('pad.<T> = 2: each parallel tile pads the slice it reads', () => {
     expect(statements(nest).filter((st) => st.k === 'let' && st.name === 'k_b')).toHaveLength(1);
   });
 
+  it('a small slice lives in a buffer of the tile\'s own (its slice only, indexed from the slice\'s start); a large one in the whole buffer', () => {
+    const allocOf = (nest: Stmt) => statements(nest).find((st): st is Extract<Stmt, { k: 'alloc' }> => st.k === 'alloc' && st.name === 'I_pad')!;
+    const inputs = makeInputs(dw);
+    const small = cpuTemplate.lower(dw, dwConfig());
+    expect(allocOf(small)).toMatchObject({ scope: 'local', shape: [1, 2, 8, 9] });   // 2 channels of the padded 8 × 9
+    const parallel = statements(small).find((st) => st.k === 'loop' && st.kind === 'parallel') as Extract<Stmt, { k: 'loop' }>;
+    expect(statements(parallel.body)).toContain(allocOf(small));                        // declared inside the tile
+    expect(Array.from(runNest(dw, small, inputs).get('O')!.data)).toEqual(Array.from(evaluate(dw, inputs)));
+    const wide = defineWorkload('depthwise_conv2d', { N: 1, C: 4, H: 130, W: 130, R: 3, S: 3, pad: 1 });
+    const large = cpuTemplate.lower(wide, dwConfig({ 'split.k': [2, 1, 1, 2], 'split.h': [2, 1, 1, 65], 'split.w': [1, 1, 1, 130] }));
+    expect(allocOf(large)).toMatchObject({ scope: 'static', shape: [1, 4, 132, 132] });  // 2 × 132 × 132 floats > 128 KiB
+  });
+
   it('a value outside the knob\'s space is refused naming it', () => {
     expect(() => cpuTemplate.lower(conv(), convConfig({ 'pad.I': 2 }))).toThrow(/knob 'pad.I' must be one of 0, 1/);
   });

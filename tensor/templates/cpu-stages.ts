@@ -28,11 +28,12 @@ export function tileWindow(a: AxisPlan, outer: string): DimWindow {
 /** A loop nest over `shape` (or the window of it): outer dimensions parallel (up to two,
  *  collapsed) unless `serial`, innermost vector; `rows` builds the body of the innermost
  *  dimension from the outer indices. */
-function nestOver(prefix: string, shape: number[], rows: (outer: Expr[], last: string) => Stmt, window?: (DimWindow | null)[], serial = false): Stmt {
+function nestOver(prefix: string, shape: number[], rows: (outer: Expr[], last: string, relative: Expr[]) => Stmt, window?: (DimWindow | null)[], serial = false): Stmt {
   const vars = shape.map((_, d) => `${prefix}${d}`);
   const parallel = serial ? 0 : Math.min(2, shape.length - 1);
   const at = (d: number): Expr => (window?.[d] ? simplify(add(window[d]!.offset, v(vars[d]))) : v(vars[d]));
-  let body = rows(vars.slice(0, -1).map((_, d) => at(d)), vars[vars.length - 1]);
+  const outer = vars.slice(0, -1);
+  let body = rows(outer.map((_, d) => at(d)), vars[vars.length - 1], outer.map((name) => v(name)));
   for (let d = shape.length - 2; d >= 0; d--) body = loop(vars[d], window?.[d]?.extent ?? int(shape[d]), d < parallel ? 'parallel' : 'serial', body);
   return body;
 }
@@ -46,12 +47,14 @@ function fillNest(prefix: string, shape: number[], store: (index: Expr[]) => Stm
  *  vectorises without gathers), zeros right. Borders are written every run too: it is timed.
  *  With a window (outer dimensions only), the copy covers that part of the buffer, in serial
  *  loops: the slice one parallel tile reads, copied by that tile (stageWindow). */
-export function stageNest(def: ComputeDef, plan: StagePlan, window?: (DimWindow | null)[]): Stmt {
+export function stageNest(def: ComputeDef, plan: StagePlan, window?: (DimWindow | null)[], local = false): Stmt {
   const decl = def.inputs.find((t) => t.name === plan.tensor)!;
   const name = stagedName(plan.tensor), rank = plan.shape.length, lastDim = rank - 1;
   const low = plan.low[lastDim], width = decl.shape[lastDim], high = plan.shape[lastDim] - low - width;
-  const fill = nestOver(`${plan.tensor.toLowerCase()}p_`, plan.shape, (outer, last) => {
-    const source = outer.map((e, d) => simplify(sub(e, int(plan.low[d]))));
+  const fill = nestOver(`${plan.tensor.toLowerCase()}p_`, plan.shape, (absolute, last, relative) => {
+    const source = absolute.map((e, d) => simplify(sub(e, int(plan.low[d]))));
+    // A tile's own buffer holds only its window: it is indexed from the window's start.
+    const outer = local ? relative : absolute;
     const inside = source.flatMap((e, d) => [
       ...(plan.low[d] > 0 ? [ge(e, int(0))] : []),
       ...(plan.shape[d] - plan.low[d] > decl.shape[d] ? [lt(e, int(decl.shape[d]))] : []),
@@ -66,8 +69,10 @@ export function stageNest(def: ComputeDef, plan: StagePlan, window?: (DimWindow 
   return window ? fill : seq({ k: 'alloc', name, shape: plan.shape, scope: 'static' }, fill);
 }
 
-/** The buffer of a stage, for a nest that fills it inside the parallel tiles. */
-export const stageBuffer = (plan: StagePlan): Stmt => ({ k: 'alloc', name: stagedName(plan.tensor), shape: plan.shape, scope: 'static' });
+/** The buffer of a stage, for a nest that fills it inside the parallel tiles: the whole padded
+ *  input, or only the part one tile fills (`tileShape`), on the tile's stack. */
+export const stageBuffer = (plan: StagePlan, tileShape?: number[]): Stmt =>
+  ({ k: 'alloc', name: stagedName(plan.tensor), shape: tileShape ?? plan.shape, scope: tileShape ? 'local' : 'static' });
 
 /** Where the vector axis sits in a packed input: its dimension and the block width. */
 export interface PackPlan { tensor: string; dim: number; block: number; shape: number[] }

@@ -30,14 +30,14 @@ export function lowerCpu(def: ComputeDef, plan: CpuPlan): Stmt {
     axes.filter((a) => a.factors[level] > 1).reduceRight((inner, a) => loop(levelVar(a.name, level), a.factors[level], kind, inner), body);
 
   const buffered = buffersOutput(plan, r0Outside);
-  const tile = registerTile(def, plan, { accumulateIntoOutput: r0Outside, buffered });
+  const inTile = inTileStages(def, plan);
+  const tile = registerTile(def, plan, { accumulateIntoOutput: r0Outside, buffered, body: scheduledBody(def, plan, inTile) });
   const s2 = loops(spatial, 2, 'serial', tile);
   const r0AtS1 = plan.reorder === 0 ? loops(reduce, 0, 'serial', s2) : s2;
   const s1 = loops(spatial, 1, 'serial', r0AtS1);
   const r0AtS0 = plan.reorder === 2 ? loops(reduce, 0, 'serial', s1) : s1;
   // Inputs padded inside the tiles: the parallel loops run along the axes whose slices the tiles
   // pad (the other level-0 loops go serial inside them, so that no two tiles pad one slice).
-  const inTile = inTileStages(def, plan);
   const sliced = parallelAxes(plan);
   const fills = inTile.flatMap(({ stage, window, tileShape }) => [
     ...(tileShape ? [stageBuffer(stage, tileShape)] : []),
@@ -106,8 +106,8 @@ const packPlans = (def: ComputeDef, plan: CpuPlan) =>
   plan.vectorAxis ? plan.packed.map((t) => packPlan(def, t, plan.vectorAxis!.name, plan.vectorAxis!.factors[3])) : [];
 
 /** The body as the tile reads it: staged inputs without guards, packed inputs in blocks. */
-function scheduledBody(def: ComputeDef, plan: CpuPlan): Expr {
-  const staged = readTileStages(readStaged(def.body, plan.staged, stagedName), inTileStages(def, plan));
+function scheduledBody(def: ComputeDef, plan: CpuPlan, inTile: InTileStage[]): Expr {
+  const staged = readTileStages(readStaged(def.body, plan.staged, stagedName), inTile);
   const axis = plan.vectorAxis;
   if (!axis || !plan.packed.length) return staged;
   const lane = axis.factors[3] > 1 ? v(levelVar(axis.name, 3)) : int(0);
@@ -116,7 +116,12 @@ function scheduledBody(def: ComputeDef, plan: CpuPlan): Expr {
 
 /** How a tile starts and ends: from zero, or adding to the output (across outer reduce
  *  iterations), in the output itself or in the output buffer (cpu-output-buffer.ts). */
-interface Accumulation { accumulateIntoOutput: boolean; buffered: boolean }
+interface Accumulation {
+  accumulateIntoOutput: boolean;
+  buffered: boolean;
+  /** The body as every path of the tile reads it (scheduledBody), built once per nest. */
+  body: Expr;
+}
 
 /** The register tile: accumulator load, reduction, store; a full-tile fast path when tails exist. */
 function registerTile(def: ComputeDef, plan: CpuPlan, accumulation: Accumulation): Stmt {
@@ -169,7 +174,7 @@ interface TilePaths {
   masked: AxisPlan[];
 }
 
-function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffered }: Accumulation, { bounded, masked }: TilePaths): Stmt {
+function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffered, body }: Accumulation, { bounded, masked }: TilePaths): Stmt {
   const { spatial, reduce } = plan;
   const vectorAxis = plan.vectorAxis && plan.vectorAxis.factors[3] > 1 ? plan.vectorAxis : undefined;
   const s3Order = tileOrder(plan);
@@ -216,7 +221,7 @@ function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffer
   for (const a of reduce) reduceEnv[a.name] = levelIndex(a, 3);
   const spatialEnv: Record<string, Expr> = {};
   spatial.forEach((a, i) => { spatialEnv[a.name] = outIndex[i]; });
-  const value = simplify(substitute(scheduledBody(def, plan), { ...reduceEnv, ...spatialEnv }));
+  const value = simplify(substitute(body, { ...reduceEnv, ...spatialEnv }));
   let compute = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value, accumulate: true }, true);
 
   // Reduce loops inside the tile: R2 innermost (unrolled when asked), then R1, then R0 if kept inside.

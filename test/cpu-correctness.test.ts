@@ -103,6 +103,7 @@ describe('edge tiles compiled: clamped and masked tails, the output buffer', () 
       { ...base, 'pack.B': 0 },                                      // n clamped (unpacked)
       { ...base, 'split.k': [7, 1, 1], reorder: 0 },                 // accumulates into C: bounded loops
       { ...base, 'split.m': [2, 1, 1, 8] },                          // the clamped tile overlaps 3 of 8 rows
+      { ...base, 'split.m': [3, 1, 1, 6] },                          // a 6-row register tile (three times a power of two)
     ];
     const sources = configs.map((c) => cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 16));
     expect(sources[0]).toContain('ff_min(');                         // the clamped base

@@ -245,7 +245,9 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     const why = (config: Config) => cpuTemplate.unpromising!(gemm, config, avx512);
     expect(why(base)).toBeNull();
     expect(why({ ...base, 'split.n': [1, 8, 4, 8] })).toMatch(/not a whole number of 16-float vectors/);
-    expect(why({ ...base, 'split.m': [2, 1, 4, 32] })).toMatch(/64 vectors .* exceeds the 32 vector registers/);
+    expect(why({ ...base, 'split.m': [2, 1, 4, 32] })).toMatch(/64 vectors .* leaves none of the host's 32 vector registers/);
+    expect(why({ ...base, 'split.m': [2, 1, 8, 16] })).toMatch(/32 vectors .* leaves none of the host's 32/);   // the broadcast needs one
+    expect(why({ ...base, 'split.m': [3, 1, 8, 12] })).toBeNull();   // 24 accumulators: three times a power of two rows
     expect(why({ ...base, 'split.m': [1, 8, 4, 8] })).toMatch(/1 parallel tile\(s\), fewer than the 2 threads/);
     expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* fewer than 16 independent accumulators/);
     // a tiny output cannot hold that many: as many as it has is enough

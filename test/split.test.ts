@@ -79,6 +79,21 @@ describe('imperfect splits (default)', () => {
     expect(new Set(keys(splitEntities(13, 4, false)))).toEqual(new Set(expected));
   });
 
+  it('a register tile (a spatial axis) may also have three times a power of two innermost, and nowhere else', () => {
+    const tile = splitEntities(257, 4, false, true), plain = new Set(keys(splitEntities(257, 4, false)));
+    const added = tile.filter((e) => !plain.has(keys([e])[0]));
+    expect(added.map((e) => e[3])).toContain(6);
+    expect(added.map((e) => e[3])).toContain(96);
+    for (const e of added) {
+      expect([3, 6, 12, 24, 48, 96, 192]).toContain(e[3]);
+      expect(e.slice(1, 3).every((f) => f === 257 || (f & (f - 1)) === 0)).toBe(true);
+      expect(checkFactors(e, 4, 257, true)).toBeNull();
+      expect(checkFactors(e, 4, 257)).toMatch(/neither a divisor of 257 nor a power of two/);
+    }
+    expect(checkFactors([15, 3, 1, 6], 4, 257, true)).toMatch(/factor 3 is neither .* the innermost may also be three times a power of two/);
+    expect(splitEntities(12, 3, true, true)).toEqual(splitEntities(12, 3, true));   // exact mode stays FlexTensor's
+  });
+
   it.each([[7, 4], [13, 4], [7, 3], [13, 3], [31, 4]])('prime extent %i in %i parts gets more choices than exact mode', (extent, parts) => {
     const exact = splitEntities(extent, parts, true).length;
     const imperfect = splitEntities(extent, parts, false).length;
@@ -91,6 +106,7 @@ describe('checkFactors', () => {
   it.each([[7, 4], [12, 3], [13, 4], [100, 3], [1024, 4]])('accepts every entity of both modes for extent %i in %i parts', (extent, parts) => {
     for (const exact of [true, false]) {
       for (const e of splitEntities(extent, parts, exact)) expect(checkFactors(e, parts, extent)).toBeNull();
+      for (const e of splitEntities(extent, parts, exact, true)) expect(checkFactors(e, parts, extent, true)).toBeNull();
     }
   });
 

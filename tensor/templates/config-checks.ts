@@ -18,11 +18,12 @@ export function checkKnobNames(def: ComputeDef, config: Config, target: string, 
 /** Names of the split knobs, one per axis: the spatial axes', then the reduce axes'. */
 export const splitKnobNames = (def: ComputeDef): string[] => [...def.spatial, ...def.reduce].map((a) => `split.${a.name}`);
 
-/** The factors of knob `split.<axis>`, checked against its sub-space. */
-export function splitFactors(config: Config, axis: { name: string; extent: number }, parts: number): number[] {
+/** The factors of knob `split.<axis>`, checked against its sub-space (`registerTile`: a spatial
+ *  axis, whose innermost factor has more choices; see split.ts). */
+export function splitFactors(config: Config, axis: { name: string; extent: number }, parts: number, registerTile: boolean): number[] {
   const factors = config[`split.${axis.name}`];
   if (factors === undefined) throw new InstantiationError(`missing knob 'split.${axis.name}'`);
-  const problem = checkFactors(factors, parts, axis.extent);
+  const problem = checkFactors(factors, parts, axis.extent, registerTile);
   if (problem) throw new InstantiationError(`knob 'split.${axis.name}': ${problem}`);
   return factors as number[];
 }
@@ -31,8 +32,8 @@ export function splitFactors(config: Config, axis: { name: string; extent: numbe
  *  extent exactly (no tail guard). */
 export interface AxisPlan { name: string; extent: number; factors: number[]; perfect: boolean }
 
-export function planAxis(config: Config, axis: { name: string; extent: number }, parts: number): AxisPlan {
-  const factors = splitFactors(config, axis, parts);
+export function planAxis(config: Config, axis: { name: string; extent: number }, parts: number, registerTile: boolean): AxisPlan {
+  const factors = splitFactors(config, axis, parts, registerTile);
   return { name: axis.name, extent: axis.extent, factors, perfect: isPerfect(factors, axis.extent) };
 }
 

@@ -54,11 +54,11 @@ export function planCpu(def: ComputeDef, config: Config, layoutKnobs = true): Cp
   checkKnobNames(def, config, 'cpu', [...splitKnobNames(def), 'reorder', 'unroll', ...(layoutKnobs ? layoutKnobNames(def) : [])]);
   const reorder = choiceKnob(config, 'reorder', REORDER_ENTITIES);
   const unroll = planUnroll(config);
-  const spatial = def.spatial.map((a) => planAxis(config, a, CPU_SPATIAL_PARTS));
+  const spatial = def.spatial.map((a) => planAxis(config, a, CPU_SPATIAL_PARTS, true));
   const vectorAxis = chooseVectorAxis(def, config, spatial);
   return {
     spatial,
-    reduce: def.reduce.map((a) => planAxis(config, a, CPU_REDUCE_PARTS)),
+    reduce: def.reduce.map((a) => planAxis(config, a, CPU_REDUCE_PARTS, false)),
     reorder, ...unroll,
     vectorAxis,
     packed: packedInputs(def, config, vectorAxis, config.vector !== undefined),

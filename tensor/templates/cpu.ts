@@ -56,7 +56,7 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
         ...(pairs.length ? [{ name: 'fuse', kind: 'choice' as const, entities: [0, ...pairs.map((i) => i + 1)] }] : []),
         ...pairs.map((i): Knob => {
           const name = fusedName(def, i), extent = def.spatial[i].extent * def.spatial[i + 1].extent;
-          return { name: `split.${name}`, kind: 'split', entities: splitEntities(extent, CPU_SPATIAL_PARTS, exact), axis: { name, extent, reduce: false } };
+          return { name: `split.${name}`, kind: 'split', entities: splitEntities(extent, CPU_SPATIAL_PARTS, exact, true), axis: { name, extent, reduce: false } };
         }),
       ];
       return [
@@ -147,8 +147,10 @@ function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLim
     return `knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`;
   }
   const vectors = Math.ceil(width / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.factors[3], 1);
-  if (vectors > registers) {
-    return `register tile of ${vectors} vectors (level-3 factors) exceeds the ${registers} vector registers of the host`;
+  // A multiply-add takes one operand from a register besides its accumulator (a broadcast or a
+  // loaded vector), so a tile of all the registers spills.
+  if (vectors >= registers) {
+    return `register tile of ${vectors} vectors (level-3 factors) leaves none of the host's ${registers} vector registers for the operands`;
   }
   // Independent accumulators hide the multiply-add latency (4-5 cycles on two pipes): a tile
   // holds at least half the registers' worth, or as many as the output has.

@@ -5,6 +5,9 @@
 // Imperfect mode (flexfarm's default): inner factors come from the divisors of E and the powers
 // of two, their product at most E, and f0 = ceil(E / product(inner)); the loops then cover at
 // least E and the generated code guards the tail. Prime and odd extents still get many choices.
+// A spatial axis's innermost factor sizes the register tile, and there three times a power of
+// two is a choice too: 6 or 12 rows of accumulators leave the operands room in a register file
+// of 16 or 32 (BLAS micro-kernels are 6×16 on AVX2), where 4 wastes registers and 8 spills.
 
 import type { ComputeDef } from '../compute.ts';
 import type { Knob } from './template.ts';
@@ -12,7 +15,7 @@ import type { Knob } from './template.ts';
 /** One split knob per axis: spatial axes in `spatialParts` levels, reduce axes in `reduceParts`. */
 export function splitKnobs(def: ComputeDef, spatialParts: number, reduceParts: number, exact: boolean): Knob[] {
   const knob = (a: { name: string; extent: number }, parts: number, reduce: boolean): Knob => ({
-    name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact),
+    name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact, !reduce),
     axis: { name: a.name, extent: a.extent, reduce },
   });
   return [...def.spatial.map((a) => knob(a, spatialParts, false)), ...def.reduce.map((a) => knob(a, reduceParts, true))];
@@ -26,22 +29,26 @@ export function divisors(n: number): number[] {
   return small.concat(large);
 }
 
-function candidateFactors(extent: number): number[] {
+function candidateFactors(extent: number, registerTile = false): number[] {
   const set = new Set(divisors(extent));
   for (let p = 1; p <= extent; p *= 2) set.add(p);
+  if (registerTile) for (let p = 3; p <= extent; p *= 2) set.add(p);
   return [...set].sort((a, b) => a - b);
 }
 
-export function splitEntities(extent: number, parts: number, exact: boolean): number[][] {
+/** `registerTile`: the axis is spatial, its innermost factor sizes the register tile (imperfect
+ *  mode only; exact mode is FlexTensor's divisors). */
+export function splitEntities(extent: number, parts: number, exact: boolean, registerTile = false): number[][] {
   const out: number[][] = [];
   const factors = exact ? divisors(extent) : candidateFactors(extent);
+  const innermost = exact ? factors : candidateFactors(extent, registerTile);
   // Choose inner factors from the innermost outward; the outermost absorbs the rest.
   const inner = (depth: number, remaining: number, acc: number[]): void => {
     if (depth === 0) {
       out.push([exact ? remaining : Math.ceil(extent / acc.reduce((a, b) => a * b, 1)), ...acc]);
       return;
     }
-    for (const f of factors) {
+    for (const f of acc.length === 0 ? innermost : factors) {
       if (exact ? remaining % f !== 0 : f > remaining) continue;
       inner(depth - 1, exact ? remaining / f : Math.floor(remaining / f), [f, ...acc]);
     }
@@ -56,12 +63,15 @@ export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a 
 export const isPerfect = (factors: number[], extent: number) => product(factors) === extent;
 
 /** Validate a factor list from a config; returns an error message or null. */
-export function checkFactors(factors: unknown, parts: number, extent: number): string | null {
+export function checkFactors(factors: unknown, parts: number, extent: number, registerTile = false): string | null {
   if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${JSON.stringify(factors)}`;
   if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${JSON.stringify(factors)}`;
-  const allowed = candidateFactors(extent);
-  const outside = factors.slice(1).find((f: number) => !allowed.includes(f));
-  if (outside !== undefined) return `factor ${outside} is neither a divisor of ${extent} nor a power of two (not in the split sub-space)`;
+  const allowed = candidateFactors(extent), innermost = candidateFactors(extent, registerTile);
+  const outside = factors.slice(1).find((f: number, i: number) => !(i === parts - 2 ? innermost : allowed).includes(f));
+  if (outside !== undefined) {
+    const also = registerTile ? '; the innermost may also be three times a power of two' : '';
+    return `factor ${outside} is neither a divisor of ${extent} nor a power of two (not in the split sub-space${also})`;
+  }
   const inner = factors.slice(1).reduce((a: number, b: number) => a * b, 1);
   if (inner > extent) return `inner factors ${JSON.stringify(factors.slice(1))} exceed the extent ${extent}`;
   if (factors[0] !== Math.ceil(extent / inner)) {

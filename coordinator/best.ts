@@ -6,6 +6,7 @@ import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
+import { deviceKey } from './keys.ts';
 import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
 
 export class RecordsNotFoundError extends FlexfarmError {
@@ -55,10 +56,6 @@ export interface LoadOptions {
 export function openLog(path: string, options: LoadOptions = {}): RecordLog {
   if (!existsSync(path)) throw new RecordsNotFoundError(path);
   return RecordLog.open(path, { warn: options.warn });
-}
-
-export function deviceKey(r: { target: string; device: DeviceInfo }): string {
-  return `${r.target}|${r.device.name}|${r.device.model}`;
 }
 
 /** A short human name for a device: "cpu: AMD EPYC … (host)". */

@@ -11,7 +11,7 @@ import { targetSpec } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
-import { deviceKey } from './best.ts';
+import { deviceKey } from './keys.ts';
 import { runEmbedded } from './farm/embedded.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';

@@ -4,7 +4,8 @@
 // Speedups over the unscheduled reference are shown only where the log holds that reference's
 // timing on the same device: `flexfarm tune` writes it as a `type: "reference"` line at the end
 // of each run; logs without one (e.g. a farm campaign's) show "—".
-import { bestPerWorkloadDevice, deviceKey, deviceLabel, workloadFlops, type BestEntry } from '../best.ts';
+import { bestPerWorkloadDevice, deviceLabel, workloadFlops, type BestEntry } from '../best.ts';
+import { deviceKey } from '../keys.ts';
 import type { ReferenceRecord, TuningRecord } from '../records.ts';
 
 export interface ReportInput {

@@ -125,8 +125,13 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** The tuning log as results (one per line). */
+/** The search's measurement lines of a tuning log (re-measurement lines are apart: readLines). */
 export function readRecords(path: string): MeasureResult[] {
+  return readLines(path).filter((r) => (r as { type?: string }).type !== 'remeasure');
+}
+
+/** Every line of a tuning log, parsed. */
+export function readLines(path: string): (MeasureResult & { type?: string; round?: number; of?: string })[] {
   let text = '';
   try { text = readFileSync(path, 'utf8'); } catch { return []; }
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as MeasureResult);

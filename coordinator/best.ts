@@ -101,20 +101,8 @@ export function bestPerWorkloadDevice(
 ): BestEntry[] {
   const matches = workloadMatcher(query.workload);
   const wanted = (r: { target: string; workload: string }) => (query.target === undefined || r.target === query.target) && matches(r.workload);
-  const groups = new Map<string, TuningRecord[]>();
-  for (const r of records) {
-    if (!wanted(r)) continue;
-    const key = `${r.workload}#${deviceKey(r)}`;
-    const list = groups.get(key);
-    if (list) list.push(r); else groups.set(key, [r]);
-  }
-  const again = new Map<string, RemeasureRecord[]>();
-  for (const r of remeasures) {
-    if (!wanted(r)) continue;
-    const key = `${r.workload}#${deviceKey(r)}`;
-    const list = again.get(key);
-    if (list) list.push(r); else again.set(key, [r]);
-  }
+  const groups = byWorkloadDevice(records.filter(wanted));
+  const again = byWorkloadDevice(remeasures.filter(wanted));
   const latestReference = new Map<string, ReferenceRecord>();
   for (const ref of references) latestReference.set(`${ref.workload}#${deviceKey(ref)}`, ref);
 
@@ -140,6 +128,16 @@ export function bestPerWorkloadDevice(
     });
   }
   return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.seconds - b.seconds);
+}
+
+function byWorkloadDevice<T extends TuningRecord>(records: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of records) {
+    const key = `${r.workload}#${deviceKey(r)}`;
+    const list = groups.get(key);
+    if (list) list.push(r); else groups.set(key, [r]);
+  }
+  return groups;
 }
 
 /** The fastest valid measurement of a workload on a target (any device of that target). */

@@ -59,3 +59,15 @@ describe('chooseBest', () => {
     expect(chooseBest([a, b], again)).toEqual({ record: b, seconds: 1.1, remeasured: null });
   });
 });
+
+describe('campaign spec', () => {
+  it('names a bad remeasure count or rounds, and fills the defaults', async () => {
+    const { validateSpec } = await import('../coordinator/campaign-spec.ts');
+    const base = { op: 'gemm', shape: { M: 8, N: 8, K: 8 }, targets: ['sim'], trials: 4 };
+    expect(validateSpec(base).spec).toMatchObject({ remeasure: 5, remeasureRounds: 3 });
+    expect(validateSpec({ ...base, remeasure: 0 }).spec.remeasure).toBe(0);
+    expect(() => validateSpec({ ...base, remeasure: -1 })).toThrow(/^remeasure: must be an integer from 0 \(off\) to 100, got -1$/);
+    expect(() => validateSpec({ ...base, remeasure: 2.5 })).toThrow(/^remeasure: .*got 2.5$/);
+    expect(() => validateSpec({ ...base, remeasureRounds: 0 })).toThrow(/^remeasureRounds: must be an integer from 1 to 20, got 0$/);
+  });
+});

@@ -33,7 +33,10 @@ export interface CampaignEvent {
 
 /** Hooks for metrics (issue 5) and logs; called synchronously, must not throw. */
 export interface FarmObserver extends DispatcherObserver {
+  /** A search result applied to its campaign. */
   applied?(campaign: Campaign, result: MeasureResult, agent: string): void;
+  /** A re-measurement of a top config after the search (never a search result). */
+  remeasured?(campaign: Campaign, result: MeasureResult, agent: string): void;
   duplicate?(result: MeasureResult, agent: string): void;
   campaignChanged?(campaign: Campaign): void;
 }
@@ -290,7 +293,8 @@ export class Farm {
       }
       const watchers = this.watchers.get(campaign.id);
       for (const d of fresh) {
-        this.options.observer?.applied?.(campaign, d.result, d.agent);
+        if (remeasured.has(d.result.candidateId)) this.options.observer?.remeasured?.(campaign, d.result, d.agent);
+        else this.options.observer?.applied?.(campaign, d.result, d.agent);
         if (watchers?.size) {
           const event: CampaignEvent = { campaign: this.snapshot(campaign), result: d.result, agent: d.agent, ...(remeasured.has(d.result.candidateId) ? { remeasure: true as const } : {}) };
           for (const w of watchers) w(event);

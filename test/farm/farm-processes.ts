@@ -130,6 +130,11 @@ export function readRecords(path: string): MeasureResult[] {
   return readLines(path).filter((r) => (r as { type?: string }).type !== 'remeasure');
 }
 
+/** Candidate ids of every result of a campaign in the log: search and re-measurement lines. */
+export function loggedIds(path: string, campaign: string): string[] {
+  return readLines(path).filter((r) => r.campaign === campaign && r.candidateId).map((r) => r.candidateId);
+}
+
 /** Every line of a tuning log, parsed. */
 export function readLines(path: string): (MeasureResult & { type?: string; round?: number; of?: string })[] {
   let text = '';

@@ -22,10 +22,11 @@ export function progressWriter(stream: NodeJS.WriteStream, options: { forcePlain
         return;
       }
       const now = Date.now();
-      const edge = p.remeasure ? p.remeasure.done === 1 || p.remeasure.done === p.remeasure.total : p.measured === p.budget || p.measured === 1;
-      if (now - lastPlain >= PLAIN_INTERVAL_MS || edge) {
+      const edge = p.remeasure ? p.remeasure.done <= 1 || p.remeasure.done === p.remeasure.total : p.measured === p.budget || p.measured === 1;
+      if ((now - lastPlain >= PLAIN_INTERVAL_MS || edge) && line !== lastLine) {
         stream.write(`${line}\n`);
         lastPlain = now;
+        lastLine = line;
       }
     },
     finish() { if (interactive && lastLine) stream.write('\n'); },

@@ -133,14 +133,14 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
     def, backend, createAgent, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
     recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
     remeasure, remeasureRounds: rounds, warn: options.warn,
-    onResult: (result, { remeasure: again }) => {
+    onResult: (result, { remeasure: again, remeasured: plan }) => {
       if (again) remeasured.push(result);
       else {
         results.push(result);
         searchEnded = Date.now();
       }
       const p = progress(def, results, options.trials, started, result);
-      options.onProgress?.(again ? { ...p, remeasure: { done: remeasured.length, total: Math.min(remeasure, p.valid + history.length) * rounds } } : p);
+      options.onProgress?.(again && plan ? { ...p, remeasure: plan } : p);
     },
   });
   const ended = Date.now();

@@ -32,8 +32,9 @@ export interface EmbeddedRunOptions {
   /** Top configs re-measured after the search (0: none), and rounds (campaign-spec.ts defaults). */
   remeasure?: number;
   remeasureRounds?: number;
-  /** Each result, in the order it is applied; `remeasure` for the re-measurements after the search. */
-  onResult?: (result: MeasureResult, info: { remeasure: boolean }) => void;
+  /** Each result, in the order it is applied; `remeasure` for the re-measurements after the search,
+   *  with how many of them are done of the plan's total. */
+  onResult?: (result: MeasureResult, info: { remeasure: boolean; remeasured?: { done: number; total: number } }) => void;
   warn?: (message: string) => void;
 }
 
@@ -70,7 +71,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
       stop = farm.watch(id, (event) => {
         if (event.result) {
           (event.remeasure ? remeasured : results).push(event.result);
-          o.onResult?.(event.result, { remeasure: Boolean(event.remeasure) });
+          const plan = event.campaign.targets[0]?.remeasure;
+          o.onResult?.(event.result, { remeasure: Boolean(event.remeasure), ...(plan ? { remeasured: plan } : {}) });
         }
         if (event.campaign.state !== 'running' && !ended) {
           ended = true;

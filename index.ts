@@ -13,7 +13,7 @@ export type { TransferOptions, TransferSeed } from './coordinator/transfer.ts';
 
 // The tuning log.
 export { RecordLog, RecordFormatError, RECORD_FORMAT_VERSION } from './coordinator/records.ts';
-export type { ReferenceRecord, TuningRecord } from './coordinator/records.ts';
+export type { ReferenceRecord, RemeasureRecord, TuningRecord } from './coordinator/records.ts';
 
 // Tuning from code.
 export { tune } from './cli/embedded-tune.ts';
@@ -22,3 +22,5 @@ export { createBackend } from './agent/backends/index.ts';
 export { defineFromKey, defineWorkload, workloadKey } from './tensor/ops/registry.ts';
 export type { Config } from './tensor/templates/template.ts';
 export type { MeasureResult } from './contracts/result.ts';
+export type { TimingSpread } from './contracts/timing-spread.ts';
+export type { NoiseSummary } from './coordinator/noise.ts';

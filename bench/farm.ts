@@ -118,7 +118,8 @@ async function runOnce(
     const natsBefore = processCpuSeconds(natsPid);
     const agentsBefore = process.cpuUsage();
     const { id } = await client.call<pb.SubmitCampaignRequest, pb.SubmitCampaignResponse>('submitCampaign', {
-      op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 }, targets: ['sim'], trials: o.trials, explorer: 'random', seed: o.agents,
+      // Throughput of the search itself: no re-measuring after it.
+      op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 }, targets: ['sim'], trials: o.trials, explorer: 'random', seed: o.agents, remeasure: 0,
     });
     // Polled, not watched: a watcher receives every result, which is work for the coordinator that
     // is not the farm's. The time is the coordinator's own, from creation to the last result applied.

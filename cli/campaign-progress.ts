@@ -73,7 +73,8 @@ function totalsOf(c: pb.Campaign): Totals {
 export function progressLine(c: pb.Campaign, totals: Totals, ratePerS: number | null): string {
   const targets = c.targets.map((t) => {
     const best = t.best ? `best ${formatSeconds(t.best.seconds)} (${t.best.gflops.toFixed(1)} GFLOP/s)` : 'no valid yet';
-    return `${t.target} ${t.measured}/${t.budget} ${best}`;
+    const again = t.remeasureTotal ? ` re-measured ${t.remeasureDone}/${t.remeasureTotal}` : '';
+    return `${t.target} ${t.measured}/${t.budget}${again} ${best}`;
   });
   const left = totals.budget - totals.measured;
   const eta = c.state !== 'running' ? 'done' : ratePerS && ratePerS > 0 ? `ETA ${formatDuration(left / ratePerS)}` : 'ETA ?';

@@ -16,14 +16,17 @@ export function progressWriter(stream: NodeJS.WriteStream, options: { forcePlain
     update(p) {
       const line = describe(p);
       if (interactive) {
-        stream.write(`\r${bar(p.measured / p.budget)} ${line}`.padEnd(lastLine.length + 2));
+        const fraction = p.remeasure ? p.remeasure.done / Math.max(1, p.remeasure.total) : p.measured / p.budget;
+        stream.write(`\r${bar(fraction)} ${line}`.padEnd(lastLine.length + 2));
         lastLine = line;
         return;
       }
       const now = Date.now();
-      if (now - lastPlain >= PLAIN_INTERVAL_MS || p.measured === p.budget || p.measured === 1) {
+      const edge = p.remeasure ? p.remeasure.done <= 1 || p.remeasure.done === p.remeasure.total : p.measured === p.budget || p.measured === 1;
+      if ((now - lastPlain >= PLAIN_INTERVAL_MS || edge) && line !== lastLine) {
         stream.write(`${line}\n`);
         lastPlain = now;
+        lastLine = line;
       }
     },
     finish() { if (interactive && lastLine) stream.write('\n'); },
@@ -31,6 +34,7 @@ export function progressWriter(stream: NodeJS.WriteStream, options: { forcePlain
 }
 
 function describe(p: TuneProgress): string {
+  if (p.remeasure) return `re-measuring the best configs in fresh processes: ${p.remeasure.done}/${p.remeasure.total}`;
   const rate = p.measured / Math.max(p.elapsedMs / 1000, 1e-3);
   const etaS = rate > 0 ? (p.budget - p.measured) / rate : Infinity;
   const best = p.best ? `best ${formatSeconds(p.best.seconds)} (${p.best.gflops.toFixed(1)} GFLOP/s)` : 'no valid schedule yet';

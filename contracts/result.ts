@@ -2,6 +2,7 @@
 // result with an error code, never an exception.
 import type { Config } from '../tensor/templates/template.ts';
 import type { TargetKind } from './targets.ts';
+import type { TimingSpread } from './timing-spread.ts';
 
 export const ERROR_CODES = [
   'INSTANTIATION', 'COMPILE', 'RUNTIME', 'WRONG_ANSWER', 'BUILD_TIMEOUT', 'RUN_TIMEOUT', 'DEVICE_LOST', 'UNKNOWN',
@@ -56,6 +57,14 @@ export interface MeasureResult {
   median: number | null;
   /** Runs per repeat that the protocol settled on. */
   number?: number;
+  /** Spread of `seconds` (min, median, max, coefficient of variation); absent on error. */
+  spread?: TimingSpread;
+  /** The host's 1-minute load average just before the candidate was timed; absent where nothing
+   *  was timed on a host (sim, FPGA estimates). */
+  loadAverage?: number;
+  /** Present when the first timing's spread was above the agent's threshold and the candidate
+   *  was timed again with more repeats (`seconds` above): that first timing. */
+  retimed?: { seconds: number[]; cv: number };
   error: null | { code: ErrorCode; message: string };
   device: DeviceInfo;
   toolchain: string;

@@ -1,12 +1,16 @@
 // Queries over a tuning log: the best valid measurement per (workload, device), and the best
-// config for a workload and target (what TVM calls apply-history-best).
+// config for a workload and target (what TVM calls apply-history-best). Where the log holds
+// re-measurements of a workload on a device, its best is chosen by the re-measured figure
+// (coordinator/remeasure/figures.ts), and the entry says so.
 import { existsSync } from 'node:fs';
 import { FlexfarmError } from '../contracts/errors.ts';
 import type { DeviceInfo, TargetKind } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
-import { RecordLog, type ReferenceRecord, type TuningRecord } from './records.ts';
+import { deviceKey } from './keys.ts';
+import { RecordLog, type ReferenceRecord, type RemeasureRecord, type TuningRecord } from './records.ts';
+import { chooseBest } from './remeasure/figures.ts';
 
 export class RecordsNotFoundError extends FlexfarmError {
   override name = 'RecordsNotFoundError';
@@ -24,8 +28,10 @@ export interface BestEntry {
   /** Identity of the device within its target: target, host name and model. */
   deviceKey: string;
   config: Config;
-  /** Median seconds of the best measurement. */
+  /** Median seconds of the best: its re-measured figure when it was re-measured, else its search median. */
   seconds: number;
+  /** When re-measured: the median over `runs` fresh runs (= `seconds`) and what the search measured. */
+  remeasured: { seconds: number; runs: number; searchSeconds: number } | null;
   /** From the workload's FLOP count; null when the key cannot be parsed by this flexfarm. */
   gflops: number | null;
   /** Measurements of this workload on this device, and how many were valid. */
@@ -55,10 +61,6 @@ export interface LoadOptions {
 export function openLog(path: string, options: LoadOptions = {}): RecordLog {
   if (!existsSync(path)) throw new RecordsNotFoundError(path);
   return RecordLog.open(path, { warn: options.warn });
-}
-
-export function deviceKey(r: { target: string; device: DeviceInfo }): string {
-  return `${r.target}|${r.device.name}|${r.device.model}`;
 }
 
 /** A short human name for a device: "cpu: AMD EPYC … (host)". */
@@ -95,35 +97,32 @@ export function bestPerWorkloadDevice(
   records: readonly TuningRecord[],
   references: readonly ReferenceRecord[] = [],
   query: BestQuery = {},
+  remeasures: readonly RemeasureRecord[] = [],
 ): BestEntry[] {
   const matches = workloadMatcher(query.workload);
-  const groups = new Map<string, TuningRecord[]>();
-  for (const r of records) {
-    if (query.target !== undefined && r.target !== query.target) continue;
-    if (!matches(r.workload)) continue;
-    const key = `${r.workload}#${deviceKey(r)}`;
-    const list = groups.get(key);
-    if (list) list.push(r); else groups.set(key, [r]);
-  }
+  const wanted = (r: { target: string; workload: string }) => (query.target === undefined || r.target === query.target) && matches(r.workload);
+  const groups = byWorkloadDevice(records.filter(wanted));
+  const again = byWorkloadDevice(remeasures.filter(wanted));
   const latestReference = new Map<string, ReferenceRecord>();
   for (const ref of references) latestReference.set(`${ref.workload}#${deviceKey(ref)}`, ref);
 
   const out: BestEntry[] = [];
   for (const [key, list] of groups) {
     const valid = list.filter(isValid);
-    if (!valid.length) continue;
-    const best = valid.reduce((a, b) => (b.median! < a.median! ? b : a));
+    const chosen = chooseBest(valid, again.get(key));
+    if (!chosen) continue;
+    const { record: best, seconds, remeasured } = chosen;
     const flops = workloadFlops(best.workload);
     const ref = latestReference.get(key);
     const reference = ref && ref.median > 0
       ? { seconds: ref.median, gflops: flops === null ? null : flops / ref.median / 1e9 } : null;
     out.push({
       workload: best.workload, op: best.workload.split('(')[0], target: best.target, device: best.device,
-      deviceKey: deviceKey(best), config: best.config, seconds: best.median!,
-      gflops: flops === null ? null : flops / best.median! / 1e9,
+      deviceKey: deviceKey(best), config: best.config, seconds, remeasured,
+      gflops: flops === null ? null : flops / seconds / 1e9,
       measurements: list.length, valid: valid.length,
       simulated: list.some((r) => r.simulated), estimated: list.some((r) => r.estimated),
-      reference, speedup: reference ? reference.seconds / best.median! : null,
+      reference, speedup: reference ? reference.seconds / seconds : null,
       ...(best.explorer ? { explorer: best.explorer } : {}),
       candidateId: best.candidateId, at: best.at,
     });
@@ -131,15 +130,25 @@ export function bestPerWorkloadDevice(
   return out.sort((a, b) => a.workload.localeCompare(b.workload) || a.seconds - b.seconds);
 }
 
+function byWorkloadDevice<T extends TuningRecord>(records: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of records) {
+    const key = `${r.workload}#${deviceKey(r)}`;
+    const list = groups.get(key);
+    if (list) list.push(r); else groups.set(key, [r]);
+  }
+  return groups;
+}
+
 /** The fastest valid measurement of a workload on a target (any device of that target). */
 export function bestEntry(log: RecordLog, workloadKey: string, target: string): BestEntry | null {
   const key = defineFromKey(workloadKey).key;
-  return bestPerWorkloadDevice(log.all(), log.references(), { workload: key, target })[0] ?? null;
+  return bestPerWorkloadDevice(log.all(), log.references(), { workload: key, target }, log.remeasures())[0] ?? null;
 }
 
 /**
- * The best config for a workload and target from a tuning log, or null when the log holds no
- * valid measurement of it. Throws RecordsNotFoundError for a missing log and ShapeError /
+ * The best config for a workload and target from a tuning log (by its re-measured figure where it
+ * was re-measured), or null when the log holds no valid measurement of it. Throws RecordsNotFoundError for a missing log and ShapeError /
  * UnknownOpError for a key that does not parse.
  */
 export function bestConfig(recordsPath: string, workloadKey: string, target: string, options: LoadOptions = {}): Config | null {

@@ -8,6 +8,7 @@ import { ShapeError, UnknownOpError } from '../tensor/errors.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { explorerNames } from './explore/index.ts';
 import { templateFor } from './farm/templates.ts';
+import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, MAX_REMEASURE } from './remeasure/plan.ts';
 
 export interface CampaignSpec {
   op: string;
@@ -18,7 +19,15 @@ export interface CampaignSpec {
   explorer: string;
   seed: number;
   protocol: TimingProtocol;
+  /** Configs of the search's top re-measured per target after the search (0: none). Absent in
+   *  state files written before re-measuring existed: the default then. */
+  remeasure?: number;
+  /** Rounds of re-measuring: each re-measured config is measured once per round. */
+  remeasureRounds?: number;
 }
+
+/** Most rounds of re-measuring one campaign may ask for. */
+export const MAX_REMEASURE_ROUNDS = 20;
 
 export class CampaignSpecError extends FlexfarmError {
   override name = 'CampaignSpecError';
@@ -39,6 +48,8 @@ export interface CampaignSpecInput {
   explorer?: string;
   seed?: number;
   protocol?: Partial<TimingProtocol>;
+  remeasure?: number;
+  remeasureRounds?: number;
 }
 
 /** Validates and fills defaults; returns the spec and the compute definition. */
@@ -79,5 +90,13 @@ export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; de
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CampaignSpecError(`protocol.${key}`, `must be a number >= 0, got ${value}`);
     if (value > 0) protocol[key as keyof TimingProtocol] = value;
   }
-  return { spec: { op: input.op, shape: { ...input.shape }, targets, trials: input.trials, explorer, seed, protocol }, def };
+  const remeasure = input.remeasure ?? DEFAULT_REMEASURE;
+  if (!Number.isInteger(remeasure) || remeasure < 0 || remeasure > MAX_REMEASURE) {
+    throw new CampaignSpecError('remeasure', `must be an integer from 0 (off) to ${MAX_REMEASURE}, got ${remeasure}`);
+  }
+  const remeasureRounds = input.remeasureRounds ?? DEFAULT_REMEASURE_ROUNDS;
+  if (!Number.isInteger(remeasureRounds) || remeasureRounds < 1 || remeasureRounds > MAX_REMEASURE_ROUNDS) {
+    throw new CampaignSpecError('remeasureRounds', `must be an integer from 1 to ${MAX_REMEASURE_ROUNDS}, got ${remeasureRounds}`);
+  }
+  return { spec: { op: input.op, shape: { ...input.shape }, targets, trials: input.trials, explorer, seed, protocol, remeasure, remeasureRounds }, def };
 }

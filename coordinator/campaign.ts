@@ -2,6 +2,8 @@
 // own explorer and budget. Results are applied once per candidate id. What survives a restart is
 // the spec, the state and the id counters (campaign-store.ts) plus the results in the tuning log:
 // explorers are rebuilt from those results, so nothing but the records needs to be durable.
+// When a target's search ends, its top k configs are re-measured (coordinator/remeasure/) before
+// the target is done; the re-measured figure then names its best.
 import { decodeCandidateId, encodeCandidateId } from '../contracts/candidate-id.ts';
 import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
@@ -10,6 +12,10 @@ import type { CampaignSpec } from './campaign-spec.ts';
 import { createExplorer } from './explore/index.ts';
 import type { Explorer } from './explore/explorer.ts';
 import { templateFor } from './farm/templates.ts';
+import { deviceKey } from './keys.ts';
+import type { RemeasureRecord } from './records.ts';
+import { RemeasurePhase, type RemeasureResult } from './remeasure/phase.ts';
+import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, planRemeasure } from './remeasure/plan.ts';
 import { Space } from './space.ts';
 
 export type CampaignState = 'running' | 'done' | 'cancelled' | 'failed';
@@ -25,6 +31,9 @@ export interface Best {
   candidateId: string;
   /** Agent that measured it ('' when read back from the records). */
   agent: string;
+  /** Set once re-measured: `seconds` is then the re-measured median of `runs` fresh runs, and
+   *  `searchSeconds` what the search measured. */
+  remeasured?: { searchSeconds: number; runs: number };
 }
 
 export interface TargetSnapshot {
@@ -37,6 +46,8 @@ export interface TargetSnapshot {
   inFlight: number;
   /** Why this target ended before its budget (the explorer stopped), if it did. */
   stopReason?: string;
+  /** Re-measurements of the top configs after the search: done (or given up) of total. */
+  remeasure?: { done: number; total: number };
 }
 
 export interface CampaignSnapshot {
@@ -64,12 +75,26 @@ export interface PersistedCampaign {
   /** Per target: candidate ids below this number may have been issued. */
   idsReserved: Partial<Record<TargetKind, number>>;
   stopReasons?: Partial<Record<TargetKind, string>>;
+  /** Per target whose search has ended: candidate ids from this number on are re-measurements. */
+  remeasureFrom?: Partial<Record<TargetKind, number>>;
 }
 
 export interface Proposal {
   candidate: Candidate;
   protocol: TimingProtocol;
+  /** Only an agent of this device (coordinator/keys.ts deviceKey) may measure it: a re-measurement
+   *  goes to the device that measured the config in the search. */
+  device?: string;
 }
+
+/** How a result of the campaign goes into the tuning log. */
+export type LogLine =
+  | { type: 'measurement'; explorer: string }
+  | { type: 'remeasure'; round: number; of: string }
+  /** A re-measurement the plan has no slot for (issued before a restart and measured again since). */
+  | { type: 'unplanned' };
+
+const isRemeasureRecord = (r: MeasureResult | RemeasureRecord): r is RemeasureRecord => (r as { type?: unknown }).type === 'remeasure';
 
 /** What only an in-process caller gives a campaign (embedded `tune`); not persisted. */
 export interface CampaignExtras {
@@ -102,6 +127,16 @@ interface TargetRun {
   best: Best | null;
   /** Issued, not yet applied; null = reclaimed from an agent after a restart (config not known here). */
   pending: Map<string, Candidate | null>;
+  /** The search has ended (budget spent or explorer stopped); re-measuring may still run. */
+  searchDone: boolean;
+  /** Ids from this sequence number on are re-measurements; null until the search has ended. */
+  remeasureFrom: number | null;
+  /** Created when the search has ended; null when nothing is re-measured. */
+  phase?: RemeasurePhase | null;
+  /** This campaign's re-measurements already in the log (restart). */
+  remeasured: RemeasureResult[];
+  /** Agent of each valid result, for the best's `agent`. */
+  agents: Map<string, string>;
   done: boolean;
   stopReason?: string;
 }
@@ -114,13 +149,13 @@ export class Campaign {
   private readonly runs = new Map<TargetKind, TargetRun>();
   private readonly applied = new Set<string>();
 
-  /** `history`: this campaign's results already in the tuning log (resume after a restart). */
+  /** `history`: this campaign's results (and re-measurements) already in the tuning log (resume after a restart). */
   constructor(
     readonly id: string,
     readonly spec: CampaignSpec,
     readonly def: ComputeDef,
     persisted?: PersistedCampaign,
-    history: readonly MeasureResult[] = [],
+    history: readonly (MeasureResult | RemeasureRecord)[] = [],
     private readonly extras: CampaignExtras = {},
   ) {
     this.state = persisted?.state ?? 'running';
@@ -131,17 +166,23 @@ export class Campaign {
       if (!this.templateOf(kind)) throw new Error(`no template for device class '${kind}'`);
       // After a restart, ids continue past the reserved block: none can collide with one issued before.
       const reserved = persisted?.idsReserved[kind] ?? 0;
+      const remeasureFrom = persisted?.remeasureFrom?.[kind] ?? null;
       const run: TargetRun = {
         kind, explorer: null, seeds: [...(extras.seeds?.[kind] ?? [])], seedIds: new Set(), outsideHistory: extras.history?.[kind] ?? [],
         results: [], nextId: reserved, idsReserved: reserved, measured: 0, valid: 0, best: null,
-        pending: new Map(), done: false, stopReason: persisted?.stopReasons?.[kind],
+        pending: new Map(), searchDone: remeasureFrom !== null, remeasureFrom, remeasured: [], agents: new Map(),
+        done: false, stopReason: persisted?.stopReasons?.[kind],
       };
       this.runs.set(kind, run);
       for (const r of history) {
-        if (r.target === kind && r.campaign === id && !this.applied.has(r.candidateId)) {
-          this.count(run, r, '');
-          run.results.push(r);
+        if (r.target !== kind || r.campaign !== id || this.applied.has(r.candidateId)) continue;
+        if (isRemeasureRecord(r)) {
+          this.applied.add(r.candidateId);
+          run.remeasured.push({ result: r, round: r.round });
+          continue;
         }
+        this.count(run, r, '');
+        run.results.push(r);
       }
       if (!run.seeds.length) run.explorer = this.createExplorer(run);
     }
@@ -159,6 +200,7 @@ export class Campaign {
   propose(kind: TargetKind, n: number): { proposals: Proposal[]; reserved: boolean } {
     const run = this.runs.get(kind);
     if (!run || run.done || !this.running) return { proposals: [], reserved: false };
+    if (this.searchOver(run)) return this.proposeRemeasure(run, n);
     const room = this.spec.trials - run.measured - run.pending.size;
     if (room <= 0 || n <= 0) return { proposals: [], reserved: false };
     const fromSeeds = run.seeds.length > 0;
@@ -170,25 +212,103 @@ export class Campaign {
     const configs = fromSeeds ? run.seeds.splice(0, Math.min(n, room)) : run.explorer!.next(Math.min(n, room));
     if (!configs.length && !run.pending.size) {
       // Nothing to wait for and nothing proposed: the method has nothing more to offer.
-      run.done = true;
+      run.searchDone = true;
       run.stopReason = run.explorer?.stopReason ?? `explorer '${this.spec.explorer}' proposed nothing more`;
-      return { proposals: [], reserved: false };
+      return this.proposeRemeasure(run, n);
     }
     const multiplier = fromSeeds ? 1 : run.explorer!.timeoutMultiplier ?? 1;
     const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * multiplier };
     let reserved = false;
     const proposals = configs.map((config): Proposal => {
-      const seq = run.nextId++;
-      if (seq >= run.idsReserved) {
-        run.idsReserved = seq + ID_BLOCK;
-        reserved = true;
-      }
-      const candidate: Candidate = { id: encodeCandidateId({ campaign: this.id, target: kind, seq }), campaign: this.id, workload: this.def.key, target: kind, config };
+      const issued = this.issueId(run);
+      reserved ||= issued.reserved;
+      const candidate: Candidate = { id: issued.id, campaign: this.id, workload: this.def.key, target: kind, config };
       run.pending.set(candidate.id, candidate);
       if (fromSeeds) run.seedIds.add(candidate.id);
       return { candidate, protocol };
     });
     return { proposals, reserved };
+  }
+
+  /** Re-measurements of the top configs, once the search has ended and its results are all in. */
+  private proposeRemeasure(run: TargetRun, n: number): { proposals: Proposal[]; reserved: boolean } {
+    const phase = this.ready(run) ? this.phaseOf(run) : null;
+    if (!phase || n <= 0) return { proposals: [], reserved: false };
+    // The first re-measurement id is persisted before any leaves the process (`reserved`), so that
+    // after a restart its results are still known as re-measurements.
+    let reserved = false;
+    if (run.remeasureFrom === null) {
+      run.remeasureFrom = run.nextId;
+      reserved = true;
+    }
+    const proposals = phase.take(n, () => {
+      const issued = this.issueId(run);
+      reserved ||= issued.reserved;
+      return issued.id;
+    }).map(({ config, candidateId }): Proposal => ({
+      candidate: { id: candidateId, campaign: this.id, workload: this.def.key, target: run.kind, config: config.config },
+      protocol: this.spec.protocol,
+      device: config.device,
+    }));
+    return { proposals, reserved };
+  }
+
+  private issueId(run: TargetRun): { id: string; reserved: boolean } {
+    const seq = run.nextId++;
+    let reserved = false;
+    if (seq >= run.idsReserved) {
+      run.idsReserved = seq + ID_BLOCK;
+      reserved = true;
+    }
+    return { id: encodeCandidateId({ campaign: this.id, target: run.kind, seq }), reserved };
+  }
+
+  /** True once the search has ended (budget spent, or the explorer stopped with nothing pending). */
+  private searchOver(run: TargetRun): boolean {
+    if (!run.searchDone) {
+      if (run.measured >= this.spec.trials) run.searchDone = true;
+      else if (run.explorer?.done && run.pending.size === 0) {
+        run.searchDone = true;
+        run.stopReason = run.explorer.stopReason ?? 'the explorer stopped';
+      }
+    }
+    return run.searchDone;
+  }
+
+  /** The search has ended and every one of its results is in: re-measuring may be planned. */
+  private ready(run: TargetRun): boolean {
+    return this.searchOver(run) && (run.pending.size === 0 || run.measured >= this.spec.trials);
+  }
+
+  /** The target's re-measuring, planned the first time it is asked for; null when off or nothing valid. */
+  private phaseOf(run: TargetRun): RemeasurePhase | null {
+    if (run.phase !== undefined) return run.phase;
+    const count = this.spec.remeasure ?? DEFAULT_REMEASURE;
+    const plan = planRemeasure(this.remeasurePool(run), count, this.spec.remeasureRounds ?? DEFAULT_REMEASURE_ROUNDS);
+    run.phase = plan.slots.length ? new RemeasurePhase(plan, run.remeasured) : null;
+    return run.phase;
+  }
+
+  /** What the top k are chosen from: this campaign's results, and the outside history measured on
+   *  the devices it measured on (a resumed `tune`). */
+  private remeasurePool(run: TargetRun): MeasureResult[] {
+    const devices = new Set(run.results.map(deviceKey));
+    return [...run.outsideHistory.filter((r) => devices.has(deviceKey(r))), ...run.results];
+  }
+
+  /** True for a candidate id issued after the target's search ended. */
+  private isRemeasureId(run: TargetRun, candidateId: string): boolean {
+    const seq = decodeCandidateId(candidateId)?.seq;
+    return run.remeasureFrom !== null && seq !== undefined && seq >= run.remeasureFrom;
+  }
+
+  /** How a result goes into the tuning log: a measurement (with the method that proposed it) or a
+   *  re-measurement (with its round and the search measurement it re-measures). */
+  lineOf(result: MeasureResult): LogLine {
+    const run = this.runOf(result.candidateId);
+    if (!run || !this.isRemeasureId(run, result.candidateId)) return { type: 'measurement', explorer: this.labelOf(result.candidateId) };
+    const issued = (this.ready(run) ? this.phaseOf(run) : null)?.slotFor(result.candidateId, result.config);
+    return issued ? { type: 'remeasure', round: issued.slot.round, of: issued.config.of } : { type: 'unplanned' };
   }
 
   /** The tuning log's `explorer` field for a candidate: the method that proposed it. */
@@ -208,9 +328,17 @@ export class Campaign {
   /** Applies new results (duplicates skipped) and feeds each target's explorer; returns those applied. */
   apply(deliveries: { result: MeasureResult; agent: string }[]): MeasureResult[] {
     const byKind = new Map<TargetKind, MeasureResult[]>();
+    const remeasures: MeasureResult[] = [];
     for (const { result, agent } of deliveries) {
       if (this.applied.has(result.candidateId) || !this.owns(result)) continue;
       const run = this.runs.get(result.target)!;
+      if (this.isRemeasureId(run, result.candidateId)) {
+        // Never counted against the budget, never shown to the explorer.
+        this.applied.add(result.candidateId);
+        if (this.lineOf(result).type === 'remeasure') run.phase!.complete(result);
+        remeasures.push(result);
+        continue;
+      }
       this.count(run, result, agent);
       run.results.push(result);
       run.pending.delete(result.candidateId);
@@ -218,7 +346,7 @@ export class Campaign {
       if (!list) byKind.set(run.kind, (list = []));
       list.push(result);
     }
-    const applied: MeasureResult[] = [];
+    const applied: MeasureResult[] = [...remeasures];
     for (const [kind, results] of byKind) {
       // Before the explorer exists (seeds), results wait in `results` and become its history.
       this.runs.get(kind)!.explorer?.update(results);
@@ -232,25 +360,27 @@ export class Campaign {
     if (!this.running || this.applied.has(candidateId)) return false;
     const run = this.runOf(candidateId);
     if (!run || run.pending.has(candidateId) || decodeCandidateId(candidateId)?.campaign !== this.id) return false;
+    if (this.isRemeasureId(run, candidateId)) return true; // its result claims a slot of its config when it comes
     run.pending.set(candidateId, null);
     return true;
   }
 
   /** A pending candidate will never come back (refused, or reclaimed and its agent lost): make room for another. */
   forget(candidateId: string): void {
-    this.runOf(candidateId)?.pending.delete(candidateId);
+    const run = this.runOf(candidateId);
+    if (run && this.isRemeasureId(run, candidateId)) run.phase?.forget(candidateId);
+    else run?.pending.delete(candidateId);
   }
 
   /** Ends finished targets and, when all have ended, the campaign. Returns true when the state changed. */
   settle(): boolean {
     if (!this.running) return false;
     for (const run of this.runs.values()) {
-      if (run.done) continue;
-      if (run.measured >= this.spec.trials) run.done = true;
-      else if (run.explorer?.done && run.pending.size === 0) {
-        run.done = true;
-        run.stopReason = run.explorer.stopReason ?? 'the explorer stopped';
-      }
+      if (run.done || !this.ready(run)) continue;
+      const phase = this.phaseOf(run);
+      if (phase && !phase.finished) continue;
+      if (phase) this.adoptWinner(run, phase);
+      run.done = true;
     }
     if ([...this.runs.values()].some((r) => !r.done)) return false;
     const empty = [...this.runs.values()].filter((r) => r.valid === 0);
@@ -290,6 +420,7 @@ export class Campaign {
         target: run.kind, budget: this.spec.trials, measured: run.measured, valid: run.valid, best: run.best,
         ...(this.running ? counts(run.kind) : { queued: 0, inFlight: 0 }),
         ...(run.stopReason ? { stopReason: run.stopReason } : {}),
+        ...(run.phase ? { remeasure: run.phase.progress() } : {}),
       })),
     };
   }
@@ -297,14 +428,17 @@ export class Campaign {
   persisted(): PersistedCampaign {
     const idsReserved: Partial<Record<TargetKind, number>> = {};
     const stopReasons: Partial<Record<TargetKind, string>> = {};
+    const remeasureFrom: Partial<Record<TargetKind, number>> = {};
     for (const run of this.runs.values()) {
       idsReserved[run.kind] = run.idsReserved;
       if (run.stopReason) stopReasons[run.kind] = run.stopReason;
+      if (run.remeasureFrom !== null) remeasureFrom[run.kind] = run.remeasureFrom;
     }
     return {
       id: this.id, spec: this.spec, state: this.state, createdAt: this.createdAt,
       ...(this.finishedAt ? { finishedAt: this.finishedAt } : {}), ...(this.message ? { message: this.message } : {}),
       idsReserved, ...(Object.keys(stopReasons).length ? { stopReasons } : {}),
+      ...(Object.keys(remeasureFrom).length ? { remeasureFrom } : {}),
     };
   }
 
@@ -327,11 +461,24 @@ export class Campaign {
     return target === undefined ? undefined : this.runs.get(target as TargetKind);
   }
 
+  /** The best becomes the config with the best re-measured figure. */
+  private adoptWinner(run: TargetRun, phase: RemeasurePhase): void {
+    const chosen = phase.winner(this.remeasurePool(run));
+    if (!chosen) return;
+    const { record, seconds, remeasured } = chosen;
+    run.best = {
+      config: record.config, seconds, gflops: this.def.flops / seconds / 1e9, candidateId: record.candidateId,
+      agent: run.agents.get(record.candidateId) ?? '',
+      ...(remeasured ? { remeasured: { searchSeconds: remeasured.searchSeconds, runs: remeasured.runs } } : {}),
+    };
+  }
+
   private count(run: TargetRun, r: MeasureResult, agent: string): void {
     this.applied.add(r.candidateId);
     run.measured++;
     if (r.error || r.median === null || !Number.isFinite(r.median)) return;
     run.valid++;
+    if (agent) run.agents.set(r.candidateId, agent);
     if (!run.best || r.median < run.best.seconds) {
       run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent };
     }

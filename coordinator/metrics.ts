@@ -41,6 +41,7 @@ export class CoordinatorMetrics {
   private readonly dispatchedAt = new Map<string, number>();
 
   private readonly measurements: Counter<'device_class' | 'agent' | 'status'>;
+  private readonly remeasurements: Counter<'device_class' | 'status'>;
   private readonly duplicates: Counter<'device_class'>;
   private readonly dispatched: Counter<'device_class' | 'agent'>;
   private readonly redispatches: Counter<'device_class' | 'reason'>;
@@ -52,8 +53,12 @@ export class CoordinatorMetrics {
     const registers = [this.registry];
     if (options.processMetrics !== false) registerProcessMetrics(this.registry);
     this.measurements = new Counter({
-      name: 'flexfarm_measurements_total', help: 'Results applied to campaigns, by device class, agent and status (ok or error code).',
+      name: 'flexfarm_measurements_total', help: 'Search results applied to campaigns, by device class, agent and status (ok or error code).',
       labelNames: ['device_class', 'agent', 'status'], registers,
+    });
+    this.remeasurements = new Counter({
+      name: 'flexfarm_remeasurements_total', help: 'Re-measurements of the top configs after a search (fresh processes, not search results), by device class and status.',
+      labelNames: ['device_class', 'status'], registers,
     });
     this.duplicates = new Counter({
       name: 'flexfarm_duplicate_results_total', help: 'Results delivered again for a candidate already applied (ignored).',
@@ -93,6 +98,11 @@ export class CoordinatorMetrics {
         this.dispatchedAt.delete(result.candidateId);
         this.roundTrip.observe({ device_class: result.target, status }, (performance.now() - sentAt) / 1000);
       }
+    },
+    remeasured: (campaign, result) => {
+      this.campaigns.set(campaign.id, campaign);
+      this.remeasurements.inc({ device_class: result.target, status: measurementStatus(result) });
+      this.dispatchedAt.delete(result.candidateId);
     },
     duplicate: (result) => {
       this.duplicates.inc({ device_class: result.target });

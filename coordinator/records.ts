@@ -31,6 +31,18 @@ export interface ReferenceRecord {
   at: string;
 }
 
+/** A line with `type: "remeasure"`: a config of the search's top k measured again, in a fresh
+ *  process, after the search (coordinator/remeasure/). Never a search result: explorers never see
+ *  it, and the measurement line it re-measures stays as it was. */
+export interface RemeasureRecord extends MeasureResult {
+  v: number;
+  type: 'remeasure';
+  /** Round of the re-measurement, from 0: each round measures every re-measured config once. */
+  round: number;
+  /** Candidate id of the search measurement whose config this re-measures. */
+  of: string;
+}
+
 export class RecordFormatError extends FlexfarmError {
   override name = 'RecordFormatError';
   readonly code = 'RECORD_FORMAT';
@@ -44,6 +56,7 @@ export interface RecordLogOptions {
 export class RecordLog {
   private readonly records: TuningRecord[] = [];
   private readonly referenceRecords: ReferenceRecord[] = [];
+  private readonly remeasureRecords: RemeasureRecord[] = [];
   /** The file does not end in a newline (torn last line): the next append starts a new line. */
   private needsNewline = false;
 
@@ -79,6 +92,7 @@ export class RecordLog {
       }
       const type = (record as { type?: unknown }).type;
       if (type === 'reference') this.referenceRecords.push(record as unknown as ReferenceRecord);
+      else if (type === 'remeasure') this.remeasureRecords.push(record as unknown as RemeasureRecord);
       else if (type === undefined) this.records.push(record);
       else warn(`${this.path}:${i + 1}: line of unknown type ${JSON.stringify(type)} skipped`);
     });
@@ -100,14 +114,23 @@ export class RecordLog {
     return record;
   }
 
+  /** Append a re-measurement of a config (a `type: "remeasure"` line); on disk when this returns. */
+  appendRemeasure(result: MeasureResult, extra: { round: number; of: string }): RemeasureRecord {
+    const record: RemeasureRecord = { v: RECORD_FORMAT_VERSION, type: 'remeasure', ...result, ...extra };
+    this.writeLine(record);
+    this.remeasureRecords.push(record);
+    return record;
+  }
+
   private writeLine(record: object): void {
-    if (!this.records.length && !this.referenceRecords.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
+    if (!this.records.length && !this.referenceRecords.length && !this.remeasureRecords.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
     if (this.needsNewline && fileEndsWithoutNewline(this.path)) appendFileSync(this.path, '\n');
     this.needsNewline = false;
     appendFileSync(this.path, `${JSON.stringify(record)}\n`);
   }
 
-  /** Every measurement line (reference lines are not measurements: see references()). */
+  /** Every measurement line of the search (reference and re-measurement lines are apart: see
+   *  references() and remeasures()). */
   all(): readonly TuningRecord[] {
     return this.records;
   }
@@ -115,6 +138,11 @@ export class RecordLog {
   /** Every reference-timing line. */
   references(): readonly ReferenceRecord[] {
     return this.referenceRecords;
+  }
+
+  /** Every re-measurement line. */
+  remeasures(): readonly RemeasureRecord[] {
+    return this.remeasureRecords;
   }
 
   /** Records of one workload on one target. */

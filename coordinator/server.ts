@@ -70,6 +70,7 @@ export class CoordinatorServer {
         const snapshot = this.farm.submit({
           op: r.op, shape: r.shape, targets: r.targets, trials: r.trials, explorer: r.explorer || undefined,
           seed: r.seed, protocol: protocolInput(r.protocol),
+          ...(r.remeasure !== undefined ? { remeasure: r.remeasure } : {}), ...(r.remeasureRounds ? { remeasureRounds: r.remeasureRounds } : {}),
         });
         return { id: snapshot.id };
       }),
@@ -125,9 +126,12 @@ export function campaignToWire(c: CampaignSnapshot): pb.Campaign {
     createdAt: c.createdAt, finishedAt: c.finishedAt ?? '', message: c.message ?? '',
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
-      stopReason: t.stopReason ?? '',
+      stopReason: t.stopReason ?? '', remeasureDone: t.remeasure?.done ?? 0, remeasureTotal: t.remeasure?.total ?? 0,
       ...(t.best ? {
-        best: { configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent },
+        best: {
+          configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,
+          remeasured: Boolean(t.best.remeasured), searchSeconds: t.best.remeasured?.searchSeconds ?? 0, remeasureRuns: t.best.remeasured?.runs ?? 0,
+        },
       } : {}),
     })),
   };

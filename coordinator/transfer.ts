@@ -16,7 +16,8 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import { InstantiationError } from '../tensor/errors.ts';
 import { defineFromKey } from '../tensor/ops/registry.ts';
 import type { Config, DeviceLimits, Knob, Template } from '../tensor/templates/template.ts';
-import { deviceKey, openLog } from './best.ts';
+import { openLog } from './best.ts';
+import { configKey, deviceKey } from './keys.ts';
 import type { TuningRecord } from './records.ts';
 
 export interface TransferSource {
@@ -54,11 +55,6 @@ export function workloadDistance(a: ComputeDef, b: ComputeDef): number {
   let d = 0;
   for (const name of Object.keys(a.params)) d += Math.abs(Math.log2(1 + a.params[name]) - Math.log2(1 + (b.params[name] ?? 0)));
   return d;
-}
-
-/** Stable text of a config (knob order does not matter). */
-export function configKey(config: Config): string {
-  return Object.keys(config).sort().map((k) => `${k}=${JSON.stringify(config[k])}`).join(';');
 }
 
 /** The nearest sources for `def` among valid records, nearest first. */

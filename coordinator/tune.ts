@@ -2,6 +2,7 @@
 // or the explorer stops. Used by `flexfarm tune` (one process, local agent) and benchmarks, through
 // cli/embedded-tune.ts, which passes the local agent's factory in.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
@@ -10,10 +11,13 @@ import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../co
 import { targetSpec } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
+import { bestPerWorkloadDevice, type BestEntry } from './best.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
-import { deviceKey } from './best.ts';
+import { deviceKey } from './keys.ts';
 import { runEmbedded } from './farm/embedded.ts';
+import { summariseNoise, type NoiseSummary } from './noise.ts';
 import { bestRecord, RecordLog } from './records.ts';
+import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS } from './remeasure/plan.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
 
 export interface TuneOptions {
@@ -39,6 +43,11 @@ export interface TuneOptions {
   transferFrom?: string;
   /** Seeds taken from `transferFrom` at most (default: a fifth of `trials`, 1 to 8). */
   transferSeeds?: number;
+  /** After the search, the top this many configs are measured again in fresh processes, and the
+   *  best is chosen by the re-measured median (default 5; 0: off). */
+  remeasure?: number;
+  /** Rounds of re-measuring: each re-measured config is measured once per round (default 3). */
+  remeasureRounds?: number;
 }
 
 export interface TuneProgress {
@@ -49,6 +58,8 @@ export interface TuneProgress {
   elapsedMs: number;
   /** The latest result, for displays that show failures as they happen. */
   last?: MeasureResult;
+  /** While re-measuring the top configs after the search: re-measurements done of total. */
+  remeasure?: { done: number; total: number };
 }
 
 export interface TuneOutcome {
@@ -59,8 +70,21 @@ export interface TuneOutcome {
   trials: number;
   /** Of which valid. */
   valid: number;
-  /** Best over this run and the log's earlier lines for the same workload and target. */
-  best: { config: Config; seconds: number; gflops: number } | null;
+  /** Best over this run and the log's earlier lines for the same workload and target, as
+   *  `flexfarm best` reports it: by the re-measured figure when there is one (`remeasured`). */
+  best: {
+    config: Config; seconds: number; gflops: number;
+    remeasured?: { seconds: number; runs: number; searchSeconds: number };
+  } | null;
+  /** The search's own best (its fastest first measurement), before any re-measuring. */
+  searchBest: { config: Config; seconds: number } | null;
+  /** Re-measurements made after the search, and the wall time they took. */
+  remeasured: number;
+  remeasureSeconds: number;
+  /** Wall time of the search and re-measuring. */
+  wallSeconds: number;
+  /** How noisy the host was (spreads of the repeats, load average). */
+  noise: NoiseSummary;
   reference: ReferenceTiming;
   records: string;
   kernel: string | null;
@@ -99,20 +123,31 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
   if (options.transferFrom && !transferred) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
   // The search runs through the farm's own code (campaign, dispatcher, agent queue, bus, log)
   // over the in-process bus; transferred seeds are measured first, then the explorer starts.
+  const loadBefore = os.loadavg()[0];
   const started = Date.now();
+  let searchEnded = 0;
+  const remeasure = options.remeasure ?? DEFAULT_REMEASURE;
+  const rounds = options.remeasureRounds ?? DEFAULT_REMEASURE_ROUNDS;
+  const remeasured: MeasureResult[] = [];
   const run = await runEmbedded({
     def, backend, createAgent, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
     recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
-    warn: options.warn,
-    onResult: (result) => {
-      results.push(result);
-      options.onProgress?.(progress(def, results, options.trials, started, result));
+    remeasure, remeasureRounds: rounds, warn: options.warn,
+    onResult: (result, { remeasure: again, remeasured: plan }) => {
+      if (again) remeasured.push(result);
+      else {
+        results.push(result);
+        searchEnded = Date.now();
+      }
+      const p = progress(def, results, options.trials, started, result);
+      options.onProgress?.(again && plan ? { ...p, remeasure: plan } : p);
     },
   });
+  const ended = Date.now();
   const stopReason = results.length < options.trials ? run.stopReason ?? `explorer '${explorerName}' proposed nothing more` : undefined;
 
-  const best = bestRecord([...history, ...results]);
-  if (!best) {
+  const searchBest = bestRecord([...history, ...results]);
+  if (!searchBest) {
     throw new NoValidScheduleError(
       `no valid schedule for ${def.key} on ${target} after ${results.length} measurements` +
       `${stopReason ? ` (${stopReason})` : ''}; errors: ${summariseErrors(results)}; see ${options.recordsPath}`,
@@ -123,19 +158,31 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
     const device = backend.describe();
     log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(targetSpec(target)?.simulated ? { simulated: true } : {}) });
   }
+  const best = loggedBest(options.recordsPath, def.key, target, deviceKey({ target, device: backend.describe() }));
   mkdirSync(options.outDir, { recursive: true });
   const kernel = join(options.outDir, `kernel${targetSpec(target)?.sourceExtension ?? '.c'}`);
   writeFileSync(kernel, backend.source(def, best.config));
+  const record = [...history, ...results].find((r) => r.candidateId === best.candidateId) ?? searchBest;
   return {
     workload: def.key, target, explorer: explorerName,
     trials: results.length, valid: results.filter((r) => !r.error).length,
-    best: { config: best.config, seconds: best.median!, gflops: def.flops / best.median! / 1e9 },
+    best: { config: best.config, seconds: best.seconds, gflops: def.flops / best.seconds / 1e9, ...(best.remeasured ? { remeasured: best.remeasured } : {}) },
+    searchBest: { config: searchBest.config, seconds: searchBest.median! },
+    remeasured: remeasured.length, remeasureSeconds: remeasured.length ? (ended - searchEnded) / 1000 : 0, wallSeconds: (ended - started) / 1000,
+    noise: summariseNoise([...results, ...remeasured], { loadBefore, cores: os.availableParallelism() }),
     reference, records: options.recordsPath, kernel,
     ...(stopReason ? { stopReason } : {}),
-    ...(best.simulated ? { simulated: true } : {}),
-    ...(best.estimated ? { estimated: true, estimator: best.estimator } : {}),
+    ...(record.simulated ? { simulated: true } : {}),
+    ...(record.estimated ? { estimated: true, estimator: record.estimator } : {}),
     ...(transferred ? { transferred } : {}),
   };
+}
+
+/** The best as `flexfarm best` reads it from the log: this device's entry, else the fastest device's. */
+function loggedBest(path: string, workload: string, target: string, device: string): BestEntry {
+  const log = RecordLog.open(path, { warn: () => {} }); // its warnings were given when the run opened it
+  const entries = bestPerWorkloadDevice(log.all(), log.references(), { workload, target }, log.remeasures());
+  return entries.find((e) => e.deviceKey === device) ?? entries[0];
 }
 
 function progress(def: ComputeDef, results: MeasureResult[], budget: number, started: number, last: MeasureResult): TuneProgress {

@@ -120,7 +120,7 @@ describe('flexfarm codegen', () => {
 });
 
 describe('flexfarm tune --target cpu', () => {
-  const KEYS = ['best', 'kernel', 'records', 'reference', 'target', 'trials', 'valid', 'workload'];
+  const KEYS = ['best', 'kernel', 'noise', 'records', 'reference', 'remeasureSeconds', 'searchBest', 'target', 'trials', 'valid', 'wallSeconds', 'workload'];
   const shape = ['--shape', 'M=64,N=48,K=40'];
   let out: string;
   let records: string;
@@ -137,7 +137,13 @@ describe('flexfarm tune --target cpu', () => {
     expect(result.workload).toBe('gemm(M=64,N=48,K=40,dtype=float32)');
     expect(result.target).toBe('cpu');
     expect(result.trials).toBe(6);
-    expect(Object.keys(result.best).sort()).toEqual(['config', 'gflops', 'seconds']);
+    expect(Object.keys(result.best).sort()).toEqual(['config', 'gflops', 'remeasured', 'seconds']);
+    // Re-measured after the search (default --remeasure 5, 3 rounds): the figure is that median.
+    expect(result.best.remeasured).toMatchObject({ seconds: result.best.seconds, runs: 3 });
+    expect(result.remeasureSeconds).toBeGreaterThan(0);
+    expect(result.remeasureSeconds).toBeLessThan(result.wallSeconds);
+    expect(result.noise.timed).toBeGreaterThan(0);
+    expect(result.noise.loadAverage.max).toBeGreaterThanOrEqual(result.noise.loadAverage.min);
     expect(Object.keys(result.reference).sort()).toEqual(['gflops', 'seconds']);
     expect(result.best.seconds).toBeGreaterThan(0);
     expect(result.best.gflops).toBeCloseTo(2 * 64 * 48 * 40 / result.best.seconds / 1e9, 6);

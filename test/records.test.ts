@@ -105,6 +105,41 @@ describe('RecordLog', () => {
   });
 });
 
+describe('re-measurement lines', () => {
+  it('round-trip: a remeasure line is read back as written, apart from the search measurements', () => {
+    const log = RecordLog.open(path);
+    const search = log.append({ ...result(0, [0.002, 0.0021, 0.0022]), spread: { min: 0.002, median: 0.0021, max: 0.0022, cv: 0.048 }, loadAverage: 0.5 }, { explorer: 'model' });
+    const again = { ...result(7, [0.0024, 0.0025, 0.0026]), campaign: 'cx', loadAverage: 1.25, spread: { min: 0.0024, median: 0.0025, max: 0.0026, cv: 0.04 } };
+    const written = log.appendRemeasure(again, { round: 2, of: search.candidateId });
+    expect(written).toMatchObject({ v: RECORD_FORMAT_VERSION, type: 'remeasure', round: 2, of: 'c0' });
+    const line = JSON.parse(readFileSync(path, 'utf8').trim().split('\n')[1]);
+    expect(line.type).toBe('remeasure');
+
+    const { log: reopened, warnings } = openCollecting();
+    expect(warnings).toEqual([]);
+    expect(reopened.remeasures()).toEqual([written]);
+    expect(reopened.all()).toEqual([search]);
+    expect(reopened.select(WORKLOAD, 'cpu').map((r) => r.candidateId)).toEqual(['c0']);
+  });
+
+  it('old logs still load: lines written before spreads, load averages and remeasure lines existed', () => {
+    // Verbatim lines of a log written by flexfarm before issue 16 (no spread, loadAverage, remeasure).
+    writeFileSync(path.replace('nested/', ''), [
+      '{"v":1,"candidateId":"c1a2b/cpu/0","campaign":"c1a2b","workload":"gemm(M=64,N=48,K=40,dtype=float32)","target":"cpu","config":{"split.m":[1,2,4,8],"reorder":0,"unroll":[512,1]},"device":{"kind":"cpu","name":"host","model":"test CPU","cores":2,"memoryBytes":1073741824,"toolchain":"gcc","limits":{}},"toolchain":"gcc","seconds":[0.003,0.002,0.004],"median":0.003,"number":10,"error":null,"at":"2026-11-01T00:00:00.000Z","explorer":"model"}',
+      '{"v":1,"type":"reference","workload":"gemm(M=64,N=48,K=40,dtype=float32)","target":"cpu","device":{"kind":"cpu","name":"host","model":"test CPU","cores":2,"memoryBytes":1073741824,"toolchain":"gcc","limits":{}},"toolchain":"gcc","median":0.05,"at":"2026-11-01T00:00:01.000Z"}',
+      '',
+    ].join('\n'));
+    const warnings: string[] = [];
+    const log = RecordLog.open(path.replace('nested/', ''), { warn: (m) => warnings.push(m) });
+    expect(warnings).toEqual([]);
+    expect(log.all()).toHaveLength(1);
+    expect(log.all()[0].spread).toBeUndefined();
+    expect(log.references()).toHaveLength(1);
+    expect(log.remeasures()).toEqual([]);
+    expect(bestRecord(log.all())?.median).toBe(0.003);
+  });
+});
+
 describe('bestRecord', () => {
   it('picks the valid record with the smallest median, ignoring failures', () => {
     const records = [result(0, [0.004, 0.003, 0.005]), result(1, null), result(2, [0.001, 0.009, 0.002]), result(3, [0.0025])];

@@ -9,7 +9,8 @@ import { SimBackend } from '../agent/backends/sim/sim-backend.ts';
 import { tune } from '../cli/embedded-tune.ts';
 import type { DeviceInfo, MeasureResult } from '../contracts/result.ts';
 import { RecordLog, type TuningRecord } from '../coordinator/records.ts';
-import { adaptConfig, configKey, transferSeeds, transferSources } from '../coordinator/transfer.ts';
+import { configKey } from '../coordinator/keys.ts';
+import { adaptConfig, transferSeeds, transferSources } from '../coordinator/transfer.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 // The classic space (splits, reorder, unroll): transfer adapts those knobs the same way on every template.
 import { cpuClassicTemplate as cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../tensor/templates/cpu.ts';

@@ -1,5 +1,6 @@
 // `flexfarm best [--records FILE] [--workload KEY|OP] [--target T] [--json]`: the best valid
-// measurement per workload and device in tuning logs, with config, seconds and GFLOP/s.
+// measurement per workload and device in tuning logs, with config, seconds and GFLOP/s (the
+// re-measured figure where the log has re-measurements, and it says so).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
@@ -29,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const entries: BestEntry[] = [];
   for (const path of paths) {
     const log = openLog(path, { warn });
-    entries.push(...bestPerWorkloadDevice(log.all(), log.references(), { workload: values.workload, target }));
+    entries.push(...bestPerWorkloadDevice(log.all(), log.references(), { workload: values.workload, target }, log.remeasures()));
   }
   if (!entries.length) {
     const filters = [values.workload && `--workload ${values.workload}`, target && `--target ${target}`].filter(Boolean).join(' ');
@@ -50,6 +51,9 @@ export async function run(argv: string[]): Promise<number> {
     const speedup = e.speedup === null ? '' : `, ${e.speedup.toFixed(1)}x the reference`;
     process.stdout.write(`  ${deviceLabel(e)}${e.simulated ? ' [SIMULATED]' : ''}\n`);
     process.stdout.write(`    ${formatSeconds(e.seconds)} median, ${gflops}${speedup} (best of ${e.valid} valid / ${e.measurements} measured)\n`);
+    process.stdout.write(`    ${e.remeasured
+      ? `re-measured: median of ${e.remeasured.runs} fresh runs (the search measured ${formatSeconds(e.remeasured.searchSeconds)})`
+      : 'not re-measured: the search\'s own measurement'}\n`);
     process.stdout.write(`    config: ${JSON.stringify(e.config)}\n`);
   }
   return 0;
@@ -59,7 +63,7 @@ function toJson(e: BestEntry) {
   return {
     workload: e.workload, target: e.target,
     device: { name: e.device.name, model: e.device.model, toolchain: e.device.toolchain },
-    config: e.config, seconds: e.seconds, gflops: e.gflops,
+    config: e.config, seconds: e.seconds, gflops: e.gflops, remeasured: e.remeasured,
     measurements: e.measurements, valid: e.valid,
     reference: e.reference, speedup: e.speedup,
     ...(e.simulated ? { simulated: true } : {}), ...(e.estimated ? { estimated: true } : {}),

@@ -6,13 +6,16 @@ import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts'
 
 const USAGE = `usage:
   flexfarm campaign submit <op> --shape K=V[,K=V...] --targets cpu,sim --trials N [--explorer NAME] [--seed N]
-                           [--repeat N] [--min-repeat-ms N] [--coordinator ADDR] [--json]
+                           [--repeat N] [--min-repeat-ms N] [--remeasure K] [--coordinator ADDR] [--json]
   flexfarm campaign get ID [--coordinator ADDR] [--json]
   flexfarm campaign list [--coordinator ADDR] [--json]
   flexfarm campaign cancel ID [--coordinator ADDR] [--json]
   flexfarm campaign watch ID [--coordinator ADDR] [--json]
 
 --coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000. --trials is the budget per target.
+--remeasure K: after each target's search, its best K configs are measured again on the device that
+measured them, each in a fresh process, 3 rounds, and the best is chosen by the re-measured median
+(default 5; 0: off; not counted in --trials).
 submit --json prints {"id"}; get, cancel and watch --json print the campaign as one JSON object
 (watch: when it ends); list --json prints an array.`;
 
@@ -30,7 +33,11 @@ export interface CampaignJson {
   targets: {
     target: string; budget: number; measured: number; valid: number; queued: number; inFlight: number;
     stopReason: string | null;
-    best: { config: unknown; seconds: number; gflops: number; candidateId: string; agent: string } | null;
+    remeasure: { done: number; total: number } | null;
+    best: {
+      config: unknown; seconds: number; gflops: number; candidateId: string; agent: string;
+      remeasured: { searchSeconds: number; runs: number } | null;
+    } | null;
   }[];
 }
 
@@ -41,7 +48,11 @@ export function campaignJson(c: pb.Campaign): CampaignJson {
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
       stopReason: t.stopReason || null,
-      best: t.best ? { config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent } : null,
+      remeasure: t.remeasureTotal ? { done: t.remeasureDone, total: t.remeasureTotal } : null,
+      best: t.best ? {
+        config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,
+        remeasured: t.best.remeasured ? { searchSeconds: t.best.searchSeconds, runs: t.best.remeasureRuns } : null,
+      } : null,
     })),
   };
 }
@@ -52,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(rest, {
     coordinator: { type: 'string' }, json: { type: 'boolean' }, shape: { type: 'string' }, targets: { type: 'string' },
     trials: { type: 'string' }, explorer: { type: 'string' }, seed: { type: 'string' }, repeat: { type: 'string' },
-    'min-repeat-ms': { type: 'string' }, help: { type: 'boolean' },
+    'min-repeat-ms': { type: 'string' }, remeasure: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
@@ -84,6 +95,7 @@ async function submit(client: CoordinatorClient, positionals: string[], values: 
     op: positionals[0], shape: parseShape(values.shape as string | undefined), targets,
     trials: parseInteger('--trials', values.trials as string, 0, 1), explorer: (values.explorer as string | undefined) ?? '',
     ...(values.seed !== undefined ? { seed: parseInteger('--seed', values.seed as string, 0, 0) } : {}),
+    ...(values.remeasure !== undefined ? { remeasure: parseInteger('--remeasure', values.remeasure as string, 0, 0) } : {}),
     protocol: {
       repeat: parseInteger('--repeat', values.repeat as string | undefined, 0, 1),
       minRepeatMs: parseInteger('--min-repeat-ms', values['min-repeat-ms'] as string | undefined, 0, 0),
@@ -137,8 +149,10 @@ async function watch(client: CoordinatorClient, id: string, json: boolean): Prom
 function describe(c: pb.Campaign): string {
   const lines = [`${c.id}  ${c.state}  ${c.workload}  explorer ${c.explorer} seed ${c.seed}  created ${c.createdAt}${c.finishedAt ? `  ended ${c.finishedAt}` : ''}`];
   for (const t of c.targets) {
-    const best = t.best ? `best ${t.best.seconds.toExponential(3)} s  ${t.best.gflops.toFixed(2)} GFLOP/s  on ${t.best.agent || '?'}  ${t.best.configJson}` : 'no valid measurement yet';
-    lines.push(`  ${t.target.padEnd(5)} ${t.measured}/${t.budget} measured, ${t.valid} valid, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
+    const again = t.best?.remeasured ? ` (re-measured, median of ${t.best.remeasureRuns}; search ${t.best.searchSeconds.toExponential(3)} s)` : '';
+    const best = t.best ? `best ${t.best.seconds.toExponential(3)} s${again}  ${t.best.gflops.toFixed(2)} GFLOP/s  on ${t.best.agent || '?'}  ${t.best.configJson}` : 'no valid measurement yet';
+    const remeasuring = t.remeasureTotal ? `, re-measured ${t.remeasureDone}/${t.remeasureTotal}` : '';
+    lines.push(`  ${t.target.padEnd(5)} ${t.measured}/${t.budget} measured, ${t.valid} valid${remeasuring}, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
   }
   if (c.message) lines.push(`  ${c.message}`);
   return lines.join('\n');

@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const e = result.entry;
   const figure = `${formatSeconds(e.seconds)}${e.gflops === null ? '' : `, ${e.gflops.toFixed(1)} GFLOP/s`}`;
   process.stdout.write([
-    `exported ${e.workload} (${e.target}${e.simulated ? ', SIMULATED figure' : ''}: ${figure}) to ${result.outDir}`,
+    `exported ${e.workload} (${e.target}${e.simulated ? ', SIMULATED figure' : ''}: ${figure}${e.remeasured ? `, re-measured: median of ${e.remeasured.runs} fresh runs` : ', not re-measured'}) to ${result.outDir}`,
     `  files: ${result.files.join(', ')}`,
     `  build and check: cd ${result.outDir} && make run`,
   ].join('\n') + '\n');

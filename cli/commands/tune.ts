@@ -1,9 +1,12 @@
 // `flexfarm tune <op> --shape K=V,… [--target cpu|sim] [--trials N] [--explorer NAME] [--seed N]
-//  [--records FILE] [--out DIR] [--json]`: tune one operator with an embedded local agent.
+//  [--records FILE] [--out DIR] [--remeasure K] [--json]`: tune one operator with an embedded local agent.
 import { join } from 'node:path';
 import { createBackend } from '../../agent/backends/index.ts';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { DEFAULT_EXPLORER, explorerNames } from '../../coordinator/explore/index.ts';
+import { configKey } from '../../coordinator/keys.ts';
+import { describeNoise } from '../../coordinator/noise.ts';
+import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, MAX_REMEASURE } from '../../coordinator/remeasure/plan.ts';
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
@@ -13,7 +16,7 @@ import { formatSeconds, progressWriter } from '../progress.ts';
 /** The usage text; the targets are the registry's, live (a registered kind is listed). */
 const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
                      [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
-                     [--transfer-from FILE]
+                     [--transfer-from FILE] [--remeasure K]
   --trials N       measurements to spend (default 100)
   --explorer NAME  search method: ${explorerNames().join(', ')} (default ${DEFAULT_EXPLORER})
   --records FILE   tuning log (JSONL); an existing log seeds the search and is appended to
@@ -22,14 +25,17 @@ const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${
   --json           print one JSON object on stdout; progress goes to stderr
   --transfer-from FILE  seed the search with the best configs of the nearest workloads (same
                    operator, other shapes or devices) in that tuning log, adapted to this shape;
-                   they are measured first and count against --trials`;
+                   they are measured first and count against --trials
+  --remeasure K    after the search, measure its best K configs again, each in a fresh process,
+                   ${DEFAULT_REMEASURE_ROUNDS} rounds interleaved, and choose the best by the re-measured median
+                   (default ${DEFAULT_REMEASURE}; 0: off). Extra to --trials`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     shape: { type: 'string' }, target: { type: 'string' }, trials: { type: 'string' },
     explorer: { type: 'string' }, seed: { type: 'string' }, records: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
-    'transfer-from': { type: 'string' },
+    'transfer-from': { type: 'string' }, remeasure: { type: 'string' },
   });
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${usage()}`);
@@ -39,6 +45,8 @@ export async function run(argv: string[]): Promise<number> {
   const seed = parseInteger('--seed', values.seed, 0);
   const explorer = oneOf('--explorer', values.explorer, explorerNames(), DEFAULT_EXPLORER);
   const threads = values.threads === undefined ? undefined : parseInteger('--threads', values.threads, 1, 1);
+  const remeasure = parseInteger('--remeasure', values.remeasure, DEFAULT_REMEASURE, 0);
+  if (remeasure > MAX_REMEASURE) throw new UsageError(`--remeasure: at most ${MAX_REMEASURE}, got ${remeasure}`);
   const outDir = values.out ?? join('out', `${def.op}-${target}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
@@ -50,17 +58,20 @@ export async function run(argv: string[]): Promise<number> {
     def, backend, trials, explorer, seed, recordsPath, outDir,
     onProgress: (p) => progress.update(p),
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    transferFrom: values['transfer-from'],
+    transferFrom: values['transfer-from'], remeasure,
   }).finally(() => progress.finish());
+  for (const w of outcome.noise.warnings) process.stderr.write(`warning: ${w}\n`);
 
   const best = outcome.best!;
   if (json) {
     process.stdout.write(`${JSON.stringify({
       workload: outcome.workload, target: outcome.target, trials: outcome.trials, valid: outcome.valid,
       best: {
-        config: best.config, seconds: best.seconds, gflops: best.gflops,
+        config: best.config, seconds: best.seconds, gflops: best.gflops, remeasured: best.remeasured ?? null,
         ...(outcome.estimated ? { estimated: true, estimator: outcome.estimator } : {}),
       },
+      searchBest: outcome.searchBest, remeasureSeconds: outcome.remeasureSeconds, wallSeconds: outcome.wallSeconds,
+      noise: outcome.noise,
       reference: outcome.reference, records: outcome.records, kernel: outcome.kernel,
       ...(outcome.simulated ? { simulated: true } : {}),
     })}\n`);
@@ -74,6 +85,12 @@ export async function run(argv: string[]): Promise<number> {
     outcome.transferred ? `transferred ${outcome.transferred} seed configs from ${values['transfer-from']}` : '',
     `best config: ${JSON.stringify(best.config)}`,
     `best: ${formatSeconds(best.seconds)} median, ${best.gflops.toFixed(1)} GFLOP/s, ${speedup.toFixed(1)}x the unscheduled reference (${formatSeconds(outcome.reference.seconds)}, ${outcome.reference.gflops.toFixed(1)} GFLOP/s)`,
+    best.remeasured
+      ? `  re-measured: median of ${best.remeasured.runs} fresh runs; the search measured it at ${formatSeconds(best.remeasured.searchSeconds)}` +
+        `${outcome.searchBest && configKey(outcome.searchBest.config) !== configKey(best.config) ? ` (the search's own best, ${formatSeconds(outcome.searchBest.seconds)}, did not hold up)` : ''}` +
+        `; re-measuring took ${outcome.remeasureSeconds.toFixed(1)} s of ${outcome.wallSeconds.toFixed(1)} s`
+      : `  not re-measured${remeasure ? '' : ' (--remeasure 0)'}: the search's own measurement`,
+    describeNoise(outcome.noise),
     `records: ${outcome.records}`,
     `kernel:  ${outcome.kernel}`,
   ].filter(Boolean);

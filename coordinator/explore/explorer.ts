@@ -20,6 +20,10 @@ export interface Explorer {
    *  warm-up found nothing valid and some candidates timed out). 1 when absent. */
   readonly timeoutMultiplier?: number;
   /** Already-measured configs the method wants timed again (FlexTensor's periodic re-measure of
-   *  its top 10); optional for the caller. Their results come back through `update`. */
+   *  its top 10); optional for the caller. Their results come back through `update`.
+   *  The campaign does not call it: every method's winners are re-measured once its search has
+   *  ended (coordinator/remeasure/), in fresh processes, outside the budget. Re-measuring in the
+   *  middle of the search would spend the budget on configs already measured, for one method only,
+   *  and hand the explorer a second noisy figure of a point as if it were the point's true one. */
   remeasure?(): Config[];
 }

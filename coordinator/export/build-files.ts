@@ -70,6 +70,9 @@ and prints the median seconds per run and GFLOP/s, next to the figure in the tun
 ## Recorded figure
 
 - ${entry.simulated ? 'Estimated (simulated)' : 'Measured'}: ${fmtSeconds(entry.seconds)} median per run${gflops}${speedup}
+- ${entry.remeasured
+    ? `Re-measured after the search: the median of ${entry.remeasured.runs} runs, each in a fresh process (the search's own measurement was ${fmtSeconds(entry.remeasured.searchSeconds)})`
+    : 'Not re-measured: the search\'s own measurement (the lowest of many noisy ones, so likely a little fast)'}
 - Device: ${entry.device.model} (${entry.device.name}, ${entry.device.cores} cores)
 - Toolchain: ${entry.device.toolchain}
 - Best of ${entry.valid} valid measurements (${entry.measurements} in the log)${entry.explorer ? `, found by the \`${entry.explorer}\` explorer` : ''}, ${entry.at}

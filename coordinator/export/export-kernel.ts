@@ -61,7 +61,7 @@ export function exportKernelWith(options: ExportOptions, c: CKernelSource): Expo
     throw new ExportError(`output directory '${options.outDir}' is not empty (use --force to write into it)`);
   }
   const limits: DeviceLimits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR, ...entry.device.limits };
-  const where = `${deviceLabel(entry)}, ${entry.at}`;
+  const where = `${deviceLabel(entry)}, ${entry.at}${entry.remeasured ? `, re-measured: median of ${entry.remeasured.runs} fresh runs` : ''}`;
   const note = entry.simulated
     ? `exported by flexfarm from a sim-target record: its recorded time is a SIMULATED estimate (${where})`
     : `exported by flexfarm: measured ${entry.seconds.toPrecision(4)} s median on ${where}`;
@@ -73,7 +73,7 @@ export function exportKernelWith(options: ExportOptions, c: CKernelSource): Expo
     Makefile: renderMakefile(c),
     'README.md': renderReadme(c, def, entry, options.recordsPath),
     'config.json': `${JSON.stringify({
-      workload: def.key, target: entry.target, config: entry.config, seconds: entry.seconds, gflops: entry.gflops,
+      workload: def.key, target: entry.target, config: entry.config, seconds: entry.seconds, gflops: entry.gflops, remeasured: entry.remeasured,
       device: entry.device, simulated: entry.simulated, at: entry.at, records: options.recordsPath,
     }, null, 2)}\n`,
   };

@@ -1,10 +1,13 @@
 // A queue per device class; each agent is kept at its capacity; every dispatched candidate has a
 // deadline. Work of a lost agent, of a failed Measure call or past its deadline goes back to the
 // front of its queue. A candidate leaves the dispatcher when its result is applied (complete).
+// Work pinned to a device (a re-measurement) goes only to an agent of that device, and is dropped
+// when no agent of it is up.
 import { asAgentCallError, dropsWork } from '../../contracts/agent-call-error.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { RequeueReason } from '../../contracts/requeue-reason.ts';
 import type { Candidate, TargetKind, TimingProtocol } from '../../contracts/result.ts';
+import { deviceKey } from '../keys.ts';
 import type { AgentEntry, AgentRegistry } from './registry.ts';
 
 export interface Work {
@@ -12,6 +15,8 @@ export interface Work {
   protocol: TimingProtocol;
   /** Times it was sent to an agent. */
   attempts: number;
+  /** Only an agent of this device (deviceKey) may measure it. */
+  device?: string;
 }
 
 interface InFlight {
@@ -156,14 +161,40 @@ export class Dispatcher {
         .map((a) => ({ a, busy: this.inFlightOn(a.name), free: a.capacity - this.inFlightOn(a.name) }))
         .filter((x) => x.free > 0 && (x.busy === 0 || x.free >= Math.ceil(x.a.capacity / 2)))
         .sort((x, y) => y.free - x.free);
+      const { plain, waiting } = this.sendPinned(kind, q, agents, now);
       // Spread the queue evenly: with less work than room, every agent gets a share, not the first few all of it.
-      for (let i = 0; i < agents.length && q.length; i++) {
-        const { a, free } = agents[i];
-        const share = Math.ceil(q.length / (agents.length - i));
-        const batch = q.splice(0, Math.min(free, share, a.maxBatch || free));
+      const open = agents.filter((x) => x.free > 0);
+      for (let i = 0; i < open.length && plain.length; i++) {
+        const { a, free } = open[i];
+        const share = Math.ceil(plain.length / (open.length - i));
+        const batch = plain.splice(0, Math.min(free, share, a.maxBatch || free));
         this.send(a, batch, now);
       }
+      this.queues.set(kind, [...waiting, ...plain]);
     }
+  }
+
+  /** Sends pinned work to free agents of its device (taking from their `free`), drops what no agent
+   *  up can measure, and returns the unpinned work and the pinned work that waits for room. */
+  private sendPinned(kind: TargetKind, q: Work[], agents: { a: AgentEntry; free: number }[], now: number): { plain: Work[]; waiting: Work[] } {
+    const plain: Work[] = [], waiting: Work[] = [];
+    const batches = new Map<AgentEntry, Work[]>();
+    const up = new Set(this.registry.up(kind).map((a) => deviceKey({ target: kind, device: a.device })));
+    for (const w of q) {
+      if (!w.device) { plain.push(w); continue; }
+      if (!up.has(w.device)) {
+        this.options.observer?.dropped?.(w.candidate, `no agent of its device (${w.device}) is up`);
+        continue;
+      }
+      const slot = agents.find((x) => x.free > 0 && (batches.get(x.a)?.length ?? 0) < (x.a.maxBatch || Infinity)
+        && deviceKey({ target: kind, device: x.a.device }) === w.device);
+      if (!slot) { waiting.push(w); continue; }
+      slot.free--;
+      const batch = batches.get(slot.a);
+      if (batch) batch.push(w); else batches.set(slot.a, [w]);
+    }
+    for (const [agent, batch] of batches) this.send(agent, batch, now);
+    return { plain, waiting };
   }
 
   private send(agent: AgentEntry, batch: Work[], now: number): void {

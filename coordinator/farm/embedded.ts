@@ -29,15 +29,21 @@ export interface EmbeddedRunOptions {
   /** Configs measured before the explorer starts, logged with `seedLabel` as their explorer. */
   seeds?: Config[];
   seedLabel?: string;
-  /** Each result, in the order it is applied. */
-  onResult?: (result: MeasureResult) => void;
+  /** Top configs re-measured after the search (0: none), and rounds (campaign-spec.ts defaults). */
+  remeasure?: number;
+  remeasureRounds?: number;
+  /** Each result, in the order it is applied; `remeasure` for the re-measurements after the search,
+   *  with how many of them are done of the plan's total. */
+  onResult?: (result: MeasureResult, info: { remeasure: boolean; remeasured?: { done: number; total: number } }) => void;
   warn?: (message: string) => void;
 }
 
 export interface EmbeddedRunResult {
   state: CampaignState;
-  /** This run's results, in the order applied. */
+  /** This run's search results, in the order applied. */
   results: MeasureResult[];
+  /** Its re-measurements, in the order applied. */
+  remeasured: MeasureResult[];
   /** Why the search ended before the budget, if it did. */
   stopReason?: string;
 }
@@ -54,17 +60,19 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     farm.addLocalAgent(agent);
     farm.start();
     const { id } = farm.submit(
-      { op: o.def.op, shape: o.def.params, targets: [kind], trials: o.trials, explorer: o.explorer, seed: o.seed, protocol: o.protocol },
+      { op: o.def.op, shape: o.def.params, targets: [kind], trials: o.trials, explorer: o.explorer, seed: o.seed, protocol: o.protocol, remeasure: o.remeasure, remeasureRounds: o.remeasureRounds },
       { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template }, limits: { [kind]: o.backend.limits } },
     );
     const results: MeasureResult[] = [];
+    const remeasured: MeasureResult[] = [];
     const final = await new Promise<ReturnType<Farm['get']>>((resolve) => {
       let stop: (() => void) | undefined;
       let ended = false;
       stop = farm.watch(id, (event) => {
         if (event.result) {
-          results.push(event.result);
-          o.onResult?.(event.result);
+          (event.remeasure ? remeasured : results).push(event.result);
+          const plan = event.campaign.targets[0]?.remeasure;
+          o.onResult?.(event.result, { remeasure: Boolean(event.remeasure), ...(plan ? { remeasured: plan } : {}) });
         }
         if (event.campaign.state !== 'running' && !ended) {
           ended = true;
@@ -73,7 +81,7 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
         }
       });
     });
-    return { state: final.state, results, ...(final.targets[0]?.stopReason ? { stopReason: final.targets[0].stopReason } : {}) };
+    return { state: final.state, results, remeasured, ...(final.targets[0]?.stopReason ? { stopReason: final.targets[0].stopReason } : {}) };
   } finally {
     clearInterval(keepAlive);
     await agent.stop(0);

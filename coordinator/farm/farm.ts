@@ -27,11 +27,16 @@ export interface CampaignEvent {
   result?: MeasureResult;
   /** The agent that measured `result`. */
   agent?: string;
+  /** `result` re-measures a config of the search's top (coordinator/remeasure/). */
+  remeasure?: true;
 }
 
 /** Hooks for metrics (issue 5) and logs; called synchronously, must not throw. */
 export interface FarmObserver extends DispatcherObserver {
+  /** A search result applied to its campaign. */
   applied?(campaign: Campaign, result: MeasureResult, agent: string): void;
+  /** A re-measurement of a top config after the search (never a search result). */
+  remeasured?(campaign: Campaign, result: MeasureResult, agent: string): void;
   duplicate?(result: MeasureResult, agent: string): void;
   campaignChanged?(campaign: Campaign): void;
 }
@@ -266,8 +271,15 @@ export class Farm {
         seen.add(d.result.candidateId);
         fresh.push(d);
       }
+      const remeasured = new Set<string>();
       try {
-        for (const d of fresh) this.records.append(d.result, { explorer: campaign.labelOf(d.result.candidateId) });
+        for (const d of fresh) {
+          const line = campaign.lineOf(d.result);
+          if (line.type !== 'measurement') remeasured.add(d.result.candidateId);
+          if (line.type === 'measurement') this.records.append(d.result, { explorer: line.explorer });
+          else if (line.type === 'remeasure') this.records.appendRemeasure(d.result, { round: line.round, of: line.of });
+          else this.log(`campaign ${campaign.id}: re-measurement ${d.result.candidateId} has no slot left in the plan (measured again since a restart); not logged`);
+        }
       } catch (err) {
         this.log(`cannot append to ${this.options.recordsPath} (${(err as Error).message}); results stay on the bus`);
         for (const d of fresh) d.nak(2_000);
@@ -281,9 +293,10 @@ export class Farm {
       }
       const watchers = this.watchers.get(campaign.id);
       for (const d of fresh) {
-        this.options.observer?.applied?.(campaign, d.result, d.agent);
+        if (remeasured.has(d.result.candidateId)) this.options.observer?.remeasured?.(campaign, d.result, d.agent);
+        else this.options.observer?.applied?.(campaign, d.result, d.agent);
         if (watchers?.size) {
-          const event = { campaign: this.snapshot(campaign), result: d.result, agent: d.agent };
+          const event: CampaignEvent = { campaign: this.snapshot(campaign), result: d.result, agent: d.agent, ...(remeasured.has(d.result.candidateId) ? { remeasure: true as const } : {}) };
           for (const w of watchers) w(event);
         }
       }
@@ -318,7 +331,7 @@ export class Farm {
         const { proposals, reserved: r } = wanting[i].propose(kind, share);
         reserved ||= r;
         free -= proposals.length;
-        for (const p of proposals) works.push({ candidate: p.candidate, protocol: p.protocol, attempts: 0 });
+        for (const p of proposals) works.push({ candidate: p.candidate, protocol: p.protocol, attempts: 0, ...(p.device ? { device: p.device } : {}) });
       }
     }
     // Ids must be on disk before they leave the process, so none is reused after a restart.
@@ -360,7 +373,7 @@ export class Farm {
   private restore(): void {
     const persisted = this.store?.load() ?? [];
     if (!persisted.length) return;
-    const { campaigns, unreadable } = restoreCampaigns(persisted, this.records.all(), this.log);
+    const { campaigns, unreadable } = restoreCampaigns(persisted, [...this.records.all(), ...this.records.remeasures()], this.log);
     for (const c of campaigns) this.campaigns.set(c.id, c);
     this.unreadable.push(...unreadable);
     const running = campaigns.filter((c) => c.running).length;

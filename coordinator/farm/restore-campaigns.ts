@@ -3,6 +3,7 @@
 import type { MeasureResult } from '../../contracts/result.ts';
 import { Campaign, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec } from '../campaign-spec.ts';
+import type { RemeasureRecord } from '../records.ts';
 
 export interface RestoredCampaigns {
   campaigns: Campaign[];
@@ -10,8 +11,9 @@ export interface RestoredCampaigns {
   unreadable: PersistedCampaign[];
 }
 
-export function restoreCampaigns(persisted: readonly PersistedCampaign[], records: readonly MeasureResult[], log: (line: string) => void): RestoredCampaigns {
-  const history = new Map<string, MeasureResult[]>();
+/** `records`: the log's measurements and re-measurements. */
+export function restoreCampaigns(persisted: readonly PersistedCampaign[], records: readonly (MeasureResult | RemeasureRecord)[], log: (line: string) => void): RestoredCampaigns {
+  const history = new Map<string, (MeasureResult | RemeasureRecord)[]>();
   for (const r of records) {
     if (!r.campaign) continue;
     let list = history.get(r.campaign);

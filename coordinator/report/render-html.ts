@@ -53,8 +53,15 @@ function bestTable(data: ReportData): string {
 function bestRow(b: BestEntry): string {
   const speedup = b.speedup === null ? '—' : `${b.speedup.toFixed(1)}×`;
   return `<tr><td><code>${h(b.workload)}</code></td><td>${h(b.device.model)} <span class="meta">(${h(b.target)}, ${h(b.device.name)})</span>${simTag(b.simulated)}</td>` +
-    `<td class="num">${fmtGflops(b.gflops)}</td><td class="num">${fmtSeconds(b.seconds)}</td><td class="num">${speedup}</td>` +
+    `<td class="num">${fmtGflops(b.gflops)}</td><td class="num">${fmtSeconds(b.seconds)}${remeasuredNote(b)}</td><td class="num">${speedup}</td>` +
     `<td class="num">${b.valid} / ${b.measurements}</td><td><code>${h(JSON.stringify(b.config))}</code></td></tr>`;
+}
+
+/** Says where the figure comes from: re-measured in fresh runs, or the search's first measurement. */
+function remeasuredNote(b: BestEntry): string {
+  return b.remeasured
+    ? `<br><span class="meta remeasured">re-measured, median of ${b.remeasured.runs} fresh runs (search: ${fmtSeconds(b.remeasured.searchSeconds)})</span>`
+    : '<br><span class="meta">search measurement, not re-measured</span>';
 }
 
 function crossDeviceTable(data: ReportData): string {

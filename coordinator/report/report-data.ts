@@ -4,13 +4,16 @@
 // Speedups over the unscheduled reference are shown only where the log holds that reference's
 // timing on the same device: `flexfarm tune` writes it as a `type: "reference"` line at the end
 // of each run; logs without one (e.g. a farm campaign's) show "—".
-import { bestPerWorkloadDevice, deviceKey, deviceLabel, workloadFlops, type BestEntry } from '../best.ts';
-import type { ReferenceRecord, TuningRecord } from '../records.ts';
+import { bestPerWorkloadDevice, deviceLabel, workloadFlops, type BestEntry } from '../best.ts';
+import { deviceKey } from '../keys.ts';
+import type { ReferenceRecord, RemeasureRecord, TuningRecord } from '../records.ts';
 
 export interface ReportInput {
   path: string;
   records: readonly TuningRecord[];
   references: readonly ReferenceRecord[];
+  /** Re-measurements: the best kernels are chosen and shown by their re-measured figures. */
+  remeasures?: readonly RemeasureRecord[];
 }
 
 export interface ConvergenceSeries {
@@ -46,7 +49,7 @@ export interface ReportData {
 export function buildReportData(inputs: readonly ReportInput[]): ReportData {
   const records = inputs.flatMap((i) => i.records);
   const references = inputs.flatMap((i) => i.references);
-  const best = bestPerWorkloadDevice(records, references);
+  const best = bestPerWorkloadDevice(records, references, {}, inputs.flatMap((i) => i.remeasures ?? []));
   const byWorkload = new Map<string, TuningRecord[]>();
   for (const r of records) {
     const list = byWorkload.get(r.workload);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import {
-  cli, httpAddressOf, httpJson, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor,
+  cli, httpAddressOf, httpJson, loggedIds, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor,
   type HttpAgent, type HttpCampaign, type ServiceProcess,
 } from './farm-processes.ts';
 
@@ -71,8 +71,12 @@ test('the work of an agent killed mid-batch is re-dispatched; every candidate is
   const records = readRecords(join(dir, 'records.jsonl')).filter((r) => r.campaign === id);
   const ids = records.map((r) => r.candidateId).sort();
   expect(ids).toEqual(Array.from({ length: trials }, (_, i) => `${id}/sim/${i}`).sort());
-  // Every result that reached the bus is in the log (a candidate measured twice is logged once).
+  // Every result that reached the bus is in the log (a candidate measured twice is logged once),
+  // the re-measurements after the search included.
+  const logged = loggedIds(join(dir, 'records.jsonl'), id);
+  expect(new Set(logged).size).toBe(logged.length);
+  expect(logged.length).toBeGreaterThan(ids.length);
   const streamed = await streamedResults(nats.url, id);
-  expect(new Set(streamed.map((s) => s.result.candidateId))).toEqual(new Set(ids));
+  expect(new Set(streamed.map((s) => s.result.candidateId))).toEqual(new Set(logged));
   expect(streamed.some((s) => s.agent === 'victim')).toBe(true);
 });

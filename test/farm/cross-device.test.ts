@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { decodeCandidateId } from '../../contracts/candidate-id.ts';
+import { chooseBest } from '../../coordinator/remeasure/figures.ts';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import {
-  cli, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor, type ServiceProcess,
+  cli, readLines, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor, type ServiceProcess,
 } from './farm-processes.ts';
 
 let nats: NatsServer;
@@ -71,26 +73,33 @@ test('two cpu agents and a sim agent tune one gemm together; each candidate is m
     ...Array.from({ length: trials }, (_, i) => `${id}/cpu/${i}`),
     ...Array.from({ length: trials }, (_, i) => `${id}/sim/${i}`),
   ].sort();
-  expect([...ids].sort()).toEqual(expected);
+  // The search's candidates, then the re-measurements of each target's top 5 (3 rounds).
+  expect(ids.filter((x) => decodeCandidateId(x)!.seq < trials).sort()).toEqual(expected);
+  expect(ids.filter((x) => decodeCandidateId(x)!.seq >= trials)).toHaveLength(2 * 5 * 3);
   // Both cpu agents took part; cpu results are real measurements, sim results say they are simulated.
   expect(new Set(streamed.filter((s) => s.result.target === 'cpu').map((s) => s.agent))).toEqual(new Set(['cpu-a', 'cpu-b']));
   expect(streamed.filter((s) => s.result.target === 'sim').every((s) => s.agent === 'sim-a' && s.result.simulated)).toBe(true);
   expect(streamed.filter((s) => s.result.target === 'cpu').every((s) => !s.result.simulated && s.result.device.kind === 'cpu')).toBe(true);
 
   // The records equal the results: same lines, nothing more, nothing less.
-  const records = readRecords(join(dir, 'records.jsonl')).filter((r) => r.campaign === id);
-  expect(records.length).toBe(streamed.length);
+  const lines = readLines(join(dir, 'records.jsonl')).filter((r) => r.campaign === id);
+  expect(lines.length).toBe(streamed.length);
   const byId = new Map(streamed.map((s) => [s.result.candidateId, s.result]));
-  for (const r of records) {
-    const { v, explorer, ...result } = r as typeof r & { v: number; explorer: string };
+  for (const r of lines) {
+    const { v, explorer, type, round, of, ...result } = r as typeof r & { v: number; explorer?: string };
     expect(v).toBe(1);
-    expect(explorer).toBe('random');
+    if (type === 'remeasure') {
+      expect(typeof round).toBe('number');
+      expect(byId.get(of!)?.config).toEqual(r.config); // it re-measures that search result's config
+    } else expect(explorer).toBe('random');
     expect(result).toEqual(byId.get(r.candidateId));
   }
-  // The best the coordinator reports is the best valid record per target.
+  // The best the coordinator reports is the best by re-measured figure per target.
+  const records = readRecords(join(dir, 'records.jsonl')).filter((r) => r.campaign === id);
   for (const t of final.targets) {
     const valid = records.filter((r) => r.target === t.target && !r.error && r.median !== null);
     expect(t.valid).toBe(valid.length);
-    expect(t.best!.seconds).toBe(Math.min(...valid.map((r) => r.median!)));
+    const again = lines.filter((r) => r.type === 'remeasure' && r.target === t.target);
+    expect(t.best!.seconds).toBe(chooseBest(valid, again)!.seconds);
   }
 });

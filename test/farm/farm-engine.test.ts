@@ -13,7 +13,7 @@ import type { CampaignSnapshot } from '../../coordinator/campaign.ts';
 import { DEFAULT_EXPLORER } from '../../coordinator/explore/index.ts';
 import { ID_BLOCK } from '../../coordinator/campaign.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
-import { readRecords } from './farm-processes.ts';
+import { readLines, readRecords } from './farm-processes.ts';
 
 let dir: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -121,4 +121,71 @@ test('embedded tune runs through the farm engine: candidates of one campaign, lo
   expect(campaign).toMatch(/^c[a-z0-9]+$/);
   expect(lines.map((r) => r.candidateId)).toEqual(Array.from({ length: 8 }, (_, i) => `${campaign}/cpu/${i}`));
   expect(lines.every((r) => (r as typeof r & { explorer: string }).explorer === DEFAULT_EXPLORER)).toBe(true);
+});
+
+test("after a target's search, its top configs are re-measured on the device that measured them, in interleaved rounds, and logged apart", async () => {
+  const bus = new MemoryBus();
+  const { farm } = engine(bus, ['a', 'b']); // sim seeds 0 and 1: two devices
+  const { id } = farm.submit({ ...spec, remeasure: 4, remeasureRounds: 3 });
+  const final = await until(farm, id, (c) => c.state !== 'running');
+  expect(final.state).toBe('done');
+  const path = join(dir, 'records.jsonl');
+  const search = readRecords(path);
+  const again = readLines(path).filter((r) => r.type === 'remeasure');
+  expect(search).toHaveLength(60); // re-measuring is extra to the budget
+  expect(final.targets[0].measured).toBe(60);
+  expect(again).toHaveLength(12);
+  expect(final.targets[0].remeasure).toEqual({ done: 12, total: 12 });
+  // The four fastest search configs, each in rounds 0, 1, 2, on the device that measured it.
+  const top = [...search].filter((r) => !r.error).sort((x, y) => x.median! - y.median!).slice(0, 4);
+  const byId = new Map(search.map((r) => [r.candidateId, r]));
+  expect(new Set(again.map((r) => r.of))).toEqual(new Set(top.map((r) => r.candidateId)));
+  for (const r of again) {
+    const of = byId.get(r.of!)!;
+    expect(r.config).toEqual(of.config);
+    expect(r.device.model).toBe(of.device.model);
+    expect(r.campaign).toBe(id);
+  }
+  expect(again.map((r) => r.round).sort()).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+  // Interleaved: issued round after round, each round every config once, rotated by one.
+  const issued = [...again].sort((x, y) => decodeCandidateId(x.candidateId)!.seq - decodeCandidateId(y.candidateId)!.seq);
+  expect(issued.map((r) => r.round)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+  const order = issued.map((r) => top.findIndex((t) => t.candidateId === r.of));
+  expect(order.slice(4, 8)).toEqual([...order.slice(1, 4), order[0]]);
+  expect(final.targets[0].best?.remeasured?.runs).toBe(3);
+});
+
+test('a coordinator restarted while re-measuring finishes the plan without measuring a slot twice', async () => {
+  const bus1 = new MemoryBus();
+  const first = engine(bus1, ['a'], 5);
+  const { id } = first.farm.submit({ ...spec, trials: 20, remeasure: 5, remeasureRounds: 3 });
+  await until(first.farm, id, (c) => (c.targets[0].remeasure?.done ?? 0) >= 3);
+  for (const c of cleanups.splice(0)) await c();
+  await bus1.close();
+  const path = join(dir, 'records.jsonl');
+  const before = readLines(path).filter((r) => r.type === 'remeasure').length;
+  expect(before).toBeGreaterThanOrEqual(3);
+  expect(before).toBeLessThan(15);
+
+  const second = engine(new MemoryBus(), ['a'], 1);
+  const final = await until(second.farm, id, (c) => c.state !== 'running');
+  expect(final.state).toBe('done');
+  expect(readRecords(path)).toHaveLength(20);
+  const again = readLines(path).filter((r) => r.type === 'remeasure');
+  expect(again).toHaveLength(15);
+  expect(new Set(again.map((r) => `${JSON.stringify(r.config)}#${r.round}`)).size).toBe(15);
+  // Re-measurement ids come after the search's and are never taken for search results.
+  const from = Math.min(...again.map((r) => decodeCandidateId(r.candidateId)!.seq));
+  expect(readRecords(path).every((r) => decodeCandidateId(r.candidateId)!.seq < from)).toBe(true);
+  expect(final.targets[0].measured).toBe(20);
+});
+
+test('--remeasure 0: no re-measurement, the best is the search best', async () => {
+  const bus = new MemoryBus();
+  const { farm } = engine(bus, ['a']);
+  const { id } = farm.submit({ ...spec, trials: 20, remeasure: 0 });
+  const final = await until(farm, id, (c) => c.state !== 'running');
+  expect(readLines(join(dir, 'records.jsonl')).filter((r) => r.type === 'remeasure')).toEqual([]);
+  expect(final.targets[0].remeasure).toBeUndefined();
+  expect(final.targets[0].best?.remeasured).toBeUndefined();
 });

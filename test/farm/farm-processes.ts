@@ -125,8 +125,18 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** The tuning log as results (one per line). */
+/** The search's measurement lines of a tuning log (re-measurement lines are apart: readLines). */
 export function readRecords(path: string): MeasureResult[] {
+  return readLines(path).filter((r) => (r as { type?: string }).type !== 'remeasure');
+}
+
+/** Candidate ids of every result of a campaign in the log: search and re-measurement lines. */
+export function loggedIds(path: string, campaign: string): string[] {
+  return readLines(path).filter((r) => r.campaign === campaign && r.candidateId).map((r) => r.candidateId);
+}
+
+/** Every line of a tuning log, parsed. */
+export function readLines(path: string): (MeasureResult & { type?: string; round?: number; of?: string })[] {
   let text = '';
   try { text = readFileSync(path, 'utf8'); } catch { return []; }
   return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as MeasureResult);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.ts';
 import {
-  cli, httpAddressOf, httpJson, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor,
+  cli, httpAddressOf, httpJson, loggedIds, readRecords, startAgent, startCoordinator, stopAll, streamedResults, waitFor,
   type HttpAgent, type HttpCampaign, type ServiceProcess,
 } from './farm-processes.ts';
 
@@ -65,8 +65,10 @@ test('a nats-server restart mid-campaign loses nothing: agents and coordinator r
   const ids = records.map((r) => r.candidateId);
   expect(new Set(ids).size).toBe(ids.length);
   expect(ids.length).toBe(trials);
+  const all = loggedIds(join(dir, 'records.jsonl'), id); // with the re-measurements after the search
+  expect(new Set(all).size).toBe(all.length);
   const streamed = await streamedResults(nats.url, id);
-  expect(new Set(streamed.map((s) => s.result.candidateId))).toEqual(new Set(ids));
+  expect(new Set(streamed.map((s) => s.result.candidateId))).toEqual(new Set(all));
   // Both agents were still serving after the restart.
   const after = await httpJson<HttpAgent[]>(http, '/api/agents');
   expect(after.map((a) => a.state)).toEqual(['up', 'up']);

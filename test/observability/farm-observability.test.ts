@@ -112,11 +112,15 @@ test('promtool accepts the coordinator\'s and the agent\'s scrapes, which count 
   expect(sampleSum(coordinatorText, 'flexfarm_agents', { device_class: 'sim', state: 'idle' })).toBe(1);
   expect(sampleSum(coordinatorText, 'flexfarm_campaigns', { state: 'done' })).toBe(1);
   expect(coordinatorText).toMatch(/^flexfarm_explorer_epsilon\{[^}]*campaign="c[a-z0-9]+"[^}]*\} 0\.\d+/m);
-  expect(sampleSum(agentText, 'flexfarm_agent_measurements_total', { agent: 'sim-obs', device_class: 'sim' })).toBe(trials);
+  // After the search its top 5 were re-measured, 3 rounds: counted apart on the coordinator; the
+  // agent measured them like any candidate.
+  const remeasured = sampleSum(coordinatorText, 'flexfarm_remeasurements_total', { device_class: 'sim' });
+  expect(remeasured).toBe(15);
+  expect(sampleSum(agentText, 'flexfarm_agent_measurements_total', { agent: 'sim-obs', device_class: 'sim' })).toBe(trials + remeasured);
   // Each sim measurement sleeps 40 ms: the agent's histogram saw every one, none faster.
-  expect(sampleSum(agentText, 'flexfarm_agent_measure_duration_seconds_count')).toBe(trials);
+  expect(sampleSum(agentText, 'flexfarm_agent_measure_duration_seconds_count')).toBe(trials + remeasured);
   expect(sampleSum(agentText, 'flexfarm_agent_measure_duration_seconds_bucket', { le: '0.025' })).toBe(0);
-  expect(sampleSum(agentText, 'flexfarm_agent_publish_duration_seconds_count')).toBe(trials);
+  expect(sampleSum(agentText, 'flexfarm_agent_publish_duration_seconds_count')).toBe(trials + remeasured);
   expect(sampleSum(agentText, 'flexfarm_process_cpu_seconds_total')).toBeGreaterThan(0);
 });
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { hasPrepare, type Stmt } from '../../../tensor/ir.ts';
 import { cpuTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
-import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
+import { CompiledBackend, type CompiledBackendOptions, type RetimePolicy } from '../../measure.ts';
 import type { DeviceInfo } from '../../../contracts/result.ts';
 import { renderHarness } from '../../c-harness.ts';
 import { CpuRenderer } from '../../cpu-renderer.ts';
@@ -29,6 +29,8 @@ export interface CpuBackendOptions {
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
   /** Floats per explicit vector (default: the host's, from its CPU flags). */
   vectorWidth?: number;
+  /** When a noisy timing is timed again (default RETIME in agent/measure.ts). */
+  retime?: RetimePolicy;
 }
 
 /** The C program for a nest: the kernel followed by the harness. */
@@ -58,6 +60,7 @@ export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
     memoryBytes: options.memoryBytes ?? 8 * 1024 ** 3,
     maxParallelCompiles: Math.max(1, os.availableParallelism()),
     sourceFilter: options.sourceFilter,
+    retime: options.retime,
   });
 }
 

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
 import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import { median } from '../../../contracts/result.ts';
+import { timingSpread } from '../../../contracts/timing-spread.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { defineFromKey } from '../../../tensor/ops/registry.ts';
 import { cpuClassicTemplate, DEFAULT_MAX_ACCUMULATOR } from '../../../tensor/templates/cpu.ts';
@@ -80,7 +81,7 @@ export class SimBackend implements Backend {
       return { ...base, seconds: [], median: null, error: { code: 'INSTANTIATION', message } };
     }
     const seconds = this.seconds(def, candidate.config, Math.max(1, protocol.repeat));
-    return { ...base, seconds, median: median(seconds), number: 1, error: null };
+    return { ...base, seconds, median: median(seconds), number: 1, spread: timingSpread(seconds), error: null };
   }
 
   /** Per-repeat seconds of a valid config: landscape x config noise x repeat noise. */

@@ -36,7 +36,15 @@ export interface SubmitCampaignRequest {
   /** Search method; empty: random. */
   explorer: string;
   seed?: number | undefined;
-  protocol?: TimingProtocol | undefined;
+  protocol?:
+    | TimingProtocol
+    | undefined;
+  /** Configs of each target's search re-measured after it (top k, in fresh processes); absent: 5, 0: off. */
+  remeasure?:
+    | number
+    | undefined;
+  /** Rounds of re-measuring (each re-measured config once per round); absent or 0: 3. */
+  remeasureRounds?: number | undefined;
 }
 
 export interface SubmitCampaignRequest_ShapeEntry {
@@ -74,6 +82,13 @@ export interface Best {
   candidateId: string;
   /** Name of the agent that measured it. */
   agent: string;
+  /**
+   * True once re-measured: seconds is then the median of remeasure_runs fresh runs, and
+   * search_seconds what the search measured.
+   */
+  remeasured: boolean;
+  searchSeconds: number;
+  remeasureRuns: number;
 }
 
 export interface TargetProgress {
@@ -88,6 +103,12 @@ export interface TargetProgress {
   inFlight: number;
   /** Why the target ended before its budget (its explorer stopped), if it did. */
   stopReason: string;
+  /**
+   * Re-measurements of the top configs after the search: done (or given up) of total; 0 of 0
+   * before the search has ended, or when nothing is re-measured.
+   */
+  remeasureDone: number;
+  remeasureTotal: number;
 }
 
 export interface Campaign {
@@ -148,7 +169,17 @@ export interface ListAgentsResponse {
 }
 
 function createBaseSubmitCampaignRequest(): SubmitCampaignRequest {
-  return { op: "", shape: {}, targets: [], trials: 0, explorer: "", seed: undefined, protocol: undefined };
+  return {
+    op: "",
+    shape: {},
+    targets: [],
+    trials: 0,
+    explorer: "",
+    seed: undefined,
+    protocol: undefined,
+    remeasure: undefined,
+    remeasureRounds: undefined,
+  };
 }
 
 export const SubmitCampaignRequest: MessageFns<SubmitCampaignRequest> = {
@@ -173,6 +204,12 @@ export const SubmitCampaignRequest: MessageFns<SubmitCampaignRequest> = {
     }
     if (message.protocol !== undefined) {
       TimingProtocol.encode(message.protocol, writer.uint32(58).fork()).join();
+    }
+    if (message.remeasure !== undefined) {
+      writer.uint32(64).uint32(message.remeasure);
+    }
+    if (message.remeasureRounds !== undefined) {
+      writer.uint32(72).uint32(message.remeasureRounds);
     }
     return writer;
   },
@@ -249,6 +286,22 @@ export const SubmitCampaignRequest: MessageFns<SubmitCampaignRequest> = {
             message.protocol = TimingProtocol.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.remeasure = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.remeasureRounds = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -283,6 +336,8 @@ export const SubmitCampaignRequest: MessageFns<SubmitCampaignRequest> = {
     message.protocol = (object.protocol !== undefined && object.protocol !== null)
       ? TimingProtocol.fromPartial(object.protocol)
       : undefined;
+    message.remeasure = object.remeasure ?? undefined;
+    message.remeasureRounds = object.remeasureRounds ?? undefined;
     return message;
   },
 };
@@ -677,7 +732,16 @@ export const WatchCampaignRequest: MessageFns<WatchCampaignRequest> = {
 };
 
 function createBaseBest(): Best {
-  return { configJson: "", seconds: 0, gflops: 0, candidateId: "", agent: "" };
+  return {
+    configJson: "",
+    seconds: 0,
+    gflops: 0,
+    candidateId: "",
+    agent: "",
+    remeasured: false,
+    searchSeconds: 0,
+    remeasureRuns: 0,
+  };
 }
 
 export const Best: MessageFns<Best> = {
@@ -696,6 +760,15 @@ export const Best: MessageFns<Best> = {
     }
     if (message.agent !== "") {
       writer.uint32(42).string(message.agent);
+    }
+    if (message.remeasured !== false) {
+      writer.uint32(48).bool(message.remeasured);
+    }
+    if (message.searchSeconds !== 0) {
+      writer.uint32(57).double(message.searchSeconds);
+    }
+    if (message.remeasureRuns !== 0) {
+      writer.uint32(64).uint32(message.remeasureRuns);
     }
     return writer;
   },
@@ -753,6 +826,30 @@ export const Best: MessageFns<Best> = {
             message.agent = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.remeasured = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.searchSeconds = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.remeasureRuns = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -775,12 +872,26 @@ export const Best: MessageFns<Best> = {
     message.gflops = object.gflops ?? 0;
     message.candidateId = object.candidateId ?? "";
     message.agent = object.agent ?? "";
+    message.remeasured = object.remeasured ?? false;
+    message.searchSeconds = object.searchSeconds ?? 0;
+    message.remeasureRuns = object.remeasureRuns ?? 0;
     return message;
   },
 };
 
 function createBaseTargetProgress(): TargetProgress {
-  return { target: "", budget: 0, measured: 0, valid: 0, best: undefined, queued: 0, inFlight: 0, stopReason: "" };
+  return {
+    target: "",
+    budget: 0,
+    measured: 0,
+    valid: 0,
+    best: undefined,
+    queued: 0,
+    inFlight: 0,
+    stopReason: "",
+    remeasureDone: 0,
+    remeasureTotal: 0,
+  };
 }
 
 export const TargetProgress: MessageFns<TargetProgress> = {
@@ -808,6 +919,12 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     }
     if (message.stopReason !== "") {
       writer.uint32(66).string(message.stopReason);
+    }
+    if (message.remeasureDone !== 0) {
+      writer.uint32(72).uint32(message.remeasureDone);
+    }
+    if (message.remeasureTotal !== 0) {
+      writer.uint32(80).uint32(message.remeasureTotal);
     }
     return writer;
   },
@@ -889,6 +1006,22 @@ export const TargetProgress: MessageFns<TargetProgress> = {
             message.stopReason = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.remeasureDone = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.remeasureTotal = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -914,6 +1047,8 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     message.queued = object.queued ?? 0;
     message.inFlight = object.inFlight ?? 0;
     message.stopReason = object.stopReason ?? "";
+    message.remeasureDone = object.remeasureDone ?? 0;
+    message.remeasureTotal = object.remeasureTotal ?? 0;
     return message;
   },
 };

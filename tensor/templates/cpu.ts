@@ -60,7 +60,7 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
         }),
       ];
       return [
-        ...splitKnobs(def, CPU_SPATIAL_PARTS, CPU_REDUCE_PARTS, exact),
+        ...splitKnobs(def, CPU_SPATIAL_PARTS, CPU_REDUCE_PARTS, exact, true),
         { name: 'reorder', kind: 'choice', entities: REORDER_ENTITIES },
         { name: 'unroll', kind: 'choice', entities: UNROLL_ENTITIES },
         ...layout,

@@ -101,7 +101,7 @@ export function knobNames(def: ComputeDef): string[] {
 export function planFpga(def: ComputeDef, config: Config): FpgaPlan {
   checkKnobNames(def, config, 'fpga', knobNames(def));
   const axis = (a: { name: string; extent: number }, reduce: boolean): FpgaAxis => {
-    const { factors: [tiles, serial, unroll], perfect } = planAxis(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS, !reduce);
+    const { factors: [tiles, serial, unroll], perfect } = planAxis(config, a, reduce ? FPGA_REDUCE_PARTS : FPGA_SPATIAL_PARTS, false);
     return { name: a.name, extent: a.extent, reduce, tiles, serial, unroll, tile: serial * unroll, perfect };
   };
   const order = choiceKnob(config, 'order', ORDER_ENTITIES);

@@ -127,7 +127,7 @@ export function checkGeometry(g: GpuGeometry, limits: GpuLimits): void {
 /** Parse and validate a config: every knob present and inside its sub-space. */
 export function planGpu(def: ComputeDef, config: Config): GpuPlan {
   checkKnobNames(def, config, 'gpu', [...splitKnobNames(def), 'fuse', 'reorder', 'unroll']);
-  const spatial = def.spatial.map((a) => planAxis(config, a, GPU_SPATIAL_PARTS, true));
+  const spatial = def.spatial.map((a) => planAxis(config, a, GPU_SPATIAL_PARTS, false));
   const reduce = def.reduce.map((a) => planAxis(config, a, GPU_REDUCE_PARTS, false));
 
   const fuse = config.fuse;

@@ -5,17 +5,19 @@
 // Imperfect mode (flexfarm's default): inner factors come from the divisors of E and the powers
 // of two, their product at most E, and f0 = ceil(E / product(inner)); the loops then cover at
 // least E and the generated code guards the tail. Prime and odd extents still get many choices.
-// A spatial axis's innermost factor sizes the register tile, and there three times a power of
-// two is a choice too: 6 or 12 rows of accumulators leave the operands room in a register file
-// of 16 or 32 (BLAS micro-kernels are 6×16 on AVX2), where 4 wastes registers and 8 spills.
+// In the CPU template a spatial axis's innermost factor sizes the register tile, and there three
+// times a power of two is a choice too: 6 or 12 rows of accumulators leave the operands room in
+// a register file of 16 or 32 (BLAS micro-kernels are 6×16 on AVX2), where 4 wastes registers
+// and 8 spills. (GPU and FPGA spaces keep divisors and powers of two: not measured there.)
 
 import type { ComputeDef } from '../compute.ts';
 import type { Knob } from './template.ts';
 
-/** One split knob per axis: spatial axes in `spatialParts` levels, reduce axes in `reduceParts`. */
-export function splitKnobs(def: ComputeDef, spatialParts: number, reduceParts: number, exact: boolean): Knob[] {
+/** One split knob per axis: spatial axes in `spatialParts` levels, reduce axes in `reduceParts`;
+ *  `registerTiles`: the spatial axes' innermost factors size a register tile (the CPU template). */
+export function splitKnobs(def: ComputeDef, spatialParts: number, reduceParts: number, exact: boolean, registerTiles = false): Knob[] {
   const knob = (a: { name: string; extent: number }, parts: number, reduce: boolean): Knob => ({
-    name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact, !reduce),
+    name: `split.${a.name}`, kind: 'split', entities: splitEntities(a.extent, parts, exact, registerTiles && !reduce),
     axis: { name: a.name, extent: a.extent, reduce },
   });
   return [...def.spatial.map((a) => knob(a, spatialParts, false)), ...def.reduce.map((a) => knob(a, reduceParts, true))];

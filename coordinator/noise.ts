@@ -30,8 +30,10 @@ export interface NoiseSummary {
 }
 
 export function summariseNoise(results: readonly MeasureResult[], host: { loadBefore?: number; cores: number }): NoiseSummary {
-  const cvs = results.flatMap((r) => (r.spread ? [r.spread.cv] : []));
-  const loads = results.flatMap((r) => (typeof r.loadAverage === 'number' ? [r.loadAverage] : []));
+  // A result may come from another process: only finite, non-negative figures count.
+  const figure = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  const cvs = results.flatMap((r) => (figure(r.spread?.cv) ? [r.spread!.cv] : []));
+  const loads = results.flatMap((r) => (figure(r.loadAverage) ? [r.loadAverage] : []));
   const cv = cvs.length ? { median: median(cvs)!, max: Math.max(...cvs) } : null;
   const loadAverage = loads.length ? { min: Math.min(...loads), median: median(loads)!, max: Math.max(...loads) } : null;
   const loadBefore = loadAverage && host.loadBefore !== undefined ? host.loadBefore : null;

@@ -104,6 +104,9 @@ describe('edge tiles compiled: clamped and masked tails, the output buffer', () 
       { ...base, 'split.k': [7, 1, 1], reorder: 0 },                 // accumulates into C: bounded loops
       { ...base, 'split.m': [2, 1, 1, 8] },                          // the clamped tile overlaps 3 of 8 rows
       { ...base, 'split.m': [3, 1, 1, 6] },                          // a 6-row register tile (three times a power of two)
+      { ...base, 'split.m': [1, 3, 1, 6] },                          // its remainder at level 1, level 2 …
+      { ...base, 'split.m': [1, 1, 3, 6], 'split.n': [1, 1, 2, 16] },  // … on both axes
+      { ...base, 'split.m': [1, 1, 3, 6], 'split.k': [7, 1, 1], reorder: 0 },  // accumulating into C
     ];
     const sources = configs.map((c) => cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 16));
     expect(sources[0]).toContain('ff_min(');                         // the clamped base
@@ -117,7 +120,8 @@ describe('edge tiles compiled: clamped and masked tails, the output buffer', () 
       'split.n': [1, 1, 1, 1], 'split.k': [2, 1, 1, 8], 'split.h': [2, 1, 2, 2], 'split.w': [2, 1, 1, 4],
       'split.c': [3, 1, 2], 'split.r': [1, 3, 1], 'split.s': [3, 1, 1], reorder: 2, unroll: [0, 0], vector: 1, 'pack.W': 1, 'pad.I': 1,
     };
-    const configs: Config[] = [base, { ...base, reorder: 0 }, { ...base, 'split.h': [2, 2, 1, 2] }];
+    const configs: Config[] = [base, { ...base, reorder: 0 }, { ...base, 'split.h': [2, 2, 1, 2] },
+      { ...base, 'split.k': [1, 1, 2, 8], 'split.h': [1, 1, 4, 2] }];   // remainders at level 2: pad and pack see the over-cover
     for (const c of configs) expect(cpuProgram(def, lower(def, cpuTemplate, c, backend.limits), '', 4)).toContain('O_acc[');
     const results = await Promise.all(configs.map((config, i) => backend.measure({ id: `buffered-${i}`, workload: def.key, target: 'cpu', config }, PROTOCOL)));
     expect(results.filter((r) => r.error).map((r) => `${JSON.stringify(r.config)} → ${r.error!.code}: ${r.error!.message}`)).toEqual([]);

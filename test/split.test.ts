@@ -1,7 +1,7 @@
 // Split sub-spaces: exact mode is FlexTensor's ordered factorisations; imperfect mode covers the
 // extent with guarded tails and gives prime and odd extents real choices; checkFactors agrees.
 import { describe, expect, it } from 'vitest';
-import { checkFactors, divisors, isPerfect, splitEntities } from '../tensor/templates/split.ts';
+import { checkFactors, divisors, isPerfect, product, remainderLevel, splitEntities } from '../tensor/templates/split.ts';
 
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 const keys = (entities: number[][]) => entities.map((e) => e.join('x'));
@@ -81,7 +81,7 @@ describe('imperfect splits (default)', () => {
 
   it('a register tile (a spatial axis) may also have three times a power of two innermost, and nowhere else', () => {
     const tile = splitEntities(257, 4, false, true), plain = new Set(keys(splitEntities(257, 4, false)));
-    const added = tile.filter((e) => !plain.has(keys([e])[0]));
+    const added = tile.filter((e) => !plain.has(keys([e])[0]) && remainderLevel(e, 257) === 0);
     expect(added.map((e) => e[3])).toContain(6);
     expect(added.map((e) => e[3])).toContain(96);
     for (const e of added) {
@@ -92,6 +92,32 @@ describe('imperfect splits (default)', () => {
     }
     expect(checkFactors([15, 3, 1, 6], 4, 257, true)).toMatch(/factor 3 is neither .* the innermost may also be three times a power of two/);
     expect(splitEntities(12, 3, true, true)).toEqual(splitEntities(12, 3, true));   // exact mode stays FlexTensor's
+  });
+
+  it('a register tile that does not divide the extent may carry the remainder at an inner level, the levels above it 1', () => {
+    const tile = splitEntities(128, 4, false, true);
+    const has = (e: number[]) => tile.some((t) => t.join() === e.join());
+    // 12 rows of 128: [11, 1, 1, 12] puts the axis outermost; [1, 11, 1, 12] and [1, 1, 11, 12] loop inside.
+    for (const e of [[11, 1, 1, 12], [1, 11, 1, 12], [1, 1, 11, 12], [1, 1, 22, 6], [1, 6, 2, 12]]) {
+      expect(has(e)).toBe(true);
+      expect(checkFactors(e, 4, 128, true)).toBeNull();
+    }
+    expect(remainderLevel([1, 1, 11, 12], 128)).toBe(2);
+    expect(remainderLevel([1, 6, 2, 12], 128)).toBe(1);
+    expect(remainderLevel([11, 1, 1, 12], 128)).toBe(0);
+    for (const e of tile) if (remainderLevel(e, 128) > 0) {
+      expect(product(e)).toBeGreaterThanOrEqual(128);
+      expect(128 % product(e.slice(remainderLevel(e, 128) + 1))).not.toBe(0);
+    }
+    // Only register tiles, only imperfect mode, and the levels above the remainder must be 1.
+    expect(splitEntities(128, 4, false).some((e) => remainderLevel(e, 128) > 0)).toBe(false);
+    expect(splitEntities(128, 4, true, true)).toEqual(splitEntities(128, 4, true));
+    expect(checkFactors([1, 11, 1, 12], 4, 128)).toMatch(/factor 11 is neither a divisor of 128/);
+    expect(checkFactors([2, 11, 1, 12], 4, 128, true)).toMatch(/factor 11 is neither a divisor of 128/);
+    expect(checkFactors([1, 12, 1, 12], 4, 128, true)).toMatch(/factor 12 is neither a divisor of 128/);
+    // A tile that divides the extent keeps the plain rule: 8 rows of 128 leave no remainder.
+    expect(checkFactors([1, 16, 1, 8], 4, 128, true)).toBeNull();
+    expect(checkFactors([1, 17, 1, 8], 4, 128, true)).toMatch(/factor 17/);
   });
 
   it.each([[7, 4], [13, 4], [7, 3], [13, 3], [31, 4]])('prime extent %i in %i parts gets more choices than exact mode', (extent, parts) => {

@@ -9,6 +9,11 @@
 // times a power of two is a choice too: 6 or 12 rows of accumulators leave the operands room in
 // a register file of 16 or 32 (BLAS micro-kernels are 6×16 on AVX2), where 4 wastes registers
 // and 8 spills. (GPU and FPGA spaces keep divisors and powers of two: not measured there.)
+// Such a tile rarely divides the extent, and with f0 = ceil(E / inner) only the outermost,
+// parallel level can absorb the rest (a 12-row tile of 128 output channels: [11, 1, 1, 12]),
+// which puts that axis outermost and re-reads the other operand once per tile. So a register
+// tile axis may also carry its remainder at an inner level, the levels above it 1:
+// [1, 11, 1, 12] or [1, 1, 11, 12] loop over the tiles inside each parallel tile instead.
 
 import type { ComputeDef } from '../compute.ts';
 import type { Knob } from './template.ts';
@@ -56,7 +61,40 @@ export function splitEntities(extent: number, parts: number, exact: boolean, reg
     }
   };
   inner(parts - 1, extent, []);
+  if (registerTile && !exact) out.push(...innerRemainderEntities(extent, parts, factors, innermost, out));
   return out;
+}
+
+/** Entities whose remainder sits at level j >= 1 ([1, …, 1, ceil(E / tail), …tail]), for each
+ *  tail of inner factors that does not divide the extent and is not already an entity. */
+function innerRemainderEntities(extent: number, parts: number, factors: number[], innermost: number[], existing: number[][]): number[][] {
+  const seen = new Set(existing.map((e) => e.join(',')));
+  const out: number[][] = [];
+  const tails = (length: number, remaining: number, acc: number[], visit: (tail: number[]) => void): void => {
+    if (length === 0) { visit(acc); return; }
+    for (const f of acc.length === 0 ? innermost : factors) if (f <= remaining) tails(length - 1, Math.floor(remaining / f), [f, ...acc], visit);
+  };
+  for (let level = 1; level <= parts - 2; level++) {
+    tails(parts - 1 - level, extent, [], (tail) => {
+      const inner = product(tail);
+      if (extent % inner === 0) return;
+      const entity = [...Array(level).fill(1), Math.ceil(extent / inner), ...tail];
+      const key = entity.join(',');
+      if (!seen.has(key)) { seen.add(key); out.push(entity); }
+    });
+  }
+  return out;
+}
+
+/** The level that absorbs the rest of the extent: 0 (f0 = ceil(E / inner)), or j >= 1 where the
+ *  levels above are 1 and f_j = ceil(E / tail) for a tail that does not divide E. */
+export function remainderLevel(factors: readonly number[], extent: number): number {
+  for (let level = 1; level < factors.length - 1; level++) {
+    if (factors[level - 1] !== 1) break;
+    const tail = product(factors.slice(level + 1));
+    if (tail <= extent && extent % tail !== 0 && factors[level] === Math.ceil(extent / tail)) return level;
+  }
+  return 0;
 }
 
 export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
@@ -69,11 +107,13 @@ export function checkFactors(factors: unknown, parts: number, extent: number, re
   if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${JSON.stringify(factors)}`;
   if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${JSON.stringify(factors)}`;
   const allowed = candidateFactors(extent), innermost = candidateFactors(extent, registerTile);
-  const outside = factors.slice(1).find((f: number, i: number) => !(i === parts - 2 ? innermost : allowed).includes(f));
+  const level = registerTile ? remainderLevel(factors, extent) : 0;
+  const outside = factors.slice(level + 1).find((f: number, i: number) => !(i + level === parts - 2 ? innermost : allowed).includes(f));
   if (outside !== undefined) {
     const also = registerTile ? '; the innermost may also be three times a power of two' : '';
     return `factor ${outside} is neither a divisor of ${extent} nor a power of two (not in the split sub-space${also})`;
   }
+  if (level > 0) return null;   // its tail is at most the extent, and the levels above are 1
   const inner = factors.slice(1).reduce((a: number, b: number) => a * b, 1);
   if (inner > extent) return `inner factors ${JSON.stringify(factors.slice(1))} exceed the extent ${extent}`;
   if (factors[0] !== Math.ceil(extent / inner)) {

@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     coordinator: { type: 'string' }, json: { type: 'boolean' }, shape: { type: 'string' }, targets: { type: 'string' },
     trials: { type: 'string' }, explorer: { type: 'string' }, seed: { type: 'string' }, repeat: { type: 'string' },
     'min-repeat-ms': { type: 'string' }, remeasure: { type: 'string' }, help: { type: 'boolean' },
-  });
+  }, true, { target: "a campaign takes --targets, a comma-separated list of device classes such as cpu,sim; tune's --target names one" });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
   try {

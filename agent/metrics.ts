@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import type { MeasureQueueObserver } from './measure-queue.ts';
@@ -130,7 +131,7 @@ export class MetricsHttpServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new MetricsListenError(`cannot listen on ${listen} (metrics): ${err.message}`)));
+      server.once('error', (err) => reject(new MetricsListenError(listenFailureMessage(listen, err, 'metrics'), { cause: err })));
       server.listen(port, host, () => resolve());
     });
     const self = new MetricsHttpServer(server);

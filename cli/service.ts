@@ -1,5 +1,13 @@
-// What long-running commands (agent, coordinator) share: timestamped log lines on stderr and a
-// clean stop on SIGTERM / SIGINT.
+// What long-running commands (agent, coordinator) share: timestamped log lines on stderr, a
+// clean stop on SIGTERM / SIGINT, and grpc-js kept from printing its own lines.
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
+
+/** grpc-js prints errors it also returns ("E No address added out of total 1 resolved" before our
+ *  "cannot listen on …: port … is taken"): silenced unless GRPC_VERBOSITY or GRPC_NODE_VERBOSITY
+ *  asks for them. */
+export function quietGrpcLog(env: NodeJS.ProcessEnv): void {
+  if (env.GRPC_VERBOSITY === undefined && env.GRPC_NODE_VERBOSITY === undefined) setLogVerbosity(logVerbosity.NONE);
+}
 
 export function logLine(component: string, line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${component}: ${line}\n`);

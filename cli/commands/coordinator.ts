@@ -8,7 +8,7 @@ import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
 import { CoordinatorServer } from '../../coordinator/server.ts';
 import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
-import { logLine, waitForSignal } from '../service.ts';
+import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
 /** The usage text; each kind's in-flight timeout is the registry's, live. */
 const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
@@ -37,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   }, false);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
+  quietGrpcLog(env);
   const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7000';
   const httpListen = values.http ?? env.FLEXFARM_HTTP;
   for (const [flag, address] of [['--listen', listen], ['--http', httpListen]] as const) {

@@ -64,11 +64,11 @@ export function createBackend(kind: string, options: BackendOptions, flags: Flag
 }
 
 /** What each registered kind found on this host, in the order of TARGET_KINDS; a kind that
- *  declares no detection (sim, fpga: no device to find) is not found. */
+ *  declares no detection is not found. */
 export function localDevices(): { kind: string; device: LocalDevice }[] {
   return TARGET_KINDS.flatMap((kind) => {
     const spec = SPECS.get(kind);
     if (!spec) return [];
-    return [{ kind, device: spec.detect?.() ?? { found: false, detail: 'nothing to detect: start it with --devices' } }];
+    return [{ kind, device: spec.detect?.() ?? { found: false, detail: `declares no detection: started only when named (--devices ${kind})` } }];
   });
 }

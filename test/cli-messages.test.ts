@@ -146,6 +146,12 @@ describe.concurrent('a taken port: one clean line', () => {
   });
 });
 
+test("campaign --help says which explorer campaigns default to, and why not tune's model", async () => {
+  const r = await cli(['campaign', '--help']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/--explorer: .*model.* \(default random\)\. Not model, tune's default, .*proposes 4-8 candidates a round[\s\S]*random keeps every agent busy/);
+});
+
 test("grpc-js's connection text is reduced to its last error", () => {
   expect(cleanDetails('No connection established. Last error: Error: connect ECONNRESET 127.0.0.1:9 (2026-12-02T17:06:31.734Z). Resolution note: ')).toBe('connect ECONNRESET 127.0.0.1:9');
   expect(cleanDetails('Connection dropped. Resolution note: )')).toBe('Connection dropped.');

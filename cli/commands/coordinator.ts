@@ -18,7 +18,8 @@ const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL -
   --records FILE       tuning log, JSONL (FLEXFARM_RECORDS, required)
   --state FILE         campaign state (FLEXFARM_STATE, default next to the records: NAME.campaigns.json)
   --http HOST:PORT     HTTP: the live page at /, Prometheus /metrics, /healthz, /api/campaigns,
-                       /api/agents, /api/events (server-sent events) (FLEXFARM_HTTP)
+                       /api/agents, /api/events (server-sent events) (FLEXFARM_HTTP; off unless
+                       given; the usual port is 7080, as in flexfarm farm up)
   --agent HOST:PORT    an agent to poll over gRPC, besides heartbeats; repeatable
                        (FLEXFARM_AGENTS, comma-separated)
   --lost-after-ms N    an agent silent this long is lost and its work re-dispatched (default 3000)

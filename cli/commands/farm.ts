@@ -135,8 +135,9 @@ class LocalFarm {
     for (const s of others.reverse()) await s.stop(SERVICE_STOP_GRACE_MS);
   }
 
+  /** Every child, started or still starting. */
   kill(): void {
-    for (const s of this.services) s.kill('SIGKILL');
+    for (const s of ChildService.running) s.kill('SIGKILL');
   }
 }
 

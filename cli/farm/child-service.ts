@@ -31,6 +31,9 @@ export class ChildService {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
 
+  /** Every child started and not yet exited, ready or not (a second Ctrl-C kills them all). */
+  static readonly running = new Set<ChildService>();
+
   private constructor(readonly options: ChildServiceOptions) {
     const log = createWriteStream(options.logPath, { flags: 'a' });
     // stdin is a pipe that closes when `farm up` dies, however it dies: flexfarm children stop then
@@ -42,7 +45,11 @@ export class ChildService {
       this.child.once('error', () => resolve({ code: null, signal: null }));
       this.child.once('exit', (code, signal) => { resolve({ code, signal }); });
     });
-    void this.exited.then(() => setTimeout(() => log.end(), 100));
+    ChildService.running.add(this);
+    void this.exited.then(() => {
+      ChildService.running.delete(this);
+      setTimeout(() => log.end(), 100);
+    });
   }
 
   get pid(): number { return this.child.pid ?? -1; }

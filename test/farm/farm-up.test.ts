@@ -86,11 +86,11 @@ test('farm up starts nats-server, a coordinator with its page and a cpu agent; a
   // What it started, with PIDs; what it did not, with why (no GPU here, sim only when named).
   expect(out).toMatch(/^nats-server nats:\/\/127\.0\.0\.1:\d+ \(JetStream store .*nats; pid \d+\)$/m);
   expect(out).toMatch(/^agent cpu 127\.0\.0\.1:\d+ \(gcc .*; pid \d+\)$/m);
-  expect(out).toMatch(/^no sim agent: .*--devices/m);
+  expect(out).toMatch(/^no sim agent: .*--devices cpu,sim/m);
   const coordinator = /^coordinator (\S+) /m.exec(out)![1];
   const page = /the page is at (http:\/\/\S+\/)/.exec(out)![1];
   const printedPids = [...out.matchAll(/pid (\d+)\)/g)].map((m) => Number(m[1]));
-  expect(printedPids).toHaveLength(3);
+  expect(printedPids.length).toBeGreaterThanOrEqual(3); // nats-server, coordinator, the cpu agent (and a gpu one where nvidia-smi lists a GPU)
   expect(existsSync(join(store, 'nats', 'jetstream'))).toBe(true);
 
   const html = await fetch(page);

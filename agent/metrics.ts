@@ -5,7 +5,9 @@
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
+import { MEASUREMENT_STATUSES } from '../contracts/measurement-status.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
 import type { MeasureQueueObserver } from './measure-queue.ts';
 import { onMeasurePhase } from './phase-timing.ts';
@@ -71,6 +73,11 @@ export class AgentMetrics {
         for (const [stage, n] of Object.entries(load)) this.set({ stage }, n);
       },
     });
+    // Present at 0 before the first measurement (a Grafana stat panel reads 0, not "No data").
+    for (const status of MEASUREMENT_STATUSES) this.measurements.inc({ status }, 0);
+    for (const outcome of ['ok', 'error', 'timeout']) this.compileDuration.zero({ outcome });
+    for (const outcome of ['ok', 'error']) this.runDuration.zero({ outcome });
+    this.measureDuration.zero({ status: 'ok' });
     this.unsubscribePhases = onMeasurePhase((e) => {
       (e.phase === 'compile' ? this.compileDuration : this.runDuration).observe({ outcome: e.outcome }, e.seconds);
     });
@@ -130,7 +137,7 @@ export class MetricsHttpServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new MetricsListenError(`cannot listen on ${listen} (metrics): ${err.message}`)));
+      server.once('error', (err) => reject(new MetricsListenError(listenFailureMessage(listen, err, 'metrics'), { cause: err })));
       server.listen(port, host, () => resolve());
     });
     const self = new MetricsHttpServer(server);

@@ -8,6 +8,7 @@ import {
 } from '../proto/flexfarm/v1/agent.ts';
 import { AgentCallError } from '../contracts/agent-call-error.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { statusOfAgentCall } from '../proto/agent-call-status.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
@@ -110,7 +111,7 @@ function toStatus(err: unknown) {
 function bind(server: Server, listen: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) reject(new ListenError(`cannot listen on ${listen}: ${err.message}`, { cause: err }));
+      if (err) reject(new ListenError(listenFailureMessage(listen, err), { cause: err }));
       else resolve(port);
     });
   });

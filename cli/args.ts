@@ -1,6 +1,7 @@
 // Flag parsing shared by the commands: strict (unknown flags are errors), with clear messages.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { unknownFlagMessage } from './flag-suggestion.ts';
 
 /** A usage error: the command prints it on stderr and exits with status 2. */
 export class UsageError extends FlexfarmError {
@@ -8,11 +9,19 @@ export class UsageError extends FlexfarmError {
   readonly code = 'USAGE';
 }
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true) {
+/** `notes`: a sentence per unknown flag a user is likely to try (another command's flag), said
+ *  after the "did you mean". */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true, notes: Readonly<Record<string, string>> = {}) {
   try {
     return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    const e = err as Error & { code?: string };
+    const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec(e.message)?.[1] : undefined;
+    if (unknown) {
+      const note = notes[unknown.replace(/^-+/, '').split('=')[0]];
+      throw new UsageError(`${unknownFlagMessage(unknown, Object.keys(options))}${note ? ` (${note})` : ''}`);
+    }
+    throw new UsageError(e.message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
 }
 

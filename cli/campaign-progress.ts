@@ -18,41 +18,70 @@ export interface CampaignProgressOptions {
 }
 
 const PLAIN_INTERVAL_MS = 5_000;
+/** The rate (and so the ETA) is what arrived over this last stretch: a stall, or a campaign
+ *  joined midway, does not skew it for the rest of the watch. */
+const RATE_WINDOW_MS = 60_000;
 
 export function campaignProgressWriter(stream: NodeJS.WriteStream, options: CampaignProgressOptions = {}): CampaignProgressWriter {
   const interactive = Boolean(stream.isTTY) && !options.forcePlain;
   const now = options.nowMs ?? Date.now;
   const intervalMs = options.intervalMs ?? PLAIN_INTERVAL_MS;
-  let first: { atMs: number; measured: number } | null = null;
-  let lastPlainMs = -Infinity, lastDrawMs = -Infinity, lastState = '', lastLength = 0;
+  /** (time, measured) when the count changed, oldest first; the newest always kept. */
+  const samples: { atMs: number; measured: number }[] = [];
+  let last: pb.Campaign | null = null;
+  let lastPlainMs = -Infinity, lastDrawMs = -Infinity, lastState = '', lastLength = 0, lastChangeMs = 0;
+
+  const rateAt = (t: number): number | null => {
+    while (samples.length > 1 && samples[0].atMs < t - RATE_WINDOW_MS) samples.shift();
+    const oldest = samples[0], newest = samples[samples.length - 1];
+    const elapsedS = (t - oldest.atMs) / 1000;
+    return elapsedS > 0.5 ? (newest.measured - oldest.measured) / elapsedS : null;
+  };
+
+  const render = (c: pb.Campaign, t: number, tick: boolean) => {
+    const totals = totalsOf(c);
+    let line = progressLine(c, totals, rateAt(t));
+    const quietS = (t - lastChangeMs) / 1000;
+    if (c.state === 'running' && quietS >= intervalMs / 1000) line += `  (no result for ${Math.round(quietS)} s)`;
+    if (interactive) {
+      // Events come per result (thousands a second on a big farm): redraw at most 10 times a second.
+      if (!tick && t - lastDrawMs < 100 && c.state === lastState) return;
+      lastDrawMs = t;
+      lastState = c.state;
+      // A pseudo-terminal without a size reports 0 columns.
+      const width = Math.max(40, (stream.columns || 120) - 1);
+      const text = `${bar(totals.budget ? totals.measured / totals.budget : 0)} ${line}`.slice(0, width);
+      stream.write(`\r${text.padEnd(lastLength)}`);
+      lastLength = text.length;
+      return;
+    }
+    // A tick may come a little early: it still counts as the interval's line.
+    if (t - lastPlainMs >= intervalMs - (tick ? 250 : 0) || c.state !== lastState) {
+      stream.write(`${c.id} ${c.state}: ${line}\n`);
+      lastPlainMs = t;
+      lastState = c.state;
+    }
+  };
+
+  // While nothing arrives, the last state is said again every interval, with how long it has
+  // been quiet: a stalled campaign is never a silent one.
+  const timer = setInterval(() => { if (last) render(last, now(), true); }, interactive ? 1_000 : intervalMs);
+  timer.unref();
   return {
     update(c) {
       const t = now();
-      const totals = totalsOf(c);
-      first ??= { atMs: t, measured: totals.measured };
-      // The rate counts what this watch saw arrive: a campaign joined midway is not averaged over its past.
-      const elapsedS = (t - first.atMs) / 1000;
-      const rate = elapsedS > 0.5 ? (totals.measured - first.measured) / elapsedS : null;
-      const line = progressLine(c, totals, rate);
-      if (interactive) {
-        // Events come per result (thousands a second on a big farm): redraw at most 10 times a second.
-        if (t - lastDrawMs < 100 && c.state === lastState) return;
-        lastDrawMs = t;
-        lastState = c.state;
-        // A pseudo-terminal without a size reports 0 columns.
-        const width = Math.max(40, (stream.columns || 120) - 1);
-        const text = `${bar(totals.budget ? totals.measured / totals.budget : 0)} ${line}`.slice(0, width);
-        stream.write(`\r${text.padEnd(lastLength)}`);
-        lastLength = text.length;
-        return;
+      const measured = totalsOf(c).measured;
+      if (!samples.length || samples[samples.length - 1].measured !== measured) {
+        samples.push({ atMs: t, measured });
+        lastChangeMs = t;
       }
-      if (t - lastPlainMs >= intervalMs || c.state !== lastState) {
-        stream.write(`${c.id} ${c.state}: ${line}\n`);
-        lastPlainMs = t;
-        lastState = c.state;
-      }
+      last = c;
+      render(c, t, false);
     },
-    finish() { if (interactive && lastLength) stream.write('\n'); },
+    finish() {
+      clearInterval(timer);
+      if (interactive && lastLength) stream.write('\n');
+    },
   };
 }
 

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   coordinator: { summary: 'run the farm coordinator (campaigns, dispatch, results)', load: () => import('./commands/coordinator.ts') },
   campaign: { summary: 'submit, get, list, cancel or watch campaigns on a coordinator', load: () => import('./commands/campaign.ts') },
   agents: { summary: 'list the agents a coordinator sees', load: () => import('./commands/agents.ts') },
+  farm: { summary: 'farm up: nats-server, a coordinator and an agent per local device on this machine', load: () => import('./commands/farm.ts') },
 };
 
 function usage(): string {

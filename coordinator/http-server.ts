@@ -1,6 +1,7 @@
 // The coordinator's HTTP side (--http): health and JSON views of campaigns and agents. Other
 // parts add routes (Prometheus /metrics, the live page) with addRoute.
 import http from 'node:http';
+import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import type { Farm } from './farm/farm.ts';
 import { UnknownCampaignError } from './farm/errors.ts';
 
@@ -33,7 +34,7 @@ export class CoordinatorHttpServer {
     const i = options.listen.lastIndexOf(':');
     const host = options.listen.slice(0, i), port = Number(options.listen.slice(i + 1));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new Error(`cannot listen on ${options.listen} (http): ${err.message}`)));
+      server.once('error', (err) => reject(new Error(listenFailureMessage(options.listen, err, 'http'), { cause: err })));
       server.listen(port, host, () => resolve());
     });
     self.address = `${host}:${(server.address() as { port: number }).port}`;

@@ -4,6 +4,7 @@
 // running campaigns and the most recently finished ones), never a config or candidate id.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeCandidateId } from '../contracts/candidate-id.ts';
+import { MEASUREMENT_STATUSES } from '../contracts/measurement-status.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import { REQUEUE_CAUSES } from '../contracts/requeue-reason.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
@@ -85,6 +86,24 @@ export class CoordinatorMetrics {
       labelNames: ['device_class', 'status'], buckets: ROUND_TRIP_BUCKETS_SECONDS, registers,
     });
     this.defineFarmGauges();
+    this.zeroCounters();
+  }
+
+  /** Counters read 0 before anything happened (a Grafana stat panel shows 0, not "No data"): every
+   *  combination of bounded labels (device class, status, reason) from the start, and an agent's
+   *  series as soon as the coordinator knows the agent. Called at each scrape; inc(0) keeps counts. */
+  private zeroCounters(): void {
+    for (const kind of TARGET_KINDS) {
+      const device_class = kind;
+      for (const status of MEASUREMENT_STATUSES) this.remeasurements.inc({ device_class, status }, 0);
+      for (const reason of REQUEUE_CAUSES) this.redispatches.inc({ device_class, reason }, 0);
+      for (const counter of [this.duplicates, this.dropped, this.forgotten]) counter.inc({ device_class }, 0);
+    }
+    for (const a of this.farm?.agents() ?? []) {
+      const labels = { device_class: a.kind, agent: a.name };
+      for (const status of MEASUREMENT_STATUSES) this.measurements.inc({ ...labels, status }, 0);
+      this.dispatched.inc(labels, 0);
+    }
   }
 
   /** Hooks for the Farm's `observer` option. */
@@ -145,7 +164,10 @@ export class CoordinatorMetrics {
   get contentType(): string { return this.registry.contentType; }
 
   /** The exposition text (Prometheus text format 0.0.4). */
-  scrape(): Promise<string> { return this.registry.metrics(); }
+  scrape(): Promise<string> {
+    this.zeroCounters();
+    return this.registry.metrics();
+  }
 
   /** Names of every metric this registry exports (docs and the dashboard test use them). */
   names(): string[] {

@@ -1,6 +1,7 @@
 // The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
 // request gets a status code and a message naming what is wrong; the server keeps serving.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -39,7 +40,7 @@ export class CoordinatorServer {
     server.addService(HealthService, self.health.implementation());
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) => {
-        if (err) reject(new Error(`cannot listen on ${options.listen}: ${err.message}`, { cause: err }));
+        if (err) reject(new Error(listenFailureMessage(options.listen, err), { cause: err }));
         else resolve(p);
       });
     });

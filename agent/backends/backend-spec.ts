@@ -32,11 +32,17 @@ export interface BackendOptions {
   renderOnly?: boolean;
 }
 
+/** Whether this host has a device of the kind (`flexfarm farm up` starts an agent for each one
+ *  found), and what was found or why none was, in a few words. */
+export interface LocalDevice { found: boolean; detail: string }
+
 export interface BackendSpec {
   kind: TargetKind;
   /** The flags `flexfarm agent` accepts for this kind, in usage order. */
   flags: readonly AgentFlag[];
   create(options: BackendOptions, flags: FlagValues): Backend;
+  /** Looks for the device on this host, quickly; absent: never started unless asked for. */
+  detect?(): LocalDevice;
 }
 
 /** The environment variable a flag can come from: `gpu-index` → FLEXFARM_GPU_INDEX. */

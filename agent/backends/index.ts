@@ -5,13 +5,13 @@
 import type { Backend } from '../../contracts/backend.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
-import type { AgentFlag, BackendOptions, BackendSpec, FlagValues } from './backend-spec.ts';
+import type { AgentFlag, BackendOptions, BackendSpec, FlagValues, LocalDevice } from './backend-spec.ts';
 import { cpuBackendSpec } from './cpu/cpu-target.ts';
 import { fpgaBackendSpec } from './fpga/fpga-target.ts';
 import { gpuBackendSpec } from './gpu/gpu-target.ts';
 import { simBackendSpec } from './sim/sim-target.ts';
 
-export type { AgentFlag, BackendOptions, BackendSpec, FlagValues } from './backend-spec.ts';
+export type { AgentFlag, BackendOptions, BackendSpec, FlagValues, LocalDevice } from './backend-spec.ts';
 
 export class UnknownTargetError extends FlexfarmError {
   override name = 'UnknownTargetError';
@@ -61,4 +61,14 @@ export function createBackend(kind: string, options: BackendOptions, flags: Flag
   const values: Record<string, number | string | undefined> = { ...flags };
   for (const f of spec.flags) values[f.name] ??= f.default;
   return spec.create(options, values);
+}
+
+/** What each registered kind found on this host, in the order of TARGET_KINDS; a kind that
+ *  declares no detection is not found. */
+export function localDevices(): { kind: string; device: LocalDevice }[] {
+  return TARGET_KINDS.flatMap((kind) => {
+    const spec = SPECS.get(kind);
+    if (!spec) return [];
+    return [{ kind, device: spec.detect?.() ?? { found: false, detail: `declares no detection: started only when named (--devices ${kind})` } }];
+  });
 }

@@ -10,7 +10,7 @@ import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { kindFlagOptions, kindFlagUsage, readKindFlags } from '../agent-flags.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
-import { logLine, waitForSignal } from '../service.ts';
+import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
 /** The usage text; the device kinds and their own flags come from the registries, live. */
 function usage(): string {
@@ -45,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   }, false);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
+  quietGrpcLog(env);
   const deviceText = values.device ?? env.FLEXFARM_DEVICE;
   if (!deviceText) throw new UsageError(`--device is required (one of ${TARGET_KINDS.join(', ')})`);
   const device = oneOf('--device', deviceText, TARGET_KINDS, 'cpu');

@@ -1,4 +1,5 @@
 // `flexfarm campaign submit|get|list|cancel|watch`: campaigns on a coordinator.
+import { explorerNames } from '../../coordinator/explore/index.ts';
 import type * as pb from '../../proto/flexfarm/v1/coordinator.ts';
 import { parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { campaignProgressWriter } from '../campaign-progress.ts';
@@ -12,7 +13,13 @@ const USAGE = `usage:
   flexfarm campaign cancel ID [--coordinator ADDR] [--json]
   flexfarm campaign watch ID [--coordinator ADDR] [--json]
 
---coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000. --trials is the budget per target.
+--coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000 (HOST:PORT, the coordinator's gRPC
+--listen address). --trials is the budget per target.
+--explorer: ${explorerNames().join(', ')} (default random). Not model, tune's default, which
+finds better kernels from fewer measurements: it proposes 4-8 candidates a round and waits for their
+results before the next round, so a farm with more room in flight than that (a cpu agent takes 4, a
+sim agent 16) would sit mostly idle; random keeps every agent busy. With one or two agents,
+--explorer model is the better choice.
 --remeasure K: after each target's search, its best K configs are measured again on the device that
 measured them, each in a fresh process, 3 rounds, and the best is chosen by the re-measured median
 (default 5; 0: off; not counted in --trials).
@@ -64,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     coordinator: { type: 'string' }, json: { type: 'boolean' }, shape: { type: 'string' }, targets: { type: 'string' },
     trials: { type: 'string' }, explorer: { type: 'string' }, seed: { type: 'string' }, repeat: { type: 'string' },
     'min-repeat-ms': { type: 'string' }, remeasure: { type: 'string' }, help: { type: 'boolean' },
-  });
+  }, true, { target: "a campaign takes --targets, a comma-separated list of device classes such as cpu,sim; tune's --target names one" });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
   try {

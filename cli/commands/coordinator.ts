@@ -8,7 +8,7 @@ import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
 import { CoordinatorServer } from '../../coordinator/server.ts';
 import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
-import { logLine, waitForSignal } from '../service.ts';
+import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
 /** The usage text; each kind's in-flight timeout is the registry's, live. */
 const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
@@ -18,7 +18,8 @@ const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL -
   --records FILE       tuning log, JSONL (FLEXFARM_RECORDS, required)
   --state FILE         campaign state (FLEXFARM_STATE, default next to the records: NAME.campaigns.json)
   --http HOST:PORT     HTTP: the live page at /, Prometheus /metrics, /healthz, /api/campaigns,
-                       /api/agents, /api/events (server-sent events) (FLEXFARM_HTTP)
+                       /api/agents, /api/events (server-sent events) (FLEXFARM_HTTP; off unless
+                       given; the usual port is 7080, as in flexfarm farm up)
   --agent HOST:PORT    an agent to poll over gRPC, besides heartbeats; repeatable
                        (FLEXFARM_AGENTS, comma-separated)
   --lost-after-ms N    an agent silent this long is lost and its work re-dispatched (default 3000)
@@ -37,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   }, false);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
+  quietGrpcLog(env);
   const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7000';
   const httpListen = values.http ?? env.FLEXFARM_HTTP;
   for (const [flag, address] of [['--listen', listen], ['--http', httpListen]] as const) {

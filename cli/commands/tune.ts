@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     explorer: { type: 'string' }, seed: { type: 'string' }, records: { type: 'string' },
     out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
     'transfer-from': { type: 'string' }, remeasure: { type: 'string' },
-  });
+  }, true, { targets: 'tune measures on one --target; to tune on several device classes at once, submit a farm campaign: flexfarm campaign submit --targets cpu,sim' });
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   if (positionals.length !== 1) throw new UsageError(`expected one operator, got ${positionals.length ? positionals.join(' ') : 'none'}\n${usage()}`);
   const def = defineWorkload(positionals[0], parseShape(values.shape));

@@ -231,11 +231,11 @@ describe('CoordinatorService', () => {
     const unknown = await cli(['campaign', 'get', 'c-no-such', '--coordinator', coordinator.address, '--json']);
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toBe('');
-    expect(unknown.stderr).toMatch(/NOT_FOUND: unknown campaign 'c-no-such'/);
+    expect(unknown.stderr).toMatch(/^flexfarm campaign: unknown campaign 'c-no-such'\n$/);
     const device = await cli(['campaign', 'submit', 'gemm', '--shape', 'M=8,N=8,K=8', '--targets', 'gpu', '--trials', '4', '--coordinator', coordinator.address]);
     expect(device.code).toBe(1);
     expect(device.stdout).toBe('');
-    expect(device.stderr).toMatch(/FAILED_PRECONDITION: no agent serves target 'gpu'/);
+    expect(device.stderr).toMatch(/^flexfarm campaign: no agent serves target 'gpu'/);
     const noGcc = await cli(['agent', '--device', 'cpu', '--listen', '127.0.0.1:0', '--nats', nats.url], { env: { PATH: '/nonexistent' } });
     expect(noGcc.code).toBe(1);
     expect(noGcc.stderr).toMatch(/C compiler 'gcc' not found: install it/);

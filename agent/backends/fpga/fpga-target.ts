@@ -11,4 +11,6 @@ export const fpgaBackendSpec: BackendSpec = {
     { name: 'clock-mhz', type: 'integer', min: 1, help: 'kernel clock', defaultText: "the part's usual clock" },
   ],
   create: (options, flags) => createFpgaBackend({ cacheDir: options.cacheDir, part: stringFlag(flags, 'part'), clockMhz: integerFlag(flags, 'clock-mhz') }),
+  // Its figures are estimates from C simulation, with or without a board: never started unasked.
+  detect: () => ({ found: false, detail: 'no board is looked for (its figures are estimates): started only when named (--devices cpu,fpga)' }),
 };

@@ -10,4 +10,5 @@ export const simBackendSpec: BackendSpec = {
     { name: 'delay-ms', type: 'integer', help: 'fixed delay per measurement', default: 0 },
   ],
   create: (_options, flags) => new SimBackend({ seed: integerFlag(flags, 'seed'), delayMs: integerFlag(flags, 'delay-ms') }),
+  detect: () => ({ found: false, detail: 'an analytical landscape, not a device: started only when named (--devices cpu,sim)' }),
 };

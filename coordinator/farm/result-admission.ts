@@ -35,6 +35,8 @@ export function admitResult(d: ResultDelivery, ctx: AdmissionContext): Admission
   if (!campaign.owns(r)) return drop('wrong_target', `its id is not one campaign ${campaign.id} issues for target '${r.target}'`);
   if (campaign.isApplied(r.candidateId)) return { verdict: 'duplicate', campaign };
   if (!campaign.running) return drop('campaign_ended', `campaign ${campaign.id} has ended (${campaign.state})`);
+  const implausible = implausibleTime(campaign, r);
+  if (implausible) return drop('implausible_time', implausible);
   const dispatched = ctx.dispatched(r.candidateId);
   if (dispatched) {
     if (!dispatched.agents.has(d.agent)) {
@@ -53,8 +55,6 @@ export function admitResult(d: ResultDelivery, ctx: AdmissionContext): Admission
     // Issued before a restart: the config is not known here, so it must at least be of the space.
     return drop('wrong_config', 'its workload or config is not of this campaign');
   }
-  const implausible = implausibleTime(campaign, r);
-  if (implausible) return drop('implausible_time', implausible);
   return { verdict: 'apply', campaign };
 }
 

@@ -72,9 +72,11 @@ test('results forged while a campaign runs are dropped with their reason; the ca
   // The candidate the honest agent is measuring now, as its heartbeat says; and its config, from
   // the real result of an earlier candidate (same workload, the config is what differs).
   const held = await waitFor('the agent holds a candidate', async () => {
-    const beats = await forge.heartbeats(1);
-    const ids = (beats[0].held as string[]).filter((x) => x.startsWith(`${campaign}/`));
-    return ids.length ? ids[0] : undefined;
+    const [beat] = await forge.heartbeats(1);
+    // Not one measured and being published: its result may already be on its way.
+    if ((beat.load as { unpublished: number }).unpublished) return undefined;
+    const ids = (beat.held as string[]).filter((x) => x.startsWith(`${campaign}/`));
+    return ids.length ? ids[ids.length - 1] : undefined;
   });
   const seq = decodeCandidateId(held)!.seq;
   const workload = WORKLOAD;

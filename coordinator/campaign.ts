@@ -5,6 +5,7 @@
 // When a target's search ends, its top k configs are re-measured (coordinator/remeasure/) before
 // the target is done; the re-measured figure then names its best.
 import { decodeCandidateId, encodeCandidateId } from '../contracts/candidate-id.ts';
+import { PROTOCOL_LIMITS } from '../contracts/messages/limits.ts';
 import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
@@ -220,7 +221,7 @@ export class Campaign {
       return this.proposeRemeasure(run, n);
     }
     const multiplier = fromSeeds ? 1 : run.explorer!.timeoutMultiplier ?? 1;
-    const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * multiplier };
+    const protocol = { ...this.spec.protocol, runTimeoutMs: Math.min(this.spec.protocol.runTimeoutMs * multiplier, PROTOCOL_LIMITS.runTimeoutMs.max) };
     let reserved = false;
     const proposals = configs.map((config): Proposal => {
       const issued = this.issueId(run);

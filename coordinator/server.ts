@@ -1,6 +1,7 @@
 // The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
 // request gets a status code and a message naming what is wrong; the server keeps serving.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { isSafeCampaignId, quote } from '../contracts/messages/limits.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -112,6 +113,7 @@ export class CoordinatorServer {
 
 function requireId(id: string): string {
   if (!id) throw new CampaignSpecError('id', 'is empty');
+  if (!isSafeCampaignId(id)) throw new CampaignSpecError('id', `${quote(id)} is not a campaign id (letters, digits, - and _, at most 64)`);
   return id;
 }
 

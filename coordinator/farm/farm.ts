@@ -107,6 +107,7 @@ export class Farm {
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
     this.records = RecordLog.open(options.recordsPath, { warn: options.warn });
+    this.records.assertAppendable();
     this.store = options.statePath ? new CampaignStore(options.statePath) : null;
     this.registry = new AgentRegistry({
       lostAfterMs: options.lostAfterMs ?? 3_000,

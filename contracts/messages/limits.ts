@@ -49,10 +49,11 @@ export const PROTOCOL_LIMITS = {
 /** Most characters of a client's string quoted in an error message. */
 const QUOTED_CHARS = 64;
 
-/** A string as error messages quote it: at most 64 characters, with the full length when cut. */
+/** A string as error messages quote it, in single quotes: at most 64 characters (with the full
+ *  length when cut), control characters and quotes escaped. */
 export function quote(value: string): string {
-  const text = JSON.stringify(value.length > QUOTED_CHARS ? value.slice(0, QUOTED_CHARS) : value);
-  return value.length > QUOTED_CHARS ? `${text}… (${value.length} characters)` : text;
+  const shown = value.slice(0, QUOTED_CHARS).replace(/[\x00-\x1f\x7f'\\]/g, (c) => (c === "'" ? "\\'" : JSON.stringify(c).slice(1, -1)));
+  return value.length > QUOTED_CHARS ? `'${shown}'… (${value.length} characters)` : `'${shown}'`;
 }
 
 export function isSafeCampaignId(id: unknown): id is string {

@@ -80,7 +80,7 @@ test('campaign ids that are not subject tokens never reach the agent\'s queue', 
 test('errors quote a bounded prefix of a 100 KB string', async () => {
   const op = await submit([], 'g'.repeat(100_000));
   expect(op.code).not.toBe(0);
-  expect(op.stderr).toMatch(/unknown operator "g{64}"… \(100000 characters\)/);
+  expect(op.stderr).toMatch(/unknown operator 'g{64}'… \(100000 characters\)/);
   expect(op.stderr.length).toBeLessThan(1_000);
   const id = await cli(['campaign', 'get', 'c'.repeat(100_000), '--coordinator', coordinator.address]);
   expect(id.code).not.toBe(0);

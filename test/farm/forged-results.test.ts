@@ -117,7 +117,7 @@ test('results forged while a campaign runs are dropped with their reason; the ca
   expect(logged).toHaveLength(TRIALS);
   expect(logged.filter((r) => r.device.model === 'FORGED')).toEqual([]);
   expect(new Set(logged.map((r) => r.candidateId)).size).toBe(TRIALS);
-  expect(coordinator.log()).toMatch(/dropped a results message \(wrong_agent\): result ".*" from "intruder": it was sent to "sim-honest"/);
+  expect(coordinator.log()).toMatch(/dropped a results message \(wrong_agent\): result '.*' from 'intruder': it was sent to 'sim-honest'/);
   expect(coordinator.log()).toMatch(/dropped a results message \(not_issued\)/);
   expect(coordinator.log()).not.toMatch(/disconnected from NATS/);
   const text = await metrics();

@@ -5,6 +5,18 @@ import { MessageError, type DropReason } from './message-error.ts';
 
 export type JsonObject = Record<string, unknown>;
 
+const decoder = new TextDecoder();
+
+/** The JSON value of a message's bytes, at most `maxBytes` of them. */
+export function parseJson(data: Uint8Array, field: string, maxBytes: number): unknown {
+  if (data.length > maxBytes) throw new MessageError(field, `is ${data.length} bytes (at most ${maxBytes})`, 'too_large');
+  try {
+    return JSON.parse(decoder.decode(data));
+  } catch (err) {
+    throw new MessageError(field, `is not JSON (${(err as Error).message})`, 'not_json');
+  }
+}
+
 export function object(value: unknown, field: string): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MessageError(field, `must be an object, got ${kindOf(value)}`);
   return value as JsonObject;

@@ -2,21 +2,11 @@
 // heartbeat carries can break the registry, ListAgents or /metrics.
 import type { AgentHeartbeat } from '../bus.ts';
 import { readDevice } from './device.ts';
-import { array, boolean, integer, object, optional, string } from './fields.ts';
+import { array, boolean, integer, object, optional, parseJson, string } from './fields.ts';
 import { AGENT_NAME_PATTERN, CANDIDATE_ID_PATTERN, LIMITS } from './limits.ts';
-import { MessageError } from './message-error.ts';
-
-const decoder = new TextDecoder();
 
 export function decodeHeartbeat(data: Uint8Array): AgentHeartbeat {
-  if (data.length > LIMITS.heartbeatBytes) throw new MessageError('heartbeat', `is ${data.length} bytes (at most ${LIMITS.heartbeatBytes})`, 'too_large');
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch (err) {
-    throw new MessageError('heartbeat', `is not JSON (${(err as Error).message})`, 'not_json');
-  }
-  return readHeartbeat(value);
+  return readHeartbeat(parseJson(data, 'heartbeat', LIMITS.heartbeatBytes));
 }
 
 export function readHeartbeat(value: unknown): AgentHeartbeat {

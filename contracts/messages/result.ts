@@ -4,22 +4,13 @@
 import type { ResultEnvelope } from '../bus.ts';
 import { ERROR_CODES, type MeasureResult } from '../result.ts';
 import { readConfig, readDevice, readTarget } from './device.ts';
-import { array, boolean, integer, number, object, optional, seconds, string, type JsonObject } from './fields.ts';
+import { array, boolean, integer, number, object, optional, parseJson, seconds, string, type JsonObject } from './fields.ts';
 import { AGENT_NAME_PATTERN, CAMPAIGN_ID_PATTERN, CANDIDATE_ID_PATTERN, LIMITS, quote } from './limits.ts';
 import { MessageError } from './message-error.ts';
 
-const decoder = new TextDecoder();
-
 /** Parses and validates a result envelope's bytes; throws MessageError naming what is wrong. */
 export function decodeResultEnvelope(data: Uint8Array): ResultEnvelope {
-  if (data.length > LIMITS.resultBytes) throw new MessageError('message', `is ${data.length} bytes (at most ${LIMITS.resultBytes})`, 'too_large');
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch (err) {
-    throw new MessageError('message', `is not JSON (${(err as Error).message})`, 'not_json');
-  }
-  return readResultEnvelope(value);
+  return readResultEnvelope(parseJson(data, 'message', LIMITS.resultBytes));
 }
 
 export function readResultEnvelope(value: unknown): ResultEnvelope {

@@ -11,7 +11,7 @@ import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { deviceToWire, resultToWire } from '../proto/wire.ts';
 import type { CampaignSnapshot } from './campaign.ts';
 import { CampaignSpecError } from './campaign-spec.ts';
-import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './farm/errors.ts';
+import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaignError } from './farm/errors.ts';
 import type { AgentStatus, Farm } from './farm/farm.ts';
 
 export const COORDINATOR_SERVICE_NAME = 'flexfarm.v1.CoordinatorService';
@@ -151,5 +151,6 @@ function toStatus(err: unknown) {
   if (err instanceof CampaignSpecError) return grpcError(status.INVALID_ARGUMENT, message);
   if (err instanceof UnknownCampaignError) return grpcError(status.NOT_FOUND, message);
   if (err instanceof NoAgentError || err instanceof CampaignEndedError) return grpcError(status.FAILED_PRECONDITION, message);
+  if (err instanceof TooManyCampaignsError) return grpcError(status.RESOURCE_EXHAUSTED, message);
   return grpcError(status.INTERNAL, message);
 }

@@ -17,7 +17,7 @@ import { CampaignStore } from '../campaign-store.ts';
 import { RecordLog } from '../records.ts';
 import { GrpcAgentClient, LocalAgentClient, type AgentClient } from './agent-client.ts';
 import { Dispatcher, type DispatcherObserver } from './dispatcher.ts';
-import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './errors.ts';
+import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaignError } from './errors.ts';
 import { AgentRegistry, type AgentEntry } from './registry.ts';
 import { restoreCampaigns } from './restore-campaigns.ts';
 import { admitResult } from './result-admission.ts';
@@ -83,6 +83,8 @@ export interface FarmOptions {
 }
 
 const TICK_MS = 250;
+/** Campaigns running at once; a submit beyond it is refused until one ends. */
+export const MAX_RUNNING_CAMPAIGNS = 64;
 /** Longest wait for the bus's backlog before issuing new work anyway. */
 const MAX_CATCH_UP_MS = 30_000;
 
@@ -188,6 +190,10 @@ export class Farm {
   /** `extras` (seed configs, outside history) are for in-process callers: the wire has no such fields. */
   submit(input: CampaignSpecInput, extras?: CampaignExtras): CampaignSnapshot {
     const { spec, def } = validateSpec(input);
+    const running = [...this.campaigns.values()].filter((c) => c.running).length;
+    if (running >= MAX_RUNNING_CAMPAIGNS) {
+      throw new TooManyCampaignsError(`${running} campaigns are running, the most this coordinator takes at once (${MAX_RUNNING_CAMPAIGNS}); wait for one to end or cancel one`);
+    }
     for (const kind of spec.targets) {
       if (!this.registry.up(kind).length) {
         const up = this.registry.up().map((a) => `${a.name} (${a.kind})`);

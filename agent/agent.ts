@@ -2,9 +2,10 @@
 // The gRPC server (server.ts) and the embedded mode's in-process client both drive this class.
 import { AgentCallError } from '../contracts/agent-call-error.ts';
 import type { Backend } from '../contracts/backend.ts';
-import type { AgentBus, AgentHeartbeat } from '../contracts/bus.ts';
+import { PublishRefusedError, type AgentBus, type AgentHeartbeat } from '../contracts/bus.ts';
+import { fitForBus, unpublishable } from '../contracts/messages/fit-result.ts';
 import type { LocalAgent } from '../contracts/local-agent.ts';
-import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type TimingProtocol } from '../contracts/result.ts';
+import { DEFAULT_PROTOCOL, type Candidate, type DeviceInfo, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
 import { targetSpec } from '../contracts/targets.ts';
 import { MeasureQueue, type MeasureQueueObserver } from './measure-queue.ts';
 
@@ -22,6 +23,9 @@ export interface AgentOptions {
   /** Most candidates held at once; a batch beyond it is refused. */
   maxHeld?: number;
   heartbeatMs?: number;
+  /** A result unpublished this long marks the agent stalled in its heartbeats (no work is sent to it). */
+  publishStallMs?: number;
+  log?: (line: string) => void;
   /** Used when a Measure request carries no protocol. */
   protocol?: TimingProtocol;
   /** Publish results in arrival order of their candidates (embedded mode's reproducibility). */
@@ -52,6 +56,7 @@ export class AgentStoppingError extends AgentCallError {
 }
 
 const MAX_HELD_IDS_IN_HEARTBEAT = 2_000;
+const DEFAULT_PUBLISH_STALL_MS = 30_000;
 
 export class Agent implements LocalAgent {
   readonly name: string;
@@ -73,7 +78,7 @@ export class Agent implements LocalAgent {
     this.maxBatch = options.maxBatch ?? 256;
     this.heartbeatMs = options.heartbeatMs ?? 1_000;
     this.defaultProtocol = options.protocol ?? DEFAULT_PROTOCOL;
-    this.queue = new MeasureQueue(options.backend, (result) => options.bus.publishResult(result, this.name), {
+    this.queue = new MeasureQueue(options.backend, (result) => this.publish(result), {
       concurrency: options.concurrency ?? defaults.concurrency,
       maxHeld: options.maxHeld ?? Math.max(this.capacity * 4, this.maxBatch),
       inOrder: options.publishInOrder,
@@ -93,11 +98,26 @@ export class Agent implements LocalAgent {
   }
 
   heartbeat(): AgentHeartbeat {
+    const waitingMs = this.queue.oldestUnpublishedMs();
+    const stalled = waitingMs > (this.options.publishStallMs ?? DEFAULT_PUBLISH_STALL_MS);
     return {
       name: this.name, address: this.address, device: this.device, capacity: this.capacity, maxBatch: this.maxBatch,
       load: this.queue.load(), held: this.queue.heldIds().slice(0, MAX_HELD_IDS_IN_HEARTBEAT),
       startedAt: this.startedAt, intervalMs: this.heartbeatMs,
+      ...(stalled ? { stalled: `a result has waited ${Math.round(waitingMs / 1000)} s for the bus` } : {}),
     };
+  }
+
+  /** Publishes what the bus takes (fit-result.ts); one the bus refuses for good goes out once
+   *  more as an error result, never retried forever. */
+  private async publish(result: MeasureResult): Promise<void> {
+    try {
+      await this.options.bus.publishResult(fitForBus(result, this.name), this.name);
+    } catch (err) {
+      if (!(err instanceof PublishRefusedError)) throw err;
+      this.options.log?.(`result of ${result.candidateId} refused by the bus (${err.message}); publishing an error result instead`);
+      await this.options.bus.publishResult(unpublishable(result, err.message), this.name);
+    }
   }
 
   /** Queues a batch; candidates already held are skipped. Throws for a batch it cannot take. */

@@ -44,7 +44,8 @@ export class MeasureQueue {
   private readonly finished = new Map<number, MeasureResult | null>();
   private nextToPublish = 0;
   private readonly measuring = new Set<string>();
-  private readonly unpublished = new Set<string>();
+  /** Measured, not yet acknowledged by the bus: id → when measuring ended (Date.now()). */
+  private readonly unpublished = new Map<string, number>();
   private readonly idle: (() => void)[] = [];
   private closed = false;
 
@@ -90,11 +91,18 @@ export class MeasureQueue {
   }
 
   heldIds(): string[] {
-    return [...this.queue.map((q) => q.candidate.id), ...this.measuring, ...this.unpublished];
+    return [...this.queue.map((q) => q.candidate.id), ...this.measuring, ...this.unpublished.keys()];
   }
 
   heldCount(): number {
     return this.queue.length + this.measuring.size + this.unpublished.size;
+  }
+
+  /** How long the oldest measured result has waited for the bus (0 when none waits). */
+  oldestUnpublishedMs(nowMs = Date.now()): number {
+    let oldest = nowMs;
+    for (const since of this.unpublished.values()) oldest = Math.min(oldest, since);
+    return nowMs - oldest;
   }
 
   /** Stops taking queued work; resolves once what is being measured is measured and published, or after timeoutMs. */
@@ -129,7 +137,7 @@ export class MeasureQueue {
     const started = performance.now();
     const result = await this.backend.measure(candidate, protocol).catch((err: unknown) => failure(candidate, this.backend, err));
     this.measuring.delete(candidate.id);
-    this.unpublished.add(candidate.id);
+    this.unpublished.set(candidate.id, Date.now());
     this.options.observer?.measured?.(result, performance.now() - started);
     this.pump();
     if (!this.options.inOrder) {
@@ -157,7 +165,8 @@ export class MeasureQueue {
       await this.publish(result);
       this.options.observer?.published?.(result, performance.now() - publishStarted);
     } catch {
-      // Only a closed bus rejects: the agent is shutting down and the coordinator re-dispatches.
+      // A closed bus (the agent is shutting down: the coordinator re-dispatches) or a result the
+      // bus refused even as an error result: either way, never retried.
     }
     this.unpublished.delete(result.candidateId);
     if (this.measuring.size + this.unpublished.size === 0) this.idle.splice(0).forEach((f) => f());

@@ -9,6 +9,7 @@ import {
 import { AgentCallError } from '../contracts/agent-call-error.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
+import { LIMITS } from '../contracts/messages/limits.ts';
 import { statusOfAgentCall } from '../proto/agent-call-status.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
@@ -93,6 +94,10 @@ export class AgentServer {
         const { campaign, candidateIds } = call.request;
         if (!campaign && !candidateIds.length) {
           callback(grpcError(status.INVALID_ARGUMENT, 'cancel needs a campaign or candidate_ids'));
+          return;
+        }
+        if (candidateIds.length > LIMITS.cancelIds) {
+          callback(grpcError(status.INVALID_ARGUMENT, `candidate_ids: ${candidateIds.length} ids (at most ${LIMITS.cancelIds})`));
           return;
         }
         callback(null, { cancelled: this.agent.cancel({ campaign: campaign || undefined, ids: candidateIds }) });

@@ -8,11 +8,14 @@ import {
 } from 'nats';
 import type { MeasureResult } from './result.ts';
 import {
-  BusClosedError, DEFAULT_CONSUMER, RESULTS_STREAM, resultSubject, SUBJECTS,
+  BusClosedError, campaignOfSubject, DEFAULT_CONSUMER, PublishRefusedError, RESULTS_STREAM, resultSubject, SUBJECTS,
   type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
 import { FlexfarmError } from './errors.ts';
-import { isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
+import { decodeHeartbeat } from './messages/heartbeat.ts';
+import { MessageError, type MessageDrop } from './messages/message-error.ts';
+import { decodeResultEnvelope } from './messages/result.ts';
+import { isPublishRefused, isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
@@ -43,7 +46,6 @@ const MAX_RETRY_DELAY_MS = 2_000;
 /** A delivery not acked this long (its coordinator died mid-batch) is delivered again. */
 const ACK_WAIT_MS = 10_000;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class NatsBus implements Bus {
   private closed = false;
@@ -52,6 +54,7 @@ export class NatsBus implements Bus {
   private streamReady?: Promise<void>;
   private readonly log: (line: string) => void;
   private readonly connectionHandlers: ((connected: boolean) => void)[] = [];
+  private readonly dropHandlers: ((drop: MessageDrop) => void)[] = [];
   private backlogDone!: () => void;
   private readonly backlog = new Promise<void>((resolve) => { this.backlogDone = resolve; });
   private readonly options: NatsBusOptions & typeof DEFAULTS;
@@ -97,7 +100,12 @@ export class NatsBus implements Bus {
   async publishResult(result: MeasureResult, agent: string): Promise<void> {
     const envelope: ResultEnvelope = { v: 1, agent, result };
     const data = encoder.encode(JSON.stringify(envelope));
-    const subject = resultSubject(result.campaign);
+    let subject: string;
+    try {
+      subject = resultSubject(result.campaign);
+    } catch (err) {
+      throw new PublishRefusedError((err as Error).message, { cause: err });
+    }
     // A retry of the same publish is dropped by the server within its duplicate window.
     const msgID = `${result.campaign ?? '_'}/${result.candidateId}/${agent}`;
     let delayMs = 100;
@@ -108,6 +116,7 @@ export class NatsBus implements Bus {
         return;
       } catch (err) {
         if (this.closed) throw new BusClosedError();
+        if (isPublishRefused(err)) throw new PublishRefusedError(`NATS refused the result of ${result.candidateId} (${data.length} bytes): ${(err as Error).message}`, { cause: err });
         this.log(`publish of ${result.candidateId} not acknowledged (${(err as Error).message}); retrying in ${delayMs} ms`);
         if (isStreamMissing(err)) this.streamReady = undefined;
         await sleep(delayMs);
@@ -123,24 +132,42 @@ export class NatsBus implements Bus {
   }
 
   onDiscover(handler: () => void): void {
-    this.nc.subscribe(SUBJECTS.discover, { callback: () => handler() });
+    this.nc.subscribe(SUBJECTS.discover, { callback: () => this.guard('discovery handler', handler) });
   }
 
+  /** Heartbeats are validated here (contracts/messages/heartbeat.ts); a bad one is dropped and
+   *  counted, and nothing a handler throws reaches nats.js (it would close the connection). */
   onHeartbeat(handler: (heartbeat: AgentHeartbeat) => void): void {
     this.nc.subscribe(SUBJECTS.heartbeat, {
       callback: (err, msg) => {
         if (err) return;
         let heartbeat: AgentHeartbeat;
         try {
-          heartbeat = JSON.parse(decoder.decode(msg.data)) as AgentHeartbeat;
-        } catch {
-          this.log(`ignored a heartbeat that is not JSON on ${msg.subject}`);
+          heartbeat = decodeHeartbeat(msg.data);
+        } catch (error) {
+          this.drop(dropOf(error, 'heartbeat', msg.subject));
           return;
         }
-        if (typeof heartbeat?.name !== 'string' || !heartbeat.device) return;
-        handler(heartbeat);
+        this.guard('heartbeat handler', () => handler(heartbeat));
       },
     });
+  }
+
+  onDropped(handler: (drop: MessageDrop) => void): void {
+    this.dropHandlers.push(handler);
+  }
+
+  private drop(drop: MessageDrop): void {
+    this.log(`dropped a message on ${drop.subject ?? drop.subjectKind}: ${drop.reason}: ${drop.detail}`);
+    for (const h of this.dropHandlers) this.guard('drop handler', () => h(drop));
+  }
+
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log(`${what} failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
 
   onConnection(handler: (connected: boolean) => void): void {
@@ -223,7 +250,7 @@ export class NatsBus implements Bus {
   /** Consume until closed; when the iterator ends or the consumer vanishes, attach again. */
   private async runConsumer(handler: (batch: ResultDelivery[]) => Promise<void>): Promise<void> {
     const durable = this.options.consumer ?? DEFAULT_CONSUMER;
-    const batcher = new DeliveryBatcher(handler, this.log);
+    const batcher = new DeliveryBatcher(handler, this.log, (drop) => this.drop(drop));
     let firstAttach = true;
     while (!this.closed) {
       try {
@@ -276,7 +303,11 @@ class DeliveryBatcher {
   private waitingFor = 0;
   private onCaughtUp?: () => void;
 
-  constructor(private readonly handler: (batch: ResultDelivery[]) => Promise<void>, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly handler: (batch: ResultDelivery[]) => Promise<void>,
+    private readonly log: (line: string) => void,
+    private readonly drop: (drop: MessageDrop) => void,
+  ) {}
 
   /** Calls `done` once `count` more messages have been handled (at once when count is 0). */
   expect(count: number, done: () => void): void {
@@ -299,13 +330,15 @@ class DeliveryBatcher {
       this.buffer = [];
       const deliveries: ResultDelivery[] = [];
       for (const m of batch) {
-        const envelope = parseEnvelope(m);
-        if (!envelope) {
-          this.log(`dropped a message on ${m.subject} that is not a result envelope`);
+        let envelope: ResultEnvelope;
+        try {
+          envelope = parseEnvelope(m);
+        } catch (err) {
+          this.drop(dropOf(err, 'results', m.subject));
           m.term();
           continue;
         }
-        deliveries.push({ result: envelope.result, agent: envelope.agent, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
+        deliveries.push({ result: envelope.result, agent: envelope.agent, subject: m.subject, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
       }
       try {
         if (deliveries.length) await this.handler(deliveries);
@@ -325,14 +358,18 @@ class DeliveryBatcher {
   }
 }
 
-function parseEnvelope(m: JsMsg): ResultEnvelope | null {
-  try {
-    const envelope = JSON.parse(decoder.decode(m.data)) as ResultEnvelope;
-    if (envelope?.v !== 1 || typeof envelope.agent !== 'string' || typeof envelope.result?.candidateId !== 'string') return null;
-    return envelope;
-  } catch {
-    return null;
+/** A validated envelope whose result names the campaign of the subject it came on. */
+function parseEnvelope(m: JsMsg): ResultEnvelope {
+  const envelope = decodeResultEnvelope(m.data);
+  if (envelope.result.campaign !== campaignOfSubject(m.subject)) {
+    throw new MessageError('result.campaign', `${JSON.stringify(envelope.result.campaign ?? null)} is not the campaign of its subject`, 'subject_mismatch');
   }
+  return envelope;
+}
+
+function dropOf(err: unknown, subjectKind: MessageDrop['subjectKind'], subject: string): MessageDrop {
+  if (err instanceof MessageError) return { subjectKind, reason: err.reason, detail: err.message, subject };
+  return { subjectKind, reason: 'malformed', detail: (err as Error)?.message ?? String(err), subject };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,6 +2,8 @@
 // (fire and forget). Two implementations behind one contract: NATS JetStream for a farm
 // (bus-nats.ts) and an in-process one for embedded `flexfarm tune` (bus-memory.ts).
 import { FlexfarmError } from './errors.ts';
+import { isSafeCampaignId, quote } from './messages/limits.ts';
+import type { MessageDrop } from './messages/message-error.ts';
 import type { DeviceInfo, MeasureResult } from './result.ts';
 
 /** Subjects and names on NATS, in one place. */
@@ -16,9 +18,19 @@ export const SUBJECTS = {
 export const RESULTS_STREAM = 'FLEXFARM_RESULTS';
 export const DEFAULT_CONSUMER = 'flexfarm-coordinator';
 
-/** Campaign ids are NATS subject tokens: letters, digits, `-` and `_` only. */
+/** Campaign ids are NATS subject tokens: letters, digits, `-` and `_` only (at most 64); any other
+ *  id never reaches a subject. */
 export function resultSubject(campaign: string | undefined): string {
+  if (campaign && !isSafeCampaignId(campaign)) throw new BadCampaignIdError(campaign);
   return `${SUBJECTS.resultsPrefix}.${campaign || '_'}`;
+}
+
+/** The campaign a results subject names; undefined for `_` (no campaign) or another subject. */
+export function campaignOfSubject(subject: string): string | undefined {
+  const prefix = `${SUBJECTS.resultsPrefix}.`;
+  if (!subject.startsWith(prefix)) return undefined;
+  const token = subject.slice(prefix.length);
+  return token === '_' ? undefined : token;
 }
 
 export interface AgentLoad {
@@ -44,6 +56,8 @@ export interface AgentHeartbeat {
   intervalMs: number;
   /** Sent once when the agent shuts down cleanly: its queued work is not coming back. */
   leaving?: boolean;
+  /** Set while the agent cannot publish its results (why): it is not to be sent work. */
+  stalled?: string;
 }
 
 /** One result taken from the bus; ack once it is applied (or known to be a duplicate). */
@@ -51,6 +65,8 @@ export interface ResultDelivery {
   result: MeasureResult;
   /** Name of the agent that measured it. */
   agent: string;
+  /** The subject it came on (NATS); absent in process. */
+  subject?: string;
   ack(): void;
   /** Deliver again later (the coordinator could not apply it now). */
   nak(delayMs?: number): void;
@@ -75,6 +91,8 @@ export interface CoordinatorBus {
   onConnection?(handler: (connected: boolean) => void): void;
   /** Resolves once the results that waited on the bus when consuming began have been handed over. */
   caughtUp?(): Promise<void>;
+  /** Messages that failed validation (contracts/messages/) and were dropped, never handed over. */
+  onDropped?(handler: (drop: MessageDrop) => void): void;
 }
 
 export interface Bus extends AgentBus, CoordinatorBus {
@@ -86,6 +104,18 @@ export interface ResultEnvelope {
   v: 1;
   agent: string;
   result: MeasureResult;
+}
+
+export class BadCampaignIdError extends FlexfarmError {
+  override name = 'BadCampaignIdError';
+  readonly code = 'BAD_CAMPAIGN_ID';
+  constructor(id: string) { super(`campaign id ${quote(id)} is not a subject token (letters, digits, - and _, at most 64)`); }
+}
+
+/** The bus refused a result for good (too large, a subject it may not use): retrying cannot help. */
+export class PublishRefusedError extends FlexfarmError {
+  override name = 'PublishRefusedError';
+  readonly code = 'PUBLISH_REFUSED';
 }
 
 export class BusClosedError extends FlexfarmError {

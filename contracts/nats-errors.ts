@@ -20,3 +20,9 @@ export function isStreamMissing(err: unknown): boolean {
 export function isStreamNameInUse(err: unknown): boolean {
   return apiErrorCode(err) === JS_API_ERROR.STREAM_NAME_IN_USE;
 }
+
+/** A publish the server will refuse however often it is tried: a payload over its max_payload, a
+ *  subject it cannot take, or one this client may not publish on. */
+export function isPublishRefused(err: unknown): boolean {
+  return err instanceof NatsError && ([ErrorCode.MaxPayloadExceeded, ErrorCode.BadSubject, ErrorCode.PermissionsViolation, ErrorCode.BadPayload] as string[]).includes(err.code);
+}

@@ -1,6 +1,7 @@
 // What a campaign is asked to do, validated before anything is queued: every error names the
 // field that is wrong.
 import { FlexfarmError } from '../contracts/errors.ts';
+import { LIMITS, PROTOCOL_LIMITS, quote } from '../contracts/messages/limits.ts';
 import { DEFAULT_PROTOCOL, type TargetKind, type TimingProtocol } from '../contracts/result.ts';
 import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
@@ -55,6 +56,12 @@ export interface CampaignSpecInput {
 /** Validates and fills defaults; returns the spec and the compute definition. */
 export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; def: ComputeDef } {
   if (!input.op) throw new CampaignSpecError('op', 'is empty (see `flexfarm ops`)');
+  if (input.op.length > LIMITS.opChars) throw new CampaignSpecError('op', `unknown operator ${quote(input.op)} (see \`flexfarm ops\`)`);
+  const params = Object.keys(input.shape ?? {});
+  if (params.length > LIMITS.shapeParams) throw new CampaignSpecError('shape', `has ${params.length} parameters (at most ${LIMITS.shapeParams})`);
+  const longParam = params.find((k) => k.length > LIMITS.opChars);
+  if (longParam !== undefined) throw new CampaignSpecError('shape', `unknown parameter ${quote(longParam)}`);
+  if (input.targets.length > LIMITS.targets) throw new CampaignSpecError('targets', `lists ${input.targets.length} device classes (at most ${LIMITS.targets})`);
   let def: ComputeDef;
   try {
     def = defineWorkload(input.op, input.shape);
@@ -67,7 +74,7 @@ export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; de
   const targets: TargetKind[] = [];
   for (const t of input.targets) {
     if (!(TARGET_KINDS as readonly string[]).includes(t)) {
-      throw new CampaignSpecError('targets', `unknown device class '${t}' (known: ${TARGET_KINDS.join(', ')})`);
+      throw new CampaignSpecError('targets', `unknown device class ${quote(t)} (known: ${TARGET_KINDS.join(', ')})`);
     }
     if (targets.includes(t as TargetKind)) throw new CampaignSpecError('targets', `'${t}' is listed twice`);
     if (!templateFor(t as TargetKind)) throw new CampaignSpecError('targets', `this coordinator has no template for device class '${t}' yet`);
@@ -80,14 +87,17 @@ export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; de
   // most agents of a farm idle; random keeps every agent busy.
   const explorer = input.explorer || 'random';
   if (!explorerNames().includes(explorer)) {
-    throw new CampaignSpecError('explorer', `unknown explorer '${explorer}' (known: ${explorerNames().join(', ')})`);
+    throw new CampaignSpecError('explorer', `unknown explorer ${quote(explorer)} (known: ${explorerNames().join(', ')})`);
   }
   const seed = input.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new CampaignSpecError('seed', `must be a non-negative integer, got ${seed}`);
   const protocol = { ...DEFAULT_PROTOCOL };
   for (const [key, value] of Object.entries(input.protocol ?? {})) {
     if (!(key in protocol)) throw new CampaignSpecError(`protocol.${key}`, 'unknown field');
+    const { min, max } = PROTOCOL_LIMITS[key as keyof TimingProtocol];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new CampaignSpecError(`protocol.${key}`, `must be a number >= 0, got ${value}`);
+    if (value > 0 && (value < min || value > max)) throw new CampaignSpecError(`protocol.${key}`, `must be from ${min} to ${max} (0: the default), got ${value}`);
+    if (key === 'repeat' && !Number.isInteger(value)) throw new CampaignSpecError('protocol.repeat', `must be an integer, got ${value}`);
     if (value > 0) protocol[key as keyof TimingProtocol] = value;
   }
   const remeasure = input.remeasure ?? DEFAULT_REMEASURE;

@@ -5,6 +5,7 @@
 // When a target's search ends, its top k configs are re-measured (coordinator/remeasure/) before
 // the target is done; the re-measured figure then names its best.
 import { decodeCandidateId, encodeCandidateId } from '../contracts/candidate-id.ts';
+import { PROTOCOL_LIMITS } from '../contracts/messages/limits.ts';
 import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
@@ -148,6 +149,8 @@ export class Campaign {
   message?: string;
   private readonly runs = new Map<TargetKind, TargetRun>();
   private readonly applied = new Set<string>();
+  /** Per target: ids below this may have been issued before this process restored the campaign. */
+  private readonly reservedAtRestore = new Map<TargetKind, number>();
 
   /** `history`: this campaign's results (and re-measurements) already in the tuning log (resume after a restart). */
   constructor(
@@ -166,6 +169,7 @@ export class Campaign {
       if (!this.templateOf(kind)) throw new Error(`no template for device class '${kind}'`);
       // After a restart, ids continue past the reserved block: none can collide with one issued before.
       const reserved = persisted?.idsReserved[kind] ?? 0;
+      this.reservedAtRestore.set(kind, reserved);
       const remeasureFrom = persisted?.remeasureFrom?.[kind] ?? null;
       const run: TargetRun = {
         kind, explorer: null, seeds: [...(extras.seeds?.[kind] ?? [])], seedIds: new Set(), outsideHistory: extras.history?.[kind] ?? [],
@@ -217,7 +221,7 @@ export class Campaign {
       return this.proposeRemeasure(run, n);
     }
     const multiplier = fromSeeds ? 1 : run.explorer!.timeoutMultiplier ?? 1;
-    const protocol = { ...this.spec.protocol, runTimeoutMs: this.spec.protocol.runTimeoutMs * multiplier };
+    const protocol = { ...this.spec.protocol, runTimeoutMs: Math.min(this.spec.protocol.runTimeoutMs * multiplier, PROTOCOL_LIMITS.runTimeoutMs.max) };
     let reserved = false;
     const proposals = configs.map((config): Proposal => {
       const issued = this.issueId(run);
@@ -325,12 +329,32 @@ export class Campaign {
 
   isApplied(candidateId: string): boolean { return this.applied.has(candidateId); }
 
+  /** True for an id a previous process may have issued (below the block reserved when this one
+   *  restored the campaign) whose result is not in yet: its config is not known here. */
+  issuedBeforeRestart(candidateId: string): boolean {
+    const id = decodeCandidateId(candidateId);
+    if (!id || id.campaign !== this.id || this.applied.has(candidateId)) return false;
+    return id.seq < (this.reservedAtRestore.get(id.target as TargetKind) ?? 0);
+  }
+
+  /** The config is a point of the target's space (its knobs, their shapes), whatever the device. */
+  acceptsConfig(kind: TargetKind, config: Config): boolean {
+    const template = this.templateOf(kind);
+    if (!template) return false;
+    try {
+      template.check(this.def, config, {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Applies new results (duplicates skipped) and feeds each target's explorer; returns those applied. */
   apply(deliveries: { result: MeasureResult; agent: string }[]): MeasureResult[] {
     const byKind = new Map<TargetKind, MeasureResult[]>();
     const remeasures: MeasureResult[] = [];
     for (const { result, agent } of deliveries) {
-      if (this.applied.has(result.candidateId) || !this.owns(result)) continue;
+      if (!this.running || this.applied.has(result.candidateId) || !this.owns(result)) continue;
       const run = this.runs.get(result.target)!;
       if (this.isRemeasureId(run, result.candidateId)) {
         // Never counted against the budget, never shown to the explorer.

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decodeCandidateId } from '../contracts/candidate-id.ts';
 import { MEASUREMENT_STATUSES } from '../contracts/measurement-status.ts';
+import { DROP_REASONS } from '../contracts/messages/message-error.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import { REQUEUE_CAUSES } from '../contracts/requeue-reason.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
@@ -48,6 +49,7 @@ export class CoordinatorMetrics {
   private readonly redispatches: Counter<'device_class' | 'reason'>;
   private readonly dropped: Counter<'device_class'>;
   private readonly forgotten: Counter<'device_class'>;
+  private readonly messagesDropped: Counter<'subject_kind' | 'reason'>;
   private readonly roundTrip: Histogram<'device_class' | 'status'>;
 
   constructor(options: CoordinatorMetricsOptions = {}) {
@@ -80,6 +82,10 @@ export class CoordinatorMetrics {
     this.forgotten = new Counter({
       name: 'flexfarm_forgotten_total', help: 'Reclaimed candidates (after a coordinator restart) whose agent was lost before publishing.',
       labelNames: ['device_class'], registers,
+    });
+    this.messagesDropped = new Counter({
+      name: 'flexfarm_messages_dropped_total', help: `Messages read from NATS and dropped, never applied, by subject kind (results, heartbeat) and reason (${DROP_REASONS.join(', ')}).`,
+      labelNames: ['subject_kind', 'reason'], registers,
     });
     this.roundTrip = new Histogram({
       name: 'flexfarm_measure_round_trip_seconds', help: 'End to end on the coordinator: candidate sent to an agent until its result is applied.',
@@ -149,6 +155,9 @@ export class CoordinatorMetrics {
     dropped: (candidate) => {
       this.dropped.inc({ device_class: candidate.target });
       this.dispatchedAt.delete(candidate.id);
+    },
+    messageDropped: (drop) => {
+      this.messagesDropped.inc({ subject_kind: drop.subjectKind, reason: drop.reason });
     },
     forgotten: (candidateId) => {
       this.forgotten.inc({ device_class: decodeCandidateId(candidateId)?.target ?? 'unknown' });

@@ -1,10 +1,11 @@
 // The tuning log: append-only JSONL, one measurement per line, each line carrying the format
 // version. Appends are one write each; a torn last line (a crash mid-write) is skipped with a
 // warning and never costs an earlier line; a log written by a newer format is refused.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FlexfarmError } from '../contracts/errors.ts';
 import type { DeviceInfo, MeasureResult, TargetKind } from '../contracts/result.ts';
+import { checkRecordLine } from './record-line.ts';
 
 export const RECORD_FORMAT_VERSION = 1;
 
@@ -48,6 +49,12 @@ export class RecordFormatError extends FlexfarmError {
   readonly code = 'RECORD_FORMAT';
 }
 
+/** The log cannot be read or opened for appending (a directory, a file in its path, a read-only file). */
+export class RecordLogPathError extends FlexfarmError {
+  override name = 'RecordLogPathError';
+  readonly code = 'RECORD_LOG_PATH';
+}
+
 export interface RecordLogOptions {
   /** Called for each line that cannot be read (torn last line, corrupt line). */
   warn?: (message: string) => void;
@@ -65,6 +72,7 @@ export class RecordLog {
   /** Open (or create on first append) the log at `path`, loading every complete line. */
   static open(path: string, options: RecordLogOptions = {}): RecordLog {
     const log = new RecordLog(path);
+    if (existsSync(path) && statSync(path).isDirectory()) throw new RecordLogPathError(`the tuning log ${path} is a directory, not a file`);
     if (existsSync(path)) log.load(options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
     return log;
   }
@@ -83,6 +91,10 @@ export class RecordLog {
         warn(`${this.path}:${i + 1}: ${last ? 'torn last line (interrupted write)' : 'unreadable line'} skipped`);
         return;
       }
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        warn(`${this.path}:${i + 1}: line is not a JSON object (${line.slice(0, 40)}) skipped`);
+        return;
+      }
       if (typeof record.v !== 'number') {
         warn(`${this.path}:${i + 1}: line without a format version skipped`);
         return;
@@ -91,11 +103,46 @@ export class RecordLog {
         throw new RecordFormatError(`${this.path}:${i + 1}: tuning log format v${record.v} is newer than this flexfarm reads (v${RECORD_FORMAT_VERSION}); upgrade flexfarm`);
       }
       const type = (record as { type?: unknown }).type;
+      if (type === undefined || type === 'reference' || type === 'remeasure') {
+        try {
+          checkRecordLine(record);
+        } catch (err) {
+          warn(`${this.path}:${i + 1}: line skipped: ${(err as Error).message}`);
+          return;
+        }
+      }
       if (type === 'reference') this.referenceRecords.push(record as unknown as ReferenceRecord);
       else if (type === 'remeasure') this.remeasureRecords.push(record as unknown as RemeasureRecord);
       else if (type === undefined) this.records.push(record);
       else warn(`${this.path}:${i + 1}: line of unknown type ${JSON.stringify(type)} skipped`);
     });
+  }
+
+  /** Throws RecordLogPathError, naming the path and why, unless lines can be appended to
+   *  the log now (its directory is made; a probe file is made and removed when there is no log yet). */
+  assertAppendable(): void {
+    const fail = (err: unknown): never => {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EISDIR' ? 'it is a directory' : e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a part of its path is a file, not a directory'
+        : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' ? 'permission denied' : e.message;
+      throw new RecordLogPathError(`cannot append to the tuning log ${this.path}: ${why}`, { cause: err });
+    };
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+    } catch (err) { fail(err); }
+    const existed = existsSync(this.path);
+    let fd: number | undefined;
+    try {
+      if (existed && statSync(this.path).isDirectory()) fail(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+      fd = openSync(this.path, 'a');
+      writeSync(fd, ''); // a file that takes no writes (/proc/version) fails here
+    } catch (err) {
+      if (err instanceof RecordLogPathError) throw err;
+      fail(err);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      if (!existed && fd !== undefined) unlinkSync(this.path);
+    }
   }
 
   /** Append one measurement; it is on disk when this returns. */

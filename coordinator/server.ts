@@ -2,6 +2,7 @@
 // request gets a status code and a message naming what is wrong; the server keeps serving.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
+import { isSafeCampaignId, quote } from '../contracts/messages/limits.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -11,7 +12,7 @@ import { withMalformedRequestCheck } from '../proto/malformed-requests.ts';
 import { deviceToWire, resultToWire } from '../proto/wire.ts';
 import type { CampaignSnapshot } from './campaign.ts';
 import { CampaignSpecError } from './campaign-spec.ts';
-import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './farm/errors.ts';
+import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaignError } from './farm/errors.ts';
 import type { AgentStatus, Farm } from './farm/farm.ts';
 
 export const COORDINATOR_SERVICE_NAME = 'flexfarm.v1.CoordinatorService';
@@ -113,6 +114,7 @@ export class CoordinatorServer {
 
 function requireId(id: string): string {
   if (!id) throw new CampaignSpecError('id', 'is empty');
+  if (!isSafeCampaignId(id)) throw new CampaignSpecError('id', `${quote(id)} is not a campaign id (letters, digits, - and _, at most 64)`);
   return id;
 }
 
@@ -150,5 +152,6 @@ function toStatus(err: unknown) {
   if (err instanceof CampaignSpecError) return grpcError(status.INVALID_ARGUMENT, message);
   if (err instanceof UnknownCampaignError) return grpcError(status.NOT_FOUND, message);
   if (err instanceof NoAgentError || err instanceof CampaignEndedError) return grpcError(status.FAILED_PRECONDITION, message);
+  if (err instanceof TooManyCampaignsError) return grpcError(status.RESOURCE_EXHAUSTED, message);
   return grpcError(status.INTERNAL, message);
 }

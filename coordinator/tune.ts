@@ -110,6 +110,7 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
   const explorerName = options.explorer ?? DEFAULT_EXPLORER;
   const protocol = options.protocol ?? DEFAULT_PROTOCOL;
   const log = RecordLog.open(options.recordsPath, { warn: options.warn });
+  log.assertAppendable(); // before anything is measured: a log that cannot take lines would stall the run
   const history = log.select(def.key, target);
   const results: MeasureResult[] = [];
   // Transferred seeds are measured before the explorer starts, which then sees them as history.

@@ -2,6 +2,7 @@
 // messages. Hand-written, unlike its neighbours. Decoding validates: a malformed field throws
 // WireError naming it, which servers turn into INVALID_ARGUMENT.
 import { FlexfarmError } from '../contracts/errors.ts';
+import { CAMPAIGN_ID_PATTERN, CANDIDATE_ID_PATTERN, LIMITS, PROTOCOL_LIMITS, quote } from '../contracts/messages/limits.ts';
 import type { Candidate, DeviceInfo, MeasureResult, TimingProtocol } from '../contracts/result.ts';
 import { isTargetKind, TARGET_KINDS } from '../contracts/targets.ts';
 import type { Config } from '../tensor/templates/template.ts';
@@ -22,11 +23,18 @@ export function candidateToWire(c: Candidate): pb.Candidate {
 /** `where` names the candidate in errors, e.g. `candidates[3]`. */
 export function candidateFromWire(c: pb.Candidate, where = 'candidate'): Candidate {
   if (!c.id) throw new WireError(`${where}.id`, 'is empty');
-  if (c.id.length > 200) throw new WireError(`${where}.id`, `is ${c.id.length} characters long (at most 200)`);
-  if (!c.workload) throw new WireError(`${where}.workload`, 'is empty');
-  if (!isTargetKind(c.target)) {
-    throw new WireError(`${where}.target`, `unknown device class '${c.target}' (expected one of ${TARGET_KINDS.join(', ')})`);
+  if (c.id.length > LIMITS.candidateIdChars) throw new WireError(`${where}.id`, `is ${c.id.length} characters long (at most ${LIMITS.candidateIdChars})`);
+  if (!CANDIDATE_ID_PATTERN.test(c.id)) throw new WireError(`${where}.id`, `${quote(c.id)} holds whitespace or control characters`);
+  // The campaign becomes a NATS subject token when the result is published: checked before it is measured.
+  if (c.campaign && !CAMPAIGN_ID_PATTERN.test(c.campaign)) {
+    throw new WireError(`${where}.campaign`, `${quote(c.campaign)} is not a campaign id (letters, digits, - and _, at most 64)`);
   }
+  if (!c.workload) throw new WireError(`${where}.workload`, 'is empty');
+  if (c.workload.length > LIMITS.workloadChars) throw new WireError(`${where}.workload`, `is ${c.workload.length} characters long (at most ${LIMITS.workloadChars})`);
+  if (!isTargetKind(c.target)) {
+    throw new WireError(`${where}.target`, `unknown device class ${quote(c.target)} (expected one of ${TARGET_KINDS.join(', ')})`);
+  }
+  if (c.configJson.length > LIMITS.configJsonBytes) throw new WireError(`${where}.config_json`, `is ${c.configJson.length} bytes (at most ${LIMITS.configJsonBytes})`);
   return {
     id: c.id, ...(c.campaign ? { campaign: c.campaign } : {}), workload: c.workload, target: c.target,
     config: configFromJson(c.configJson, `${where}.config_json`),
@@ -51,15 +59,16 @@ export function configFromJson(text: string, field: string): Config {
 /** Zero fields of a wire protocol take the defaults' values. */
 export function protocolFromWire(p: pb.TimingProtocol | undefined, defaults: TimingProtocol): TimingProtocol {
   if (!p) return defaults;
-  const pick = (value: number, fallback: number, field: string): number => {
+  const pick = (value: number, fallback: number, field: string, { min, max }: { min: number; max: number }): number => {
     if (!Number.isFinite(value) || value < 0) throw new WireError(`protocol.${field}`, `must be a finite number >= 0, got ${value}`);
+    if (value && (value < min || value > max)) throw new WireError(`protocol.${field}`, `must be from ${min} to ${max} (0: the default), got ${value}`);
     return value || fallback;
   };
   return {
-    repeat: pick(p.repeat, defaults.repeat, 'repeat'),
-    minRepeatMs: pick(p.minRepeatMs, defaults.minRepeatMs, 'min_repeat_ms'),
-    buildTimeoutMs: pick(p.buildTimeoutMs, defaults.buildTimeoutMs, 'build_timeout_ms'),
-    runTimeoutMs: pick(p.runTimeoutMs, defaults.runTimeoutMs, 'run_timeout_ms'),
+    repeat: pick(p.repeat, defaults.repeat, 'repeat', PROTOCOL_LIMITS.repeat),
+    minRepeatMs: pick(p.minRepeatMs, defaults.minRepeatMs, 'min_repeat_ms', PROTOCOL_LIMITS.minRepeatMs),
+    buildTimeoutMs: pick(p.buildTimeoutMs, defaults.buildTimeoutMs, 'build_timeout_ms', PROTOCOL_LIMITS.buildTimeoutMs),
+    runTimeoutMs: pick(p.runTimeoutMs, defaults.runTimeoutMs, 'run_timeout_ms', PROTOCOL_LIMITS.runTimeoutMs),
   };
 }
 

@@ -1,7 +1,7 @@
 // Split sub-spaces: exact mode is FlexTensor's ordered factorisations; imperfect mode covers the
 // extent with guarded tails and gives prime and odd extents real choices; checkFactors agrees.
 import { describe, expect, it } from 'vitest';
-import { checkFactors, divisors, isPerfect, product, remainderLevel, splitEntities } from '../tensor/templates/split.ts';
+import { checkFactors, divisors, isPerfect, remainderLevel, splitEntities } from '../tensor/templates/split.ts';
 
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 const keys = (entities: number[][]) => entities.map((e) => e.join('x'));

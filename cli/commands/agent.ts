@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     server = await AgentServer.start({
       name, backend, bus, listen, advertise: values.advertise ?? env.FLEXFARM_ADVERTISE,
-      capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL, observer: metrics?.observer,
+      capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL, observer: metrics?.observer, log,
     });
     if (metrics) {
       metrics.attach(server.agent);

@@ -28,6 +28,13 @@ interface InFlight {
   deadlineMs: number;
 }
 
+/** What the dispatcher knows of a candidate it holds: what was issued (null for work reclaimed from
+ *  an agent after a coordinator restart) and every agent it was sent to. */
+export interface Dispatched {
+  candidate: Candidate | null;
+  agents: ReadonlySet<string>;
+}
+
 /** Hooks for the farm and for metrics; called synchronously. */
 export interface DispatcherObserver {
   /** Work sent back to the queue (lost agent, failed call, deadline). */
@@ -53,6 +60,8 @@ export class Dispatcher {
   private readonly queues = new Map<TargetKind, Work[]>();
   private readonly inflight = new Map<string, InFlight>();
   private readonly byAgent = new Map<string, Set<string>>();
+  /** Every candidate held (queued or in flight), until complete, dropped or forgotten. */
+  private readonly issued = new Map<string, { candidate: Candidate | null; agents: Set<string> }>();
   private pumpScheduled = false;
 
   constructor(private readonly registry: AgentRegistry, private readonly options: DispatcherOptions) {
@@ -63,12 +72,21 @@ export class Dispatcher {
   }
 
   enqueue(works: Work[]): void {
-    for (const w of works) this.queue(w.candidate.target).push(w);
+    for (const w of works) {
+      this.queue(w.candidate.target).push(w);
+      if (!this.issued.has(w.candidate.id)) this.issued.set(w.candidate.id, { candidate: w.candidate, agents: new Set() });
+    }
     if (works.length) this.schedulePump();
+  }
+
+  /** The candidate as issued and the agents it was sent to; undefined when the dispatcher does not hold it. */
+  dispatched(candidateId: string): Dispatched | undefined {
+    return this.issued.get(candidateId);
   }
 
   /** The candidate's result was applied (or is no longer wanted): forget it everywhere. */
   complete(candidateId: string): void {
+    this.issued.delete(candidateId);
     const f = this.inflight.get(candidateId);
     if (f) {
       this.inflight.delete(candidateId);
@@ -86,6 +104,7 @@ export class Dispatcher {
   /** An agent says it holds a candidate the dispatcher did not send it (coordinator restart). */
   claim(agent: AgentEntry, candidateId: string): void {
     if (this.inflight.has(candidateId)) return;
+    this.issued.set(candidateId, { candidate: null, agents: new Set([agent.name]) });
     this.track({ work: null, candidateId, kind: agent.kind, agent: agent.name, deadlineMs: Date.now() + this.options.inflightTimeoutMs(agent.kind) });
   }
 
@@ -94,7 +113,7 @@ export class Dispatcher {
     const removed: string[] = [];
     for (const [kind, q] of this.queues) {
       const keep = q.filter((w) => w.candidate.campaign !== campaign);
-      q.filter((w) => w.candidate.campaign === campaign).forEach((w) => removed.push(w.candidate.id));
+      q.filter((w) => w.candidate.campaign === campaign).forEach((w) => { removed.push(w.candidate.id); this.issued.delete(w.candidate.id); });
       this.queues.set(kind, keep);
     }
     const agents = new Set<string>();
@@ -183,6 +202,7 @@ export class Dispatcher {
     for (const w of q) {
       if (!w.device) { plain.push(w); continue; }
       if (!up.has(w.device)) {
+        this.issued.delete(w.candidate.id);
         this.options.observer?.dropped?.(w.candidate, `no agent of its device (${w.device}) is up`);
         continue;
       }
@@ -201,6 +221,7 @@ export class Dispatcher {
     const deadlineMs = now + this.options.inflightTimeoutMs(agent.kind);
     for (const w of batch) {
       w.attempts++;
+      this.issued.get(w.candidate.id)?.agents.add(agent.name);
       this.track({ work: w, candidateId: w.candidate.id, kind: agent.kind, agent: agent.name, deadlineMs });
     }
     this.options.observer?.dispatched?.(agent, batch.length, batch);
@@ -221,7 +242,10 @@ export class Dispatcher {
       const f = this.inflight.get(w.candidate.id);
       if (!f || f.agent !== agent.name) continue; // already completed or moved
       this.untrack(f);
-      if (refused) this.options.observer?.dropped?.(w.candidate, message);
+      if (refused) {
+        this.issued.delete(w.candidate.id);
+        this.options.observer?.dropped?.(w.candidate, message);
+      }
       else this.giveBack(f, { cause: 'call_failed', agent: agent.name });
     }
     this.schedulePump();
@@ -239,6 +263,7 @@ export class Dispatcher {
 
   private giveBack(f: InFlight, reason: RequeueReason): void {
     if (!f.work) {
+      this.issued.delete(f.candidateId);
       this.options.observer?.forgotten?.(f.candidateId, reason);
       return;
     }

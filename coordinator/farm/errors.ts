@@ -21,3 +21,9 @@ export class CampaignEndedError extends FlexfarmError {
   override name = 'CampaignEndedError';
   readonly code = 'CAMPAIGN_ENDED';
 }
+
+/** RESOURCE_EXHAUSTED: as many campaigns running as the coordinator takes at once. */
+export class TooManyCampaignsError extends FlexfarmError {
+  override name = 'TooManyCampaignsError';
+  readonly code = 'TOO_MANY_CAMPAIGNS';
+}

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
+import type { MessageDrop } from '../../contracts/messages/message-error.ts';
 import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
@@ -16,9 +17,10 @@ import { CampaignStore } from '../campaign-store.ts';
 import { RecordLog } from '../records.ts';
 import { GrpcAgentClient, LocalAgentClient, type AgentClient } from './agent-client.ts';
 import { Dispatcher, type DispatcherObserver } from './dispatcher.ts';
-import { CampaignEndedError, NoAgentError, UnknownCampaignError } from './errors.ts';
+import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaignError } from './errors.ts';
 import { AgentRegistry, type AgentEntry } from './registry.ts';
 import { restoreCampaigns } from './restore-campaigns.ts';
+import { admitResult } from './result-admission.ts';
 import { StaticAgents } from './static-agents.ts';
 
 export interface CampaignEvent {
@@ -38,6 +40,8 @@ export interface FarmObserver extends DispatcherObserver {
   /** A re-measurement of a top config after the search (never a search result). */
   remeasured?(campaign: Campaign, result: MeasureResult, agent: string): void;
   duplicate?(result: MeasureResult, agent: string): void;
+  /** A message from the bus dropped: malformed (contracts/messages/) or not admitted (result-admission.ts). */
+  messageDropped?(drop: MessageDrop): void;
   campaignChanged?(campaign: Campaign): void;
 }
 
@@ -79,6 +83,8 @@ export interface FarmOptions {
 }
 
 const TICK_MS = 250;
+/** Campaigns running at once; a submit beyond it is refused until one ends. */
+export const MAX_RUNNING_CAMPAIGNS = 64;
 /** Longest wait for the bus's backlog before issuing new work anyway. */
 const MAX_CATCH_UP_MS = 30_000;
 
@@ -103,11 +109,13 @@ export class Farm {
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
     this.records = RecordLog.open(options.recordsPath, { warn: options.warn });
+    this.records.assertAppendable();
     this.store = options.statePath ? new CampaignStore(options.statePath) : null;
     this.registry = new AgentRegistry({
       lostAfterMs: options.lostAfterMs ?? 3_000,
       clientFor: options.clientFor ?? ((address) => new GrpcAgentClient(address)),
       log: this.log,
+      refused: (h, detail) => this.dropMessage({ subjectKind: 'heartbeat', reason: 'address_conflict', detail }),
     });
     const observer = options.observer;
     this.dispatcher = new Dispatcher(this.registry, {
@@ -140,7 +148,15 @@ export class Farm {
   /** Subscribes to the bus and starts the timers; new work is issued after the settle period. */
   start(): void {
     const bus = this.options.bus;
-    bus.onHeartbeat((h) => { if (!this.closed) this.registry.heartbeat(h, 'heartbeat'); });
+    bus.onHeartbeat((h) => {
+      if (this.closed) return;
+      try {
+        this.registry.heartbeat(h, 'heartbeat');
+      } catch (err) {
+        this.log(`heartbeat of ${h.name} not applied: ${(err as Error)?.message ?? String(err)}`);
+      }
+    });
+    bus.onDropped?.((drop) => this.options.observer?.messageDropped?.(drop));
     bus.onConnection?.((connected) => this.registry.pause(!connected));
     bus.consumeResults((batch) => this.handleResults(batch));
     bus.requestDiscover();
@@ -174,6 +190,10 @@ export class Farm {
   /** `extras` (seed configs, outside history) are for in-process callers: the wire has no such fields. */
   submit(input: CampaignSpecInput, extras?: CampaignExtras): CampaignSnapshot {
     const { spec, def } = validateSpec(input);
+    const running = [...this.campaigns.values()].filter((c) => c.running).length;
+    if (running >= MAX_RUNNING_CAMPAIGNS) {
+      throw new TooManyCampaignsError(`${running} campaigns are running, the most this coordinator takes at once (${MAX_RUNNING_CAMPAIGNS}); wait for one to end or cancel one`);
+    }
     for (const kind of spec.targets) {
       if (!this.registry.up(kind).length) {
         const up = this.registry.up().map((a) => `${a.name} (${a.kind})`);
@@ -238,23 +258,21 @@ export class Farm {
     this.staticAgents?.close();
   }
 
-  /** The bus's batch: log, apply once, ack; then issue more work. */
+  /** The bus's batch: admit, log, apply once, ack; then issue more work. A result that is not
+   *  admitted (result-admission.ts) is dropped, counted and acked, and changes nothing. */
   async handleResults(batch: ResultDelivery[]): Promise<void> {
     const byCampaign = new Map<Campaign, ResultDelivery[]>();
     for (const d of batch) {
-      const id = d.result.candidateId;
-      this.dispatcher.complete(id);
-      const campaign = this.campaigns.get(d.result.campaign ?? '');
-      if (!campaign || !campaign.owns(d.result)) {
-        const key = d.result.campaign ?? '(none)';
-        if (!this.foreign.has(key)) {
-          this.foreign.add(key);
-          this.log(`ignoring results of campaign ${key}: not one of this coordinator's`);
-        }
+      const admission = admitResult(d, { campaign: (id) => this.campaigns.get(id), dispatched: (id) => this.dispatcher.dispatched(id) });
+      if (admission.verdict === 'drop') {
+        this.dropMessage({ subjectKind: 'results', reason: admission.reason, detail: admission.detail, ...(d.subject ? { subject: d.subject } : {}) }, d.result.campaign);
         d.ack();
         continue;
       }
-      if (campaign.isApplied(id)) {
+      const { campaign } = admission;
+      const id = d.result.candidateId;
+      this.dispatcher.complete(id);
+      if (admission.verdict === 'duplicate') {
         this.options.observer?.duplicate?.(d.result, d.agent);
         d.ack();
         continue;
@@ -303,6 +321,15 @@ export class Farm {
       if (applied.length && campaign.settle()) this.finished(campaign);
     }
     this.scheduleRefill();
+  }
+
+  /** Logs and counts a dropped message; results of campaigns another coordinator runs are logged once per campaign. */
+  private dropMessage(drop: MessageDrop, campaign?: string): void {
+    if (drop.reason !== 'unknown_campaign' || !this.foreign.has(campaign ?? '')) {
+      if (drop.reason === 'unknown_campaign') this.foreign.add(campaign ?? '');
+      this.log(`dropped a ${drop.subjectKind} message (${drop.reason}): ${drop.detail}`);
+    }
+    this.options.observer?.messageDropped?.(drop);
   }
 
   private scheduleRefill(): void {

@@ -42,6 +42,8 @@ export interface RegistryOptions {
   lostAfterMs: number;
   clientFor: (address: string) => AgentClient;
   log?: (line: string) => void;
+  /** A heartbeat not applied (it would take over an agent that is up elsewhere). */
+  refused?: (heartbeat: AgentHeartbeat, detail: string) => void;
 }
 
 export class AgentRegistry {
@@ -62,14 +64,28 @@ export class AgentRegistry {
     return this.list().filter((a) => a.state === 'up' && (!kind || a.kind === kind));
   }
 
-  /** Record a heartbeat (or a poll's answer); an in-process agent passes its own client. */
-  heartbeat(h: AgentHeartbeat, source: AgentSource, client?: AgentClient): AgentEntry {
+  /** Record a heartbeat (or a poll's answer); an in-process agent passes its own client. Undefined
+   *  when refused: a heartbeat from another address for an agent that is up is never applied (not
+   *  even `leaving`), so a peer cannot take over or retire an agent by its name. */
+  heartbeat(h: AgentHeartbeat, source: AgentSource, client?: AgentClient): AgentEntry | undefined {
     const now = Date.now();
     let entry = this.agents.get(h.name);
+    if (entry && source === 'heartbeat' && entry.source === 'heartbeat' && entry.state === 'up' && h.address !== entry.address) {
+      const detail = `heartbeat for agent ${h.name} from ${JSON.stringify(h.address.slice(0, 64))} ignored: it is up at ${entry.address || 'in-process'}`;
+      this.options.log?.(detail);
+      this.options.refused?.(h, detail);
+      return undefined;
+    }
+    if (h.stalled && entry?.state === 'up') {
+      this.markLost(entry, `it cannot publish results (${h.stalled})`);
+      Object.assign(entry, { lastSeenMs: now, load: h.load, held: h.held });
+      return entry;
+    }
     if (h.leaving) {
       if (entry && entry.state === 'up') this.markLost(entry, 'shut down');
       return entry ?? this.create(h, source, client, now, 'lost');
     }
+    if (h.stalled) return entry ?? this.create(h, source, client, now, 'lost');
     if (!entry) {
       entry = this.create(h, source, client, now, 'up');
       this.options.log?.(`agent ${h.name} (${h.device.kind}) up at ${h.address || 'in-process'}, capacity ${h.capacity}`);

@@ -3,7 +3,7 @@
 import type { FarmObserver } from '../farm/farm.ts';
 
 type Hook = keyof FarmObserver;
-const HOOKS: readonly Hook[] = ['applied', 'remeasured', 'duplicate', 'campaignChanged', 'dispatched', 'requeued', 'dropped', 'forgotten'];
+const HOOKS: readonly Hook[] = ['applied', 'remeasured', 'duplicate', 'campaignChanged', 'dispatched', 'requeued', 'dropped', 'forgotten', 'messageDropped'];
 
 export function combineObservers(...observers: FarmObserver[]): FarmObserver {
   const combined: Record<string, (...args: unknown[]) => void> = {};

@@ -189,3 +189,13 @@ test('--remeasure 0: no re-measurement, the best is the search best', async () =
   expect(final.targets[0].remeasure).toBeUndefined();
   expect(final.targets[0].best?.remeasured).toBeUndefined();
 });
+
+test('campaigns at once are bounded: a submit beyond the limit is refused naming it, never queued', async () => {
+  const { MAX_RUNNING_CAMPAIGNS } = await import('../../coordinator/farm/farm.ts');
+  const { farm } = engine(new MemoryBus(), ['a'], 50);
+  for (let i = 0; i < MAX_RUNNING_CAMPAIGNS; i++) farm.submit({ ...spec, trials: 10_000 });
+  expect(() => farm.submit(spec)).toThrow(new RegExp(`${MAX_RUNNING_CAMPAIGNS} campaigns are running`));
+  expect(farm.list()).toHaveLength(MAX_RUNNING_CAMPAIGNS);
+  farm.cancel(farm.list()[0].id);
+  expect(farm.submit(spec).state).toBe('running');
+});

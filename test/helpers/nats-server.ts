@@ -2,7 +2,7 @@
 // Stopped by its PID; `restart()` brings it back on the same port with the same store (JetStream
 // state survives, as on a lab machine).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,14 +31,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startNatsServer(options: { readyTimeoutMs?: number } = {}): Promise<NatsServer> {
+/** `config`: nats-server configuration text (e.g. `max_payload: 4096`), given with -c. */
+export async function startNatsServer(options: { readyTimeoutMs?: number; config?: string } = {}): Promise<NatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'flexfarm-nats-'));
+  const configArgs: string[] = [];
+  if (options.config) {
+    writeFileSync(join(storeDir, 'server.conf'), options.config);
+    configArgs.push('-c', join(storeDir, 'server.conf'));
+  }
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
-    child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('nats-server', [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     await waitReady(child, readyTimeoutMs);
   };
   const stop = async (): Promise<void> => {

@@ -80,7 +80,8 @@ export class ChildService {
       self.child.stderr!.on('data', onData);
       void self.exited.then(({ code, signal }) => {
         clearTimeout(timer);
-        const said = spawnError ? spawnError.message : lastLines(output, 3) || `exited with ${code ?? signal}`;
+        // Its last line is its own error; earlier ones may be log lines printed before it (the full text is in its log).
+        const said = spawnError ? spawnError.message : lastLines(output, 1) || `exited with ${code ?? signal}`;
         reject(new ChildServiceError(`${options.name} did not start: ${said}`));
       });
     });

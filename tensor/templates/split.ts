@@ -61,28 +61,24 @@ export function splitEntities(extent: number, parts: number, exact: boolean, reg
     }
   };
   inner(parts - 1, extent, []);
-  if (registerTile && !exact) out.push(...innerRemainderEntities(extent, parts, factors, innermost, out));
+  if (registerTile && !exact) out.push(...innerRemainderEntities(extent, parts, factors, innermost));
   return out;
 }
 
 /** Entities whose remainder sits at level j >= 1 ([1, …, 1, ceil(E / tail), …tail]), for each
- *  tail of inner factors that does not divide the extent and is not already an entity. */
-function innerRemainderEntities(extent: number, parts: number, factors: number[], innermost: number[], existing: number[][]): number[][] {
-  const seen = new Set(existing.map((e) => e.join(',')));
+ *  tail of inner factors that does not divide the extent. None is an entity of f0 = ceil(E / inner)
+ *  (their product exceeds E with f0 = 1), nor of another level (f_j >= 2 where the tail is below E). */
+function innerRemainderEntities(extent: number, parts: number, factors: number[], innermost: number[]): number[][] {
   const out: number[][] = [];
-  const tails = (length: number, remaining: number, acc: number[], visit: (tail: number[]) => void): void => {
-    if (length === 0) { visit(acc); return; }
-    for (const f of acc.length === 0 ? innermost : factors) if (f <= remaining) tails(length - 1, Math.floor(remaining / f), [f, ...acc], visit);
+  const tails = (length: number, remaining: number, acc: number[], level: number): void => {
+    if (length === 0) {
+      const inner = product(acc);
+      if (extent % inner !== 0) out.push([...Array(level).fill(1), Math.ceil(extent / inner), ...acc]);
+      return;
+    }
+    for (const f of acc.length === 0 ? innermost : factors) if (f <= remaining) tails(length - 1, Math.floor(remaining / f), [f, ...acc], level);
   };
-  for (let level = 1; level <= parts - 2; level++) {
-    tails(parts - 1 - level, extent, [], (tail) => {
-      const inner = product(tail);
-      if (extent % inner === 0) return;
-      const entity = [...Array(level).fill(1), Math.ceil(extent / inner), ...tail];
-      const key = entity.join(',');
-      if (!seen.has(key)) { seen.add(key); out.push(entity); }
-    });
-  }
+  for (let level = 1; level <= parts - 2; level++) tails(parts - 1 - level, extent, [], level);
   return out;
 }
 

@@ -9,6 +9,7 @@ import { defineWorkload } from '../tensor/ops/registry.ts';
 import { makeInputs, evaluate } from '../tensor/reference.ts';
 import { packableInputs, stageableInputs, vectorAxes } from '../tensor/templates/cpu-layout.ts';
 import { cpuTemplate } from '../tensor/templates/cpu.ts';
+import { leastOperandLoadsPerFma, operandLoadsPerFma } from '../tensor/templates/cpu-operand-loads.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { runNest } from './helpers/run-nest.ts';
 
@@ -249,7 +250,9 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(why({ ...base, 'split.m': [2, 1, 8, 16] })).toMatch(/32 vectors .* leaves none of the host's 32/);   // the broadcast needs one
     expect(why({ ...base, 'split.m': [3, 1, 8, 12] })).toBeNull();   // 24 accumulators: three times a power of two rows
     expect(why({ ...base, 'split.m': [1, 8, 4, 8] })).toMatch(/1 parallel tile\(s\), fewer than the 2 threads/);
-    expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* fewer than 16 independent accumulators/);
+    expect(why({ ...base, 'split.m': [2, 4, 16, 2] })).toMatch(/4 vectors .* fewer than 8 independent accumulators/);
+    // 8 accumulators hide the latency, but gemm's outer product shares operands far better in a bigger tile
+    expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* 0\.75 operand loads per multiply-add, where a tile of up to 31 vectors issues 0\.37/);
     // a tiny output cannot hold that many: as many as it has is enough
     const tiny = defineWorkload('gemm', { M: 4, N: 16, K: 64 });
     expect(cpuTemplate.unpromising!(tiny, { 'split.m': [2, 1, 1, 2], 'split.n': [1, 1, 1, 16], 'split.k': [1, 1, 64], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 0 }, avx512))
@@ -260,6 +263,19 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
       expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.n': [1, 8, 4, 8] }, bad as never)).toBeNull();
     }
     expect(cpuTemplate.unpromising!(gemm, { ...base, 'split.m': [1, 8, 4, 8] }, { ...avx512, threads: 1e9 })).toBeNull();
+  });
+
+  it('a small tile passes where no bigger one shares operands better (depthwise: the input is loaded once per multiply-add)', () => {
+    const dw = defineWorkload('depthwise_conv2d', { N: 1, C: 144, H: 56, W: 56, R: 3, S: 3, stride: 1, pad: 1 });
+    const rows8: Config = { 'split.n': [1, 1, 1, 1], 'split.k': [72, 2, 1, 1], 'split.h': [1, 1, 7, 8], 'split.w': [1, 4, 1, 16], 'split.r': [1, 1, 3], 'split.s': [1, 1, 3], reorder: 2, unroll: [1500, 1], vector: 3, 'pad.I': 2 };
+    expect(cpuTemplate.unpromising!(dw, rows8, avx512)).toBeNull();
+    expect(cpuTemplate.unpromising!(dw, { ...rows8, 'split.h': [1, 1, 14, 4] }, avx512)).toMatch(/4 vectors .* fewer than 8 independent accumulators/);
+    // loads per multiply-add, counted from the body: 8 input vectors and 1 weight broadcast feed 8
+    expect(operandLoadsPerFma(dw, new Map([['k', 1], ['h', 8], ['w', 16]]), 'w', 16)).toBeCloseTo(9 / 8);
+    expect(leastOperandLoadsPerFma(dw, 'w', 16, 31)).toBeGreaterThan(1);
+    // gemm: m broadcasts of A and n vectors of B feed m·n multiply-adds
+    expect(operandLoadsPerFma(gemm, new Map([['m', 4], ['n', 64]]), 'n', 16)).toBeCloseTo(8 / 16);
+    expect(leastOperandLoadsPerFma(gemm, 'n', 16, 31)).toBeCloseTo(11 / 30);
   });
 
   it('a space with a filter never proposes what it refuses, at random or by a move', async () => {

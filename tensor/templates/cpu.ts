@@ -34,10 +34,15 @@ import { phaseAxes, phaseDef } from './cpu-phase.ts';
 import { lowerCpu } from './cpu-lower.ts';
 import { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, LAYOUT_ENTITIES, padEntities, parallelAxes, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
 import { splitEntities, splitKnobs } from './split.ts';
+import { leastOperandLoadsPerFma, operandLoadsPerFma } from './cpu-operand-loads.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
 export const DEFAULT_MAX_ACCUMULATOR = 4096;
+/** Independent accumulators that hide the multiply-add latency (4 cycles × 2 pipes). */
+const LATENCY_ACCUMULATORS = 8;
+/** How much more operand traffic per multiply-add than the best tile a small tile may have. */
+const OPERAND_LOAD_SLACK = 1.5;
 
 /** The CPU template. `layoutKnobs: false` is FlexTensor's original space (splits, reorder,
  *  unroll), which the sim target's landscape models. */
@@ -74,7 +79,11 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
         throw new InstantiationError(`register tile of ${tile} floats (level-3 factors) exceeds the limit of ${maxAcc}`);
       }
     },
-    unpromising: (def, config, limits) => (layoutKnobs ? registerTileProblem(resolve(def, config, layoutKnobs).plan, limits) : null),
+    unpromising: (def, config, limits) => {
+      if (!layoutKnobs) return null;
+      const { working, plan } = resolve(def, config, layoutKnobs);
+      return registerTileProblem(working, plan, limits);
+    },
     lower: (def: ComputeDef, config: Config) => {
       const { working, plan, views } = resolve(def, config, layoutKnobs);
       return withViews(lowerCpu(working, plan), views);
@@ -129,9 +138,10 @@ function resolveFusion(def: ComputeDef, config: Config, layoutKnobs: boolean) {
 
 /** With the host's vector width, register count and threads: the tile is whole vectors along the
  *  vector axis (partial vectors run scalar), its accumulators fit the register file (beyond it
- *  they spill to memory on every multiply-add) yet fill half of it (fewer leave the multiply-add
- *  pipes waiting on latency), and the parallel level has work for every thread. */
-function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
+ *  they spill to memory on every multiply-add), enough of them hide the multiply-add latency, a
+ *  tile under half the register file shares operands about as well as a bigger one would, and
+ *  the parallel level has work for every thread. */
+function registerTileProblem(def: ComputeDef, plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
   // Limits come from an agent's heartbeat, untrusted: a rule applies only to plausible values.
   const plausible = (x: unknown, most: number): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= most;
   const lanes = limits.vectorWidth, registers = limits.vectorRegisters;
@@ -152,12 +162,25 @@ function registerTileProblem(plan: ReturnType<typeof planCpu>, limits: DeviceLim
   if (vectors >= registers) {
     return `register tile of ${vectors} vectors (level-3 factors) leaves none of the host's ${registers} vector registers for the operands`;
   }
-  // Independent accumulators hide the multiply-add latency (4-5 cycles on two pipes): a tile
-  // holds at least half the registers' worth, or as many as the output has.
+  // Independent accumulators hide the multiply-add latency: about 4 cycles on two pipes on
+  // current x86 cores, so 8 of them, or as many as the output has.
   const possible = Math.ceil((axis?.extent ?? 1) / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.extent, 1);
-  const wanted = Math.min(Math.floor(registers / 2), possible);
-  if (vectors < wanted) {
-    return `register tile of ${vectors} vectors (level-3 factors) holds fewer than ${wanted} independent accumulators`;
+  const latency = Math.min(LATENCY_ACCUMULATORS, Math.floor(registers / 2), possible);
+  if (vectors < latency) {
+    return `register tile of ${vectors} vectors (level-3 factors) holds fewer than ${latency} independent accumulators`;
+  }
+  // Beyond that, a tile grows to share operands: one of under half the registers is worth
+  // measuring only where no bigger one loads much less per multiply-add (gemm's outer product
+  // needs a big tile; a depthwise convolution's input is loaded once per multiply-add whatever
+  // the tile).
+  const half = Math.min(Math.floor(registers / 2), possible);
+  if (vectors < half) {
+    const tile = new Map(plan.spatial.map((a) => [a.name, a.factors[3]] as const));
+    const loads = operandLoadsPerFma(def, tile, axis?.name ?? null, lanes);
+    const least = leastOperandLoadsPerFma(def, axis?.name ?? null, lanes, registers - 1);
+    if (loads > OPERAND_LOAD_SLACK * least) {
+      return `register tile of ${vectors} vectors (level-3 factors) issues ${loads.toFixed(2)} operand loads per multiply-add, where a tile of up to ${registers - 1} vectors issues ${least.toFixed(2)}`;
+    }
   }
   return null;
 }

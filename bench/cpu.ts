@@ -10,12 +10,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { createCpuBackend, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
+import { createCpuBackend } from '../agent/backends/cpu/cpu-backend.ts';
 import { DEFAULT_PROTOCOL, median, type TimingProtocol } from '../contracts/result.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../cli/args.ts';
 import { DEFAULT_EXPLORER, explorerNames } from '../coordinator/explore/index.ts';
 import { onMeasurePhase } from '../agent/phase-timing.ts';
-import { hostSimd } from '../agent/backends/cpu/host-simd.ts';
+import { capSimd, hostCpuFlags, hostSimd } from '../agent/backends/cpu/host-simd.ts';
 import { loadSummaries, saveSummaries, summaryLines, type WorkloadSummary } from './cpu-summary.ts';
 import { progressWriter } from '../cli/progress.ts';
 import { tune } from '../cli/embedded-tune.ts';
@@ -33,12 +33,14 @@ const FULL_WORKLOADS = ['@conv2d-yolo', '@cpu-speed', 'gemm-512', 'gemm-1024'];
 const QUICK_WORKLOADS = ['gemm-512'];
 const DEFAULT_TRIALS = 200, QUICK_TRIALS = 8, DEFAULT_ROUNDS = 3, SAMPLES = 256;
 
-const USAGE = `usage: npm run bench:cpu -- [--trials N] [--quick] [--seed N] [--threads N] [--rounds N] [--workloads a,b,...] [--out DIR]
+const USAGE = `usage: npm run bench:cpu -- [--trials N] [--quick] [--seed N] [--threads N] [--isa ISA] [--rounds N] [--workloads a,b,...] [--out DIR]
   --trials N         measurements per workload (default ${DEFAULT_TRIALS}; ${QUICK_TRIALS} with --quick)
   --quick            smoke run: ${QUICK_WORKLOADS.join(', ')} only, ${QUICK_TRIALS} trials
   --seed N           seed of the explorer (default 1)
   --explorer NAME    search method (default ${DEFAULT_EXPLORER}, as flexfarm tune)
   --threads N        threads for flexfarm's kernels and every library (default 2)
+  --isa ISA          cap ours and the libraries at this vector ISA (avx2 on an AVX-512 host: the
+                     AVX2 code paths, side by side; default the CPU's widest)
   --rounds N         measurements of ours and of each anchor, interleaved; rows show their median (default ${DEFAULT_ROUNDS})
   --workloads LIST   workload names, or @list for a whole list file (default ${FULL_WORKLOADS.join(',')})
   --save FILE        append one summary line per workload (JSON) to FILE
@@ -53,6 +55,8 @@ interface BenchOptions {
   seed: number;
   explorer: string;
   threads: number;
+  /** Caps ours and the libraries at this vector ISA (default: the host's widest). */
+  isa?: string;
   /** Measurements of ours and of each anchor, interleaved; each row shows the median of the rounds. */
   rounds: number;
   /** Output elements each anchor compares with naive sums. */
@@ -76,7 +80,7 @@ interface WorkloadResult {
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
-    trials: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' },
+    trials: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, threads: { type: 'string' }, isa: { type: 'string' },
     rounds: { type: 'string' }, workloads: { type: 'string' }, out: { type: 'string' }, explorer: { type: 'string' },
     save: { type: 'string' }, summarise: { type: 'string' }, help: { type: 'boolean' },
   });
@@ -100,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   // Last, once every argument is known good: nothing to clean up after a usage error.
   const workDir = values.out ? resolve(values.out) : mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-cpu-'));
   const options: BenchOptions = {
-    workloads, trials, seed, explorer, threads, rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL,
+    workloads, trials, seed, explorer, threads, ...(values.isa ? { isa: parseIsa(values.isa) } : {}), rounds, samples: SAMPLES, workDir, keep: Boolean(values.out), protocol: DEFAULT_PROTOCOL,
     ...(values.save ? { save: resolve(values.save) } : {}),
   };
   const cleanUp = () => { if (!options.keep) rmSync(workDir, { recursive: true, force: true }); };
@@ -114,18 +118,28 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** --isa: an ISA this CPU has, at most its widest. */
+function parseIsa(value: string): string {
+  try {
+    return capSimd(hostCpuFlags(), value).simd.isa;
+  } catch (err) {
+    throw new UsageError(`--isa: ${(err as Error).message}`);
+  }
+}
+
 async function bench(options: BenchOptions): Promise<number> {
   const { threads, protocol } = options;
-  const backend = createCpuBackend({ cacheDir: join(options.workDir, 'cache'), threads });
-  const anchors = new AnchorRunner({ buildDir: join(options.workDir, 'anchors'), threads, samples: options.samples, baseEnv: process.env });
+  const backend = createCpuBackend({ cacheDir: join(options.workDir, 'cache'), threads, isa: options.isa });
+  const anchors = new AnchorRunner({ buildDir: join(options.workDir, 'anchors'), threads, samples: options.samples, baseEnv: process.env, isa: options.isa });
   const device = backend.describe();
   const installed = await libraryLine(anchors);
   const anchorEnv = anchors.env();
-  const simd = hostSimd();
+  const simd = options.isa ? capSimd(hostCpuFlags(), options.isa).simd : hostSimd();
+  const capped = options.isa ? ` (capped with --isa: this CPU's widest is ${hostSimd().isa}; oneDNN capped at ${anchorEnv.ONEDNN_MAX_CPU_ISA})` : '';
   write([
-    `flexfarm bench:cpu — ${device.model}; ISA ${simd.isa}, ${simd.vectorWidth} floats per vector, ${simd.vectorRegisters} vector registers`,
+    `flexfarm bench:cpu — ${device.model}; ISA ${simd.isa}${capped}, ${simd.vectorWidth} floats per vector, ${simd.vectorRegisters} vector registers`,
     `${threads} threads for everything (OMP_NUM_THREADS=${anchorEnv.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${anchorEnv.OPENBLAS_NUM_THREADS}, OPENBLAS_CORETYPE=${anchorEnv.OPENBLAS_CORETYPE ?? 'unset: OpenBLAS detects its core'})`,
-    `ours: best of ${options.trials} configs (explorer ${options.explorer}, seed ${options.seed}), ${device.toolchain.split(' ').slice(0, 4).join(' ')} ${CPU_FLAGS.join(' ')}`,
+    `ours: best of ${options.trials} configs (explorer ${options.explorer}, seed ${options.seed}), ${device.toolchain}`,
     `anchors: ${installed}`,
     `timing (all rows): one checked warm-up run, number raised until a repeat lasts ≥ ${protocol.minRepeatMs} ms, ${protocol.repeat} repeats, median;`,
     `  ours and the anchors measured ${options.rounds} times, interleaved: median of the rounds, spread = (max - min) / median`,
@@ -140,7 +154,7 @@ async function bench(options: BenchOptions): Promise<number> {
     const result = await benchWorkload(workload, def, backend, anchors, options);
     results.push(result);
     const summary: WorkloadSummary = {
-      ...result.summary, name: workload.name, op: def.op, cpu: device.model, isa: simd.isa, loadAverage: loadAverage(), at: new Date().toISOString(),
+      ...result.summary, name: workload.name, op: def.op, cpu: device.model, isa: options.isa ? `${simd.isa}, capped (the CPU has ${hostSimd().isa})` : simd.isa, loadAverage: loadAverage(), at: new Date().toISOString(),
     };
     summaries.push(summary);
     if (options.save) saveSummaries(options.save, [summary]);

@@ -2,7 +2,7 @@
 // body, not the operator's name), the padding and packing stages element by element, the guard a
 // padding stage removes, and bad layout configs refused with the knob named.
 import { describe, expect, it } from 'vitest';
-import { simdFromFlags } from '../agent/backends/cpu/host-simd.ts';
+import { capSimd, simdFromFlags } from '../agent/backends/cpu/host-simd.ts';
 import { InstantiationError } from '../tensor/errors.ts';
 import { statements, type Expr, type Stmt } from '../tensor/ir.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
@@ -52,6 +52,15 @@ describe('layout knobs follow the compute', () => {
     expect(simdFromFlags(['fpu', 'sse2', 'avx', 'avx2', 'avx512f'])).toEqual({ isa: 'avx512f', vectorWidth: 16, vectorRegisters: 32 });
     expect(simdFromFlags(['sse2', 'avx', 'avx2', 'fma'])).toEqual({ isa: 'avx2', vectorWidth: 8, vectorRegisters: 16 });
     expect(simdFromFlags([])).toEqual({ isa: 'none', vectorWidth: 1, vectorRegisters: 16 });
+  });
+
+  it('an ISA cap drops the wider extensions and names the gcc flag that keeps -march=native below it', () => {
+    const zen5 = ['sse2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx_vnni'];
+    expect(capSimd(zen5, 'avx2')).toEqual({ simd: { isa: 'avx2', vectorWidth: 8, vectorRegisters: 16 }, flags: ['sse2', 'avx', 'avx2', 'fma', 'avx_vnni'], compilerFlags: ['-mno-avx512f'] });
+    expect(capSimd(zen5, 'avx512f').compilerFlags).toEqual([]);
+    expect(capSimd(zen5, 'sse2')).toMatchObject({ simd: { isa: 'sse2', vectorWidth: 4 }, compilerFlags: ['-mno-avx'] });
+    expect(() => capSimd(zen5, 'avx3')).toThrow(/ISA 'avx3' is not one of avx512f, avx2, avx, sse2/);
+    expect(() => capSimd(['sse2', 'avx', 'avx2'], 'avx512f')).toThrow(/this CPU has no avx512f \(its widest is avx2\)/);
   });
 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuProgram, CPU_FLAGS } from '../agent/backends/cpu/cpu-backend.ts';
-import { hostSimd } from '../agent/backends/cpu/host-simd.ts';
+import { capSimd, hostCpuFlags, hostSimd } from '../agent/backends/cpu/host-simd.ts';
 import { lower } from '../tensor/lower.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { cpuTemplate } from '../tensor/templates/cpu.ts';
@@ -24,10 +24,10 @@ const register = ({ 16: 'zmm', 8: 'ymm', 4: 'xmm' } as Record<number, string>)[l
 const limits = { vectorWidth: lanes, vectorRegisters: simd.vectorRegisters, threads: 2 };
 
 /** The instructions of the kernel and its OpenMP-outlined parallel bodies. */
-function kernelCode(name: string, def: ReturnType<typeof defineWorkload>, config: Config): string[] {
+function kernelCode(name: string, def: ReturnType<typeof defineWorkload>, config: Config, width = lanes, extraFlags: string[] = []): string[] {
   const source = join(dir, `${name}.c`), binary = join(dir, name);
-  writeFileSync(source, cpuProgram(def, lower(def, cpuTemplate, config, limits), '', lanes));
-  const cc = spawnSync('gcc', [...CPU_FLAGS, source, '-o', binary, '-lm'], { encoding: 'utf8' });
+  writeFileSync(source, cpuProgram(def, lower(def, cpuTemplate, config, { ...limits, vectorWidth: width }), '', width));
+  const cc = spawnSync('gcc', [...CPU_FLAGS, ...extraFlags, source, '-o', binary, '-lm'], { encoding: 'utf8' });
   expect(cc.status, cc.stderr).toBe(0);
   const dump = spawnSync('objdump', ['-d', '--no-show-raw-insn', binary], { encoding: 'utf8', maxBuffer: 64 << 20 });
   expect(dump.status).toBe(0);
@@ -69,5 +69,20 @@ describe.skipIf(!register)(`object code on this host (${simd.isa}, ${lanes} floa
 
   it('the check can fail: the same tile vectorised along the 7-wide row runs on partial vectors', () => {
     expect(fmaOnFullWidth(kernelCode('conv2d-scalar', conv, { ...convTile, vector: 3 }))).toBeLessThan(14);
+  });
+});
+
+// --isa avx2 on an AVX-512 host: the AVX2 code path, nothing wider (or its figures would be AVX-512's).
+const hostFlags = hostCpuFlags();
+describe.skipIf(!hostFlags.includes('avx512f') || !hostFlags.includes('avx2'))('an ISA cap below the host (avx2 on AVX-512)', () => {
+  it('the capped build runs its FMAs on ymm registers and touches no zmm', () => {
+    const capped = capSimd(hostFlags, 'avx2');
+    expect(capped.simd).toEqual({ isa: 'avx2', vectorWidth: 8, vectorRegisters: 16 });
+    const def = defineWorkload('gemm', { M: 256, N: 256, K: 256 });
+    const code = kernelCode('gemm-avx2', def, {
+      'split.m': [2, 4, 8, 4], 'split.n': [1, 16, 1, 16], 'split.k': [1, 1, 256], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 1,
+    }, capped.simd.vectorWidth, capped.compilerFlags);
+    expect(code.filter((l) => /\bvfmadd\d+ps\b/.test(l) && l.includes('%ymm')).length).toBeGreaterThanOrEqual(8);
+    expect(code.filter((l) => l.includes('%zmm'))).toEqual([]);
   });
 });

@@ -114,5 +114,8 @@ describe('library detection', () => {
     const set = new AnchorRunner({ buildDir: work, threads: 2, baseEnv: { OPENBLAS_CORETYPE: 'Haswell' }, cpuFlags: avx512 }).env();
     expect(set.OPENBLAS_CORETYPE).toBe('Haswell');
     expect(openblasCoretypeFor(['avx2'])).toBeUndefined();
+    // capped as ours is (--isa avx2): both libraries run their AVX2 code, whatever the environment said
+    const capped = new AnchorRunner({ buildDir: work, threads: 2, baseEnv: { OPENBLAS_CORETYPE: 'SkylakeX' }, cpuFlags: avx512, isa: 'avx2' }).env();
+    expect(capped).toMatchObject({ ONEDNN_MAX_CPU_ISA: 'AVX2', OPENBLAS_CORETYPE: 'Haswell' });
   });
 });

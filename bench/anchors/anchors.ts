@@ -79,6 +79,21 @@ export function openblasCoretypeFor(flags: readonly string[]): string | undefine
   return ['avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((f) => set.has(f)) ? 'SkylakeX' : undefined;
 }
 
+/** The libraries' own caps for an ISA cap of ours (capSimd): oneDNN's dispatcher limit and the
+ *  OpenBLAS kernel set of a CPU with that ISA, so that both sides run code of the same width. */
+const LIBRARY_ISA_CAPS: Record<string, { ONEDNN_MAX_CPU_ISA: string; OPENBLAS_CORETYPE: string }> = {
+  avx512f: { ONEDNN_MAX_CPU_ISA: 'AVX512_CORE', OPENBLAS_CORETYPE: 'SkylakeX' },
+  avx2: { ONEDNN_MAX_CPU_ISA: 'AVX2', OPENBLAS_CORETYPE: 'Haswell' },
+  avx: { ONEDNN_MAX_CPU_ISA: 'AVX', OPENBLAS_CORETYPE: 'SandyBridge' },
+  sse2: { ONEDNN_MAX_CPU_ISA: 'SSE41', OPENBLAS_CORETYPE: 'Nehalem' },
+};
+
+export function libraryIsaCaps(isa: string): { ONEDNN_MAX_CPU_ISA: string; OPENBLAS_CORETYPE: string } {
+  const caps = LIBRARY_ISA_CAPS[isa];
+  if (!caps) throw new RangeError(`no library caps for ISA '${isa}' (known: ${Object.keys(LIBRARY_ISA_CAPS).join(', ')})`);
+  return caps;
+}
+
 export function anchorsFor(op: string): AnchorSpec[] {
   return ANCHORS.filter((a) => a.ops.includes(op));
 }
@@ -105,6 +120,8 @@ export interface AnchorRunnerOptions extends BuildOptions {
   openblasCoretype?: string;
   /** The host's CPU flags (default: /proc/cpuinfo), for the default core type. */
   cpuFlags?: readonly string[];
+  /** Caps both libraries at this ISA (libraryIsaCaps), as ours is capped (capSimd). */
+  isa?: string;
   runTimeoutMs?: number;
   /** Output elements each anchor checks. */
   samples?: number;
@@ -131,7 +148,7 @@ export class AnchorRunner {
     const env: NodeJS.ProcessEnv = { ...this.options.baseEnv, OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads };
     if (coretype) env.OPENBLAS_CORETYPE = coretype;
     else delete env.OPENBLAS_CORETYPE;
-    return env;
+    return this.options.isa ? { ...env, ...libraryIsaCaps(this.options.isa) } : env;
   }
 
   library(library: AnchorLibrary): LibrarySpec {

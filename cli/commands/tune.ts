@@ -16,7 +16,7 @@ import { formatSeconds, progressWriter } from '../progress.ts';
 /** The usage text; the targets are the registry's, live (a registered kind is listed). */
 const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${TARGET_KINDS.join('|')}] [--trials N]
                      [--explorer NAME] [--seed N] [--records FILE] [--out DIR] [--json]
-                     [--transfer-from FILE] [--remeasure K]
+                     [--transfer-from FILE] [--remeasure K] [--threads N] [--isa ISA]
   --trials N       measurements to spend (default 100)
   --explorer NAME  search method: ${explorerNames().join(', ')} (default ${DEFAULT_EXPLORER})
   --records FILE   tuning log (JSONL); an existing log seeds the search and is appended to
@@ -28,13 +28,26 @@ const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${
                    they are measured first and count against --trials
   --remeasure K    after the search, measure its best K configs again, each in a fresh process,
                    ${DEFAULT_REMEASURE_ROUNDS} rounds interleaved, and choose the best by the re-measured median
-                   (default ${DEFAULT_REMEASURE}; 0: off). Extra to --trials`;
+                   (default ${DEFAULT_REMEASURE}; 0: off). Extra to --trials
+  --threads N      cpu: OpenMP threads of the kernels (default all cores)
+  --isa ISA        cpu: the widest vector ISA the kernels use (avx512f, avx2, avx, sse2; default the
+                   CPU's widest): kernels for a fleet of narrower CPUs`;
+
+/** The embedded agent's backend; a flag value its kind refuses (an ISA this CPU lacks) is a usage error. */
+function backendFor(target: string, flags: { seed: number; threads?: number; isa?: string }) {
+  try {
+    return createBackend(target, { cacheDir: cacheDir() }, flags);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`--isa: ${err.message}`);
+    throw err;
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     shape: { type: 'string' }, target: { type: 'string' }, trials: { type: 'string' },
     explorer: { type: 'string' }, seed: { type: 'string' }, records: { type: 'string' },
-    out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    out: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, isa: { type: 'string' }, help: { type: 'boolean' },
     'transfer-from': { type: 'string' }, remeasure: { type: 'string' },
   }, true, { targets: 'tune measures on one --target; to tune on several device classes at once, submit a farm campaign: flexfarm campaign submit --targets cpu,sim' });
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
@@ -50,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = values.out ?? join('out', `${def.op}-${target}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
-  const backend = createBackend(target, { cacheDir: cacheDir() }, { seed, threads });
+  const backend = backendFor(target, { seed, threads, isa: values.isa });
 
   const progress = progressWriter(process.stderr, { forcePlain: json });
   if (!json) process.stderr.write(`tuning ${def.key} on ${target} (${backend.describe().model}), ${trials} measurements, explorer ${explorer}\n`);

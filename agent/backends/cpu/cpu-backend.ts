@@ -9,7 +9,7 @@ import type { DeviceInfo } from '../../../contracts/result.ts';
 import { renderHarness } from '../../c-harness.ts';
 import { CpuRenderer } from '../../cpu-renderer.ts';
 import { compilerVersion } from '../../toolchain.ts';
-import { hostSimd } from './host-simd.ts';
+import { capSimd, hostCpuFlags, hostSimd } from './host-simd.ts';
 
 // Where it was first defined; the C compiler check now serves every C backend (agent/toolchain.ts).
 export { compilerVersion } from '../../toolchain.ts';
@@ -29,6 +29,8 @@ export interface CpuBackendOptions {
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
   /** Floats per explicit vector (default: the host's, from its CPU flags). */
   vectorWidth?: number;
+  /** The widest vector ISA to use (capSimd), default the host's widest. */
+  isa?: string;
   /** When a noisy timing is timed again (default RETIME in agent/measure.ts). */
   retime?: RetimePolicy;
 }
@@ -43,17 +45,19 @@ export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
   const command = options.compiler ?? 'gcc';
   const version = compilerVersion(command);
   const threads = options.threads ?? os.availableParallelism();
-  const simd = hostSimd();
+  const capped = options.isa ? capSimd(hostCpuFlags(), options.isa) : null;
+  const simd = capped?.simd ?? hostSimd();
+  const flags = [...CPU_FLAGS, ...(capped?.compilerFlags ?? [])];
   const vectorWidth = options.vectorWidth ?? simd.vectorWidth;
   const limits = { maxAccumulator: DEFAULT_MAX_ACCUMULATOR, isa: simd.isa, vectorWidth, vectorRegisters: simd.vectorRegisters, threads };
   const device: DeviceInfo = {
     kind: 'cpu', name: os.hostname(), model: cpuModel(), cores: threads, memoryBytes: os.totalmem(),
-    toolchain: `${version} ${CPU_FLAGS.join(' ')}`, limits,
+    toolchain: `${version} ${flags.join(' ')}`, limits,
   };
   return new CompiledBackend({
     kind: 'cpu', template: cpuTemplate, limits, device, cacheDir: options.cacheDir,
     toolchain: {
-      compiler: { command, flags: CPU_FLAGS, libs: ['-lm'], extension: '.c', version },
+      compiler: { command, flags, libs: ['-lm'], extension: '.c', version },
       program: (def, nest, note) => cpuProgram(def, nest, note, vectorWidth),
       runEnv: { OMP_NUM_THREADS: String(threads) },
     },

@@ -1,6 +1,6 @@
 // The cpu kind on the agent side: its flag and its backend.
 import type { BackendSpec } from '../backend-spec.ts';
-import { integerFlag } from '../backend-spec.ts';
+import { integerFlag, stringFlag } from '../backend-spec.ts';
 import { compilerVersion } from '../../toolchain.ts';
 import { createCpuBackend } from './cpu-backend.ts';
 
@@ -15,7 +15,10 @@ function detectCpu() {
 
 export const cpuBackendSpec: BackendSpec = {
   kind: 'cpu',
-  flags: [{ name: 'threads', type: 'integer', min: 1, help: 'OpenMP threads of timing runs', defaultText: 'all cores' }],
-  create: (options, flags) => createCpuBackend({ cacheDir: options.cacheDir, threads: integerFlag(flags, 'threads') }),
+  flags: [
+    { name: 'threads', type: 'integer', min: 1, help: 'OpenMP threads of timing runs', defaultText: 'all cores' },
+    { name: 'isa', type: 'string', metavar: 'ISA', help: 'widest vector ISA the kernels use: avx512f, avx2, avx or sse2', defaultText: "the CPU's widest" },
+  ],
+  create: (options, flags) => createCpuBackend({ cacheDir: options.cacheDir, threads: integerFlag(flags, 'threads'), isa: stringFlag(flags, 'isa') }),
   detect: detectCpu,
 };

@@ -32,6 +32,24 @@ export function hostCpuFlags(): string[] {
   }
 }
 
+/** The x86 extensions a cap may name, widest first, and the gcc flag that turns each one off
+ *  (with everything that needs it: -mno-avx2 also drops AVX-512) under -march=native. */
+const CAPS: [isa: string, off: string][] = [['avx512f', '-mno-avx512f'], ['avx2', '-mno-avx2'], ['avx', '-mno-avx'], ['sse2', '-mno-sse2']];
+
+export interface CappedSimd { simd: HostSimd; flags: string[]; compilerFlags: string[] }
+
+/** The host's SIMD no wider than `cap` (tuning for a fleet of narrower CPUs, or measuring the
+ *  AVX2 code path on an AVX-512 host): the CPU flags with the wider extensions removed, and the
+ *  gcc flags that keep -march=native from using them. A cap the host lacks is an error. */
+export function capSimd(flags: readonly string[], cap: string): CappedSimd {
+  const at = CAPS.findIndex(([isa]) => isa === cap);
+  if (at < 0) throw new RangeError(`ISA '${cap}' is not one of ${CAPS.map(([isa]) => isa).join(', ')}`);
+  if (!flags.includes(cap)) throw new RangeError(`this CPU has no ${cap} (its widest is ${simdFromFlags(flags).isa})`);
+  const wider = CAPS.slice(0, at);
+  const kept = flags.filter((f) => !wider.some(([isa]) => f === isa || (isa === 'avx512f' && f.startsWith('avx512'))));
+  return { simd: simdFromFlags(kept), flags: kept, compilerFlags: at > 0 ? [wider[at - 1][1]] : [] };
+}
+
 let cached: HostSimd | undefined;
 
 export function hostSimd(): HostSimd {

@@ -261,7 +261,11 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(why({ ...base, 'split.m': [1, 8, 4, 8] })).toMatch(/1 parallel tile\(s\), fewer than the 2 threads/);
     expect(why({ ...base, 'split.m': [2, 4, 16, 2] })).toMatch(/4 vectors .* fewer than 8 independent accumulators/);
     // 8 accumulators hide the latency, but gemm's outer product shares operands far better in a bigger tile
-    expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* 0\.75 operand loads per multiply-add, where a tile of up to 31 vectors issues 0\.37/);
+    expect(why({ ...base, 'split.m': [2, 4, 8, 4] })).toMatch(/8 vectors .* 0\.75 operand loads per multiply-add in 32 registers, where the best tile issues 0\.40/);
+    // beyond 31 registers the 4 resident vectors of B are reloaded at every use: 7 × 4 loads more than 6 × 4
+    const gemm168 = defineWorkload('gemm', { M: 168, N: 256, K: 256 });
+    expect(cpuTemplate.unpromising!(gemm168, { ...base, 'split.m': [2, 12, 1, 7], 'split.n': [1, 4, 1, 64] }, avx512)).toMatch(/28 vectors .* 1\.25 operand loads/);
+    expect(cpuTemplate.unpromising!(gemm168, { ...base, 'split.m': [2, 14, 1, 6], 'split.n': [1, 4, 1, 64] }, avx512)).toBeNull();
     // a tiny output cannot hold that many: as many as it has is enough
     const tiny = defineWorkload('gemm', { M: 4, N: 16, K: 64 });
     expect(cpuTemplate.unpromising!(tiny, { 'split.m': [2, 1, 1, 2], 'split.n': [1, 1, 1, 16], 'split.k': [1, 1, 64], reorder: 1, unroll: [512, 0], vector: 1, 'pack.B': 0 }, avx512))
@@ -284,7 +288,17 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(leastOperandLoadsPerFma(dw, 'w', 16, 31)).toBeGreaterThan(1);
     // gemm: m broadcasts of A and n vectors of B feed m·n multiply-adds
     expect(operandLoadsPerFma(gemm, new Map([['m', 4], ['n', 64]]), 'n', 16)).toBeCloseTo(8 / 16);
-    expect(leastOperandLoadsPerFma(gemm, 'n', 16, 31)).toBeCloseTo(11 / 30);
+    expect(leastOperandLoadsPerFma(gemm, 'n', 16, 31)).toBeCloseTo(10 / 25);   // 5 × 5, its 5 B vectors resident
+  });
+
+  it('AVX2: the 6 × 2-vector tile keeps its operands in 16 registers, the 4 × 3 one reloads them', () => {
+    const avx2 = { vectorWidth: 8, vectorRegisters: 16, threads: 2 };
+    const wide = defineWorkload('gemm', { M: 168, N: 384, K: 256 });
+    const tile = (m: number, vectors: number): Config => ({ ...base, 'split.m': [2, 84 / m, 1, m], 'split.n': [1, 384 / (8 * vectors), 1, 8 * vectors] });
+    expect(operandLoadsPerFma(gemm, new Map([['m', 4], ['n', 24]]), 'n', 8, 16)).toBeCloseTo(16 / 12);
+    expect(operandLoadsPerFma(gemm, new Map([['m', 6], ['n', 16]]), 'n', 8, 16)).toBeCloseTo(8 / 12);
+    expect(cpuTemplate.unpromising!(wide, tile(6, 2), avx2)).toBeNull();
+    expect(cpuTemplate.unpromising!(wide, tile(4, 3), avx2)).toMatch(/12 vectors .* 1\.33 operand loads per multiply-add in 16 registers, where the best tile issues 0\.67/);
   });
 
   it('a space with a filter never proposes what it refuses, at random or by a move', async () => {

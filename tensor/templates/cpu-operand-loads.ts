@@ -41,21 +41,30 @@ export function tileVectors(tile: RegisterTile, vectorAxis: string | null, lanes
   return vectors;
 }
 
-/** Loads and broadcasts per multiply-add of the tile, per reduction step. */
-export function operandLoadsPerFma(def: ComputeDef, tile: RegisterTile, vectorAxis: string | null, lanes: number): number {
-  let loads = 0;
-  for (const { axes } of loadDependences(def)) {
+/** Loads and broadcasts per multiply-add of the tile, per reduction step, on a register file of
+ *  `registers` vectors. An operand used by several multiply-adds is loaded once if it stays in a
+ *  register: the loop over the most numerous operand streams them one at a time, the others
+ *  stay resident. Where accumulators and resident operands do not fit beside one spare, the
+ *  compiler reloads the resident operands at every use (AVX2's 4 × 3-vector tile: 16 loads per
+ *  12 multiply-adds, where the 6 × 2 tile needs 8). */
+export function operandLoadsPerFma(def: ComputeDef, tile: RegisterTile, vectorAxis: string | null, lanes: number, registers = Infinity): number {
+  const vectors = tileVectors(tile, vectorAxis, lanes);
+  const distinct = loadDependences(def).map(({ axes }) => {
     let n = 1;
     for (const [axis, factor] of tile) if (axes.has(axis)) n *= axis === vectorAxis ? Math.ceil(factor / lanes) : factor;
-    loads += n;
-  }
-  return loads / tileVectors(tile, vectorAxis, lanes);
+    return n;
+  }).sort((a, b) => b - a);
+  const streamed = distinct[0] ?? 0, kept = distinct.slice(1);
+  const resident = kept.filter((n) => n < vectors).reduce((sum, n) => sum + n, 0) + 1;
+  const fits = vectors + resident <= registers - 1;
+  const loads = streamed + kept.reduce((sum, n) => sum + (fits || n >= vectors ? n : vectors), 0);
+  return loads / vectors;
 }
 
 const leastCache = new WeakMap<ComputeDef, Map<string, number>>();
 
-/** The fewest loads per multiply-add of any tile of at most `maxVectors` accumulators (the axes'
- *  extents bound their factors). */
+/** The fewest loads per multiply-add of any tile of at most `maxVectors` accumulators, on a
+ *  register file of maxVectors + 1 (the axes' extents bound their factors). */
 export function leastOperandLoadsPerFma(def: ComputeDef, vectorAxis: string | null, lanes: number, maxVectors: number): number {
   const memo = leastCache.get(def) ?? new Map<string, number>();
   leastCache.set(def, memo);
@@ -67,7 +76,7 @@ export function leastOperandLoadsPerFma(def: ComputeDef, vectorAxis: string | nu
   const tile = new Map<string, number>();
   const walk = (i: number, vectors: number): void => {
     if (i === axes.length) {
-      least = Math.min(least, operandLoadsPerFma(def, tile, vectorAxis, lanes));
+      least = Math.min(least, operandLoadsPerFma(def, tile, vectorAxis, lanes, maxVectors + 1));
       return;
     }
     const axis = axes[i], unit = axis.name === vectorAxis ? lanes : 1;

@@ -42,7 +42,7 @@ export const DEFAULT_MAX_ACCUMULATOR = 4096;
 /** Independent accumulators that hide the multiply-add latency (4 cycles × 2 pipes). */
 const LATENCY_ACCUMULATORS = 8;
 /** How much more operand traffic per multiply-add than the best tile a small tile may have. */
-const OPERAND_LOAD_SLACK = 1.5;
+const OPERAND_LOAD_SLACK = 1.6;
 
 /** The CPU template. `layoutKnobs: false` is FlexTensor's original space (splits, reorder,
  *  unroll), which the sim target's landscape models. */
@@ -138,9 +138,9 @@ function resolveFusion(def: ComputeDef, config: Config, layoutKnobs: boolean) {
 
 /** With the host's vector width, register count and threads: the tile is whole vectors along the
  *  vector axis (partial vectors run scalar), its accumulators fit the register file (beyond it
- *  they spill to memory on every multiply-add), enough of them hide the multiply-add latency, a
- *  tile under half the register file shares operands about as well as a bigger one would, and
- *  the parallel level has work for every thread. */
+ *  they spill to memory on every multiply-add), enough of them hide the multiply-add latency, its
+ *  operands cost about as few loads per multiply-add as the best tile's, and the parallel level
+ *  has work for every thread. */
 function registerTileProblem(def: ComputeDef, plan: ReturnType<typeof planCpu>, limits: DeviceLimits): string | null {
   // Limits come from an agent's heartbeat, untrusted: a rule applies only to plausible values.
   const plausible = (x: unknown, most: number): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= most;
@@ -169,18 +169,15 @@ function registerTileProblem(def: ComputeDef, plan: ReturnType<typeof planCpu>, 
   if (vectors < latency) {
     return `register tile of ${vectors} vectors (level-3 factors) holds fewer than ${latency} independent accumulators`;
   }
-  // Beyond that, a tile grows to share operands: one of under half the registers is worth
-  // measuring only where no bigger one loads much less per multiply-add (gemm's outer product
-  // needs a big tile; a depthwise convolution's input is loaded once per multiply-add whatever
-  // the tile).
-  const half = Math.min(Math.floor(registers / 2), possible);
-  if (vectors < half) {
-    const tile = new Map(plan.spatial.map((a) => [a.name, a.factors[3]] as const));
-    const loads = operandLoadsPerFma(def, tile, axis?.name ?? null, lanes);
-    const least = leastOperandLoadsPerFma(def, axis?.name ?? null, lanes, registers - 1);
-    if (loads > OPERAND_LOAD_SLACK * least) {
-      return `register tile of ${vectors} vectors (level-3 factors) issues ${loads.toFixed(2)} operand loads per multiply-add, where a tile of up to ${registers - 1} vectors issues ${least.toFixed(2)}`;
-    }
+  // Beyond that, a tile is worth measuring only where its operands cost about as few loads per
+  // multiply-add as the best tile's do (gemm's outer product wants a big tile, with its reused
+  // operands kept in registers; a depthwise convolution's input is loaded once per multiply-add
+  // whatever the tile, so a small one loses nothing).
+  const tile = new Map(plan.spatial.map((a) => [a.name, a.factors[3]] as const));
+  const loads = operandLoadsPerFma(def, tile, axis?.name ?? null, lanes, registers);
+  const least = leastOperandLoadsPerFma(def, axis?.name ?? null, lanes, registers - 1);
+  if (loads > OPERAND_LOAD_SLACK * least) {
+    return `register tile of ${vectors} vectors (level-3 factors) issues ${loads.toFixed(2)} operand loads per multiply-add in ${registers} registers, where the best tile issues ${least.toFixed(2)}`;
   }
   return null;
 }

@@ -105,5 +105,8 @@ export function resultToWire(r: MeasureResult, agent = ''): pb.MeasureResult {
     ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
     device: deviceToWire(r.device), toolchain: r.toolchain, simulated: !!r.simulated, estimated: !!r.estimated,
     estimator: r.estimator ?? '', at: r.at, agent,
+    ...(r.spread ? { spread: r.spread } : {}),
+    ...(r.loadAverage !== undefined ? { loadAverage: r.loadAverage } : {}),
+    ...(r.retimed ? { retimed: r.retimed } : {}),
   };
 }

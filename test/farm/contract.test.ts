@@ -171,6 +171,16 @@ describe('CoordinatorService', () => {
       expect(e.result!.candidate_id.startsWith(`${id}/sim/`)).toBe(true);
       expect(e.result!.agent).toBe('sim-contract');
     }
+    // the noise travels with every timed result, over the wire too
+    const timed = withResults.map((e) => e.result as unknown as { seconds: number[]; spread?: { min: number; median: number; max: number; cv: number } })
+      .filter((r) => r.seconds.length);
+    expect(timed.length).toBeGreaterThan(0);
+    for (const r of timed) {
+      expect(r.spread!.min).toBeLessThanOrEqual(r.spread!.median);
+      expect(r.spread!.median).toBeLessThanOrEqual(r.spread!.max);
+      expect(r.spread!.min).toBe(Math.min(...r.seconds));
+      expect(r.spread!.cv).toBeGreaterThanOrEqual(0);
+    }
     const got = await call<{ id: string; state: string; workload: string; targets: { target: string; budget: number; measured: number; valid: number; best: { config_json: string; seconds: number; gflops: number; agent: string } }[] }>(coordinatorClient, 'GetCampaign', { id });
     expect(got.state).toBe('done');
     expect(got.workload).toBe('gemm(M=32,N=32,K=32,dtype=float32)');

@@ -77,6 +77,31 @@ export interface MeasureResult {
   at: string;
   /** Name of the agent that measured it. */
   agent: string;
+  /** How much the repeats scattered; absent on error. */
+  spread?:
+    | TimingSpread
+    | undefined;
+  /** The host's 1-minute load average when it was timed. */
+  loadAverage?:
+    | number
+    | undefined;
+  /** Present when a first, noisier timing was replaced by a longer one. */
+  retimed?: Retimed | undefined;
+}
+
+/** The spread of a result's repeats: noise shown, not hidden. */
+export interface TimingSpread {
+  min: number;
+  median: number;
+  max: number;
+  /** Coefficient of variation: 0.05 = the repeats scatter by about 5 %. */
+  cv: number;
+}
+
+/** The first timing of a re-timed candidate. */
+export interface Retimed {
+  seconds: number[];
+  cv: number;
 }
 
 /** What an agent holds right now. */
@@ -514,6 +539,9 @@ function createBaseMeasureResult(): MeasureResult {
     estimator: "",
     at: "",
     agent: "",
+    spread: undefined,
+    loadAverage: undefined,
+    retimed: undefined,
   };
 }
 
@@ -570,6 +598,15 @@ export const MeasureResult: MessageFns<MeasureResult> = {
     }
     if (message.agent !== "") {
       writer.uint32(130).string(message.agent);
+    }
+    if (message.spread !== undefined) {
+      TimingSpread.encode(message.spread, writer.uint32(138).fork()).join();
+    }
+    if (message.loadAverage !== undefined) {
+      writer.uint32(145).double(message.loadAverage);
+    }
+    if (message.retimed !== undefined) {
+      Retimed.encode(message.retimed, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -725,6 +762,30 @@ export const MeasureResult: MessageFns<MeasureResult> = {
             message.agent = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.spread = TimingSpread.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 145) {
+              break;
+            }
+
+            message.loadAverage = reader.double();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.retimed = Retimed.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -762,6 +823,185 @@ export const MeasureResult: MessageFns<MeasureResult> = {
     message.estimator = object.estimator ?? "";
     message.at = object.at ?? "";
     message.agent = object.agent ?? "";
+    message.spread = (object.spread !== undefined && object.spread !== null)
+      ? TimingSpread.fromPartial(object.spread)
+      : undefined;
+    message.loadAverage = object.loadAverage ?? undefined;
+    message.retimed = (object.retimed !== undefined && object.retimed !== null)
+      ? Retimed.fromPartial(object.retimed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTimingSpread(): TimingSpread {
+  return { min: 0, median: 0, max: 0, cv: 0 };
+}
+
+export const TimingSpread: MessageFns<TimingSpread> = {
+  encode(message: TimingSpread, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.min !== 0) {
+      writer.uint32(9).double(message.min);
+    }
+    if (message.median !== 0) {
+      writer.uint32(17).double(message.median);
+    }
+    if (message.max !== 0) {
+      writer.uint32(25).double(message.max);
+    }
+    if (message.cv !== 0) {
+      writer.uint32(33).double(message.cv);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimingSpread {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimingSpread();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.min = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.median = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.max = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.cv = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TimingSpread>, I>>(base?: I): TimingSpread {
+    return TimingSpread.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimingSpread>, I>>(object: I): TimingSpread {
+    const message = createBaseTimingSpread();
+    message.min = object.min ?? 0;
+    message.median = object.median ?? 0;
+    message.max = object.max ?? 0;
+    message.cv = object.cv ?? 0;
+    return message;
+  },
+};
+
+function createBaseRetimed(): Retimed {
+  return { seconds: [], cv: 0 };
+}
+
+export const Retimed: MessageFns<Retimed> = {
+  encode(message: Retimed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seconds.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.seconds) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.cv !== 0) {
+      writer.uint32(17).double(message.cv);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Retimed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetimed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 9) {
+              message.seconds.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.seconds.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.cv = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Retimed>, I>>(base?: I): Retimed {
+    return Retimed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Retimed>, I>>(object: I): Retimed {
+    const message = createBaseRetimed();
+    message.seconds = object.seconds?.map((e) => e) || [];
+    message.cv = object.cv ?? 0;
     return message;
   },
 };

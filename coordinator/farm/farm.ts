@@ -163,11 +163,15 @@ export class Farm {
     bus.onConnection?.((connected) => this.registry.pause(!connected));
     bus.consumeResults((batch) => this.handleResults(batch));
     bus.requestDiscover();
-    this.timers.push(setInterval(() => {
+    // Swept after this turn's I/O (setImmediate): when the loop was busy past an agent's limit,
+    // the heartbeats that waited in the socket meanwhile count before the silence does, and a
+    // busy coordinator does not mark live agents lost (nor their targets waiting).
+    this.timers.push(setInterval(() => setImmediate(() => {
+      if (this.closed) return;
       this.registry.sweep();
       this.dispatcher.checkDeadlines();
       this.checkWaiting();
-    }, TICK_MS));
+    }), TICK_MS));
     const staticAgents = this.staticAgents;
     if (staticAgents) {
       staticAgents.pollAll();

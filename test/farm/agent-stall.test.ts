@@ -27,7 +27,7 @@ beforeAll(async () => {
   nats = await startNatsServer();
   dir = mkdtempSync(join(tmpdir(), 'flexfarm-stall-'));
   const [c, a] = await Promise.all([
-    startCoordinator({ nats: nats.url, records: join(dir, 'records.jsonl'), extra: ['--http', '127.0.0.1:0', '--settle-ms', '200', '--lost-after-ms', '800'] }),
+    startCoordinator({ nats: nats.url, records: join(dir, 'records.jsonl'), extra: ['--http', '127.0.0.1:0', '--settle-ms', '200', '--lost-after-ms', '1500'] }),
     sim('sim-only'),
   ]);
   coordinator = c;
@@ -90,12 +90,14 @@ test('the only agent of a kind killed: get, list, watch, the page and the metric
   await agents[0].stop('SIGKILL');
   const killedAt = Date.now();
 
-  // get: within 10 s the target waits and the message names the lost agent.
-  const waiting = await waitFor('campaign get to say the target waits', async () => {
-    const c = await getJson(id);
-    return c.targets[0].state === 'waiting' ? c : undefined;
-  }, 10_000, 250);
-  console.log(`stall: said by campaign get ${Date.now() - killedAt} ms after the kill: ${waiting.message}`);
+  // Within 10 s the target waits (polled on the cheap HTTP API: a CLI call takes a second or two
+  // here), then `campaign get` says so, naming the lost agent.
+  await waitFor('the target to wait', async () => (await httpJson<HttpCampaign>(http, `/api/campaigns/${id}`))
+    .targets[0].state === 'waiting' || undefined, 10_000, 100);
+  const saidAfterMs = Date.now() - killedAt;
+  const waiting = await getJson(id);
+  console.log(`stall: said ${saidAfterMs} ms after the kill; campaign get: ${waiting.message}`);
+  expect(waiting.targets[0].state).toBe('waiting');
   expect(waiting.state).toBe('running');
   expect(waiting.targets[0].message).toMatch(LOST_MESSAGE);
   expect(waiting.message).toMatch(LOST_MESSAGE);
@@ -135,7 +137,8 @@ test('the only agent of a kind killed: get, list, watch, the page and the metric
   expect(['running', 'done']).toContain(resumed.targets[0].state);
   expect(resumed.targets[0].message).toBeNull();
   expect(resumed.message).toBeNull();
-  expect(await metric('sim')).toBe(0);
+  // Polled: on a loaded machine a fresh agent's heartbeats may come late once or twice.
+  await expect.poll(() => metric('sim'), { timeout: 10_000 }).toBe(0);
   await page.waitForFunction(() => document.getElementById('detail-message')!.hidden, null, { timeout: 10_000 });
 
   const watch = await watched;
@@ -146,7 +149,7 @@ test('the only agent of a kind killed: get, list, watch, the page and the metric
   // watch said it at once when it began, and stopped saying it once the new agent was up.
   const lines = watch.stderr.trim().split('\n');
   const first = lines.findIndex((l) => / sim waiting \d+\/150 .*waiting: no sim agent up — sim-only lost \d+ s ago; \d+ queued/.test(l));
-  expect(first, watch.stderr).toBeGreaterThan(0);
+  expect(first, watch.stderr).toBeGreaterThanOrEqual(0);
   expect(lines.slice(first).some((l) => l.startsWith(`${id} running:`) && !l.includes('waiting')), watch.stderr).toBe(true);
   expect(coordinator.log()).toMatch(new RegExp(`campaign ${id}: waiting: no sim agent up — sim-only lost`));
   expect(coordinator.log()).toContain(`campaign ${id}: sim running again (sim-new up)`);

@@ -386,6 +386,9 @@ export class Farm {
   /** Says when a running target starts or stops waiting for an agent of its kind (log, observers,
    *  watchers), and refreshes the watchers of a waiting campaign so its message stays current. */
   private checkWaiting(): void {
+    // Not before the settle period is over: after a restart the agents answer within it, and a
+    // campaign would otherwise be told waiting, then running, for every restart.
+    if (!this.issuing) return;
     const now = Date.now();
     for (const campaign of this.campaigns.values()) {
       if (!campaign.running) { this.waiting.forget(campaign.id); continue; }

@@ -1,7 +1,7 @@
 // Targets that cannot progress. A running target whose device kind has no agent up is `waiting`,
 // with a message naming the agents of that kind that were lost (waiting-message.ts). It is worked
-// out whenever a snapshot is taken, never stored, so it clears as soon as an agent of the kind is
-// up again, and it survives nothing (a restarted coordinator works it out afresh).
+// out whenever a snapshot is taken and never persisted, so it clears as soon as an agent of the
+// kind is up again, and a restarted coordinator works it out afresh.
 import type { TargetKind } from '../../contracts/result.ts';
 import type { CampaignSnapshot, TargetSnapshot } from '../campaign.ts';
 import type { AgentRegistry } from './registry.ts';

@@ -1,6 +1,7 @@
 // Progress of a farm campaign for `flexfarm campaign watch`: a bar rewritten in place on a
 // terminal (measured/budget over every target, valid, best so far per target, rate, ETA), plain
-// periodic lines otherwise (logs, pipes, and --json, where stdout carries the final result).
+// periodic lines otherwise (logs, pipes, and --json, where stdout carries the final result). A
+// target waiting for an agent of its kind says so, with the coordinator's message, at once.
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { bar, formatDuration, formatSeconds } from './progress.ts';
 
@@ -43,11 +44,20 @@ export function campaignProgressWriter(stream: NodeJS.WriteStream, options: Camp
     let line = progressLine(c, totals, rateAt(t));
     const quietS = (t - lastChangeMs) / 1000;
     if (c.state === 'running' && quietS >= intervalMs / 1000) line += `  (no result for ${Math.round(quietS)} s)`;
+    // While it runs, the coordinator's message says why targets wait (empty when none does).
+    if (c.state === 'running' && c.message) line += `  ${c.message}`;
     if (interactive) {
       // Events come per result (thousands a second on a big farm): redraw at most 10 times a second.
-      if (!tick && t - lastDrawMs < 100 && c.state === lastState) return;
+      const changed = stateOf(c) !== lastState;
+      if (!tick && t - lastDrawMs < 100 && !changed) return;
+      // A target starts or stops waiting: said on a line of its own above the bar, which the
+      // terminal's width may cut.
+      if (changed && lastState && c.state === 'running') {
+        stream.write(`\r${(c.message || `${c.id}: every target has an agent up again`).padEnd(lastLength)}\n`);
+        lastLength = 0;
+      }
       lastDrawMs = t;
-      lastState = c.state;
+      lastState = stateOf(c);
       // A pseudo-terminal without a size reports 0 columns.
       const width = Math.max(40, (stream.columns || 120) - 1);
       const text = `${bar(totals.budget ? totals.measured / totals.budget : 0)} ${line}`.slice(0, width);
@@ -56,16 +66,17 @@ export function campaignProgressWriter(stream: NodeJS.WriteStream, options: Camp
       return;
     }
     // A tick may come a little early: it still counts as the interval's line.
-    if (t - lastPlainMs >= intervalMs - (tick ? 250 : 0) || c.state !== lastState) {
+    if (t - lastPlainMs >= intervalMs - (tick ? 250 : 0) || stateOf(c) !== lastState) {
       stream.write(`${c.id} ${c.state}: ${line}\n`);
       lastPlainMs = t;
-      lastState = c.state;
+      lastState = stateOf(c);
     }
   };
 
   // While nothing arrives, the last state is said again every interval, with how long it has
-  // been quiet: a stalled campaign is never a silent one.
-  const timer = setInterval(() => { if (last) render(last, now(), true); }, interactive ? 1_000 : intervalMs);
+  // been quiet: a stalled campaign is never a silent one. The check runs each second, so a line
+  // printed off the beat (a state change) still has the next one within the interval.
+  const timer = setInterval(() => { if (last) render(last, now(), true); }, Math.min(1_000, intervalMs));
   timer.unref();
   return {
     update(c) {
@@ -83,6 +94,11 @@ export function campaignProgressWriter(stream: NodeJS.WriteStream, options: Camp
       if (interactive && lastLength) stream.write('\n');
     },
   };
+}
+
+/** What a line is printed at once for: the campaign's state and which targets wait. */
+function stateOf(c: pb.Campaign): string {
+  return [c.state, ...c.targets.filter((t) => t.state === 'waiting').map((t) => t.target)].join(' ');
 }
 
 interface Totals { measured: number; budget: number; valid: number }
@@ -103,7 +119,8 @@ export function progressLine(c: pb.Campaign, totals: Totals, ratePerS: number | 
   const targets = c.targets.map((t) => {
     const best = t.best ? `best ${formatSeconds(t.best.seconds)} (${t.best.gflops.toFixed(1)} GFLOP/s)` : 'no valid yet';
     const again = t.remeasureTotal ? ` re-measured ${t.remeasureDone}/${t.remeasureTotal}` : '';
-    return `${t.target} ${t.measured}/${t.budget}${again} ${best}`;
+    const waiting = t.state === 'waiting' ? ' waiting' : '';
+    return `${t.target}${waiting} ${t.measured}/${t.budget}${again} ${best}`;
   });
   const left = totals.budget - totals.measured;
   const eta = c.state !== 'running' ? 'done' : ratePerS && ratePerS > 0 ? `ETA ${formatDuration(left / ratePerS)}` : 'ETA ?';

@@ -37,8 +37,15 @@ export interface Best {
   remeasured?: { searchSeconds: number; runs: number };
 }
 
+/** A target's state: running; waiting (work left, no agent of its kind up: farm/stalls.ts); done;
+ *  once the campaign has ended, the campaign's state. */
+export type TargetState = 'running' | 'waiting' | 'done' | 'cancelled' | 'failed';
+
 export interface TargetSnapshot {
   target: TargetKind;
+  state: TargetState;
+  /** Why it is waiting (farm/waiting-message.ts); absent otherwise. */
+  message?: string;
   budget: number;
   measured: number;
   valid: number;
@@ -441,7 +448,8 @@ export class Campaign {
       explorer: this.spec.explorer, seed: this.spec.seed, createdAt: this.createdAt,
       ...(this.finishedAt ? { finishedAt: this.finishedAt } : {}), ...(this.message ? { message: this.message } : {}),
       targets: [...this.runs.values()].map((run) => ({
-        target: run.kind, budget: this.spec.trials, measured: run.measured, valid: run.valid, best: run.best,
+        target: run.kind, state: this.state === 'running' ? (run.done ? 'done' : 'running') : this.state,
+        budget: this.spec.trials, measured: run.measured, valid: run.valid, best: run.best,
         ...(this.running ? counts(run.kind) : { queued: 0, inFlight: 0 }),
         ...(run.stopReason ? { stopReason: run.stopReason } : {}),
         ...(run.phase ? { remeasure: run.phase.progress() } : {}),

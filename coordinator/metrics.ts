@@ -238,6 +238,19 @@ export class CoordinatorMetrics {
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
+    new Gauge({
+      name: 'flexfarm_campaign_targets_waiting', help: 'Targets of running campaigns waiting for an agent: work left and no agent of their device class up.',
+      labelNames: ['device_class'], registers,
+      collect() {
+        this.reset();
+        // Every class at 0 from the start: an alert on > 0 has a series to read before any stall.
+        const counts = new Map<string, number>(TARGET_KINDS.map((k) => [k, 0]));
+        for (const c of self.farm?.list() ?? []) {
+          for (const t of c.targets) if (t.state === 'waiting') counts.set(t.target, (counts.get(t.target) ?? 0) + 1);
+        }
+        for (const [device_class, n] of counts) this.set({ device_class }, n);
+      },
+    });
     this.defineCampaignGauges();
   }
 

@@ -130,6 +130,7 @@ export function campaignToWire(c: CampaignSnapshot): pb.Campaign {
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
       stopReason: t.stopReason ?? '', remeasureDone: t.remeasure?.done ?? 0, remeasureTotal: t.remeasure?.total ?? 0,
+      state: t.state, message: t.message ?? '',
       ...(t.best ? {
         best: {
           configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,

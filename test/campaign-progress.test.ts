@@ -47,3 +47,41 @@ test('the ETA comes from the last minute, not from the whole watch with its stal
   expect(rate).toBeGreaterThan(1);
   progress.finish();
 });
+
+function waiting(measured: number, message: string): pb.Campaign {
+  const c = campaign(measured);
+  return { ...c, message, targets: c.targets.map((t) => ({ ...t, state: 'waiting', message })) } as pb.Campaign;
+}
+
+test('a target that starts or stops waiting for an agent gets a line at once, with the coordinator\'s message', () => {
+  const { lines, progress } = writer();
+  progress.update({ ...campaign(10), targets: campaign(10).targets.map((t) => ({ ...t, state: 'running' })) } as pb.Campaign);
+  vi.advanceTimersByTime(1_000);
+  const message = 'waiting: no cpu agent up — vm-cpu-7070 lost 1 s ago; 4 queued';
+  progress.update(waiting(10, message));
+  expect(lines).toHaveLength(2); // not held back to the 5 s interval
+  expect(lines[1]).toBe(`c1 running: [10/100] valid 10  cpu waiting 10/100 no valid yet  0.00/s  ETA ?  ${message}\n`);
+  // Still waiting: the periodic line repeats the (refreshed) message after the quiet time.
+  progress.update(waiting(10, message.replace('1 s', '5 s')));
+  vi.advanceTimersByTime(5_000);
+  expect(lines.at(-1)).toMatch(/cpu waiting 10\/100 .*\(no result for 6 s\) {2}waiting: no cpu agent up — vm-cpu-7070 lost 5 s ago; 4 queued\n$/);
+  const before = lines.length;
+  progress.update({ ...campaign(11), targets: campaign(11).targets.map((t) => ({ ...t, state: 'running' })) } as pb.Campaign);
+  expect(lines).toHaveLength(before + 1);
+  expect(lines.at(-1)).not.toContain('waiting');
+  progress.finish();
+});
+
+test('on a terminal, waiting is said on a line of its own above the bar', () => {
+  const out: string[] = [];
+  const stream = { isTTY: true, columns: 80, write: (s: string) => { out.push(s); return true; } } as unknown as NodeJS.WriteStream;
+  const progress = campaignProgressWriter(stream, { nowMs: () => Date.now() });
+  progress.update({ ...campaign(10), targets: campaign(10).targets.map((t) => ({ ...t, state: 'running' })) } as pb.Campaign);
+  const message = 'waiting: no cpu agent up — vm-cpu-7070 lost 0 s ago; 4 queued';
+  progress.update(waiting(10, message));
+  expect(out.join('')).toContain(`\r${message}`);
+  expect(out.join('')).toMatch(new RegExp(`${message} *\\n\\r\\[`));
+  progress.update({ ...campaign(12), targets: campaign(12).targets.map((t) => ({ ...t, state: 'running' })) } as pb.Campaign);
+  expect(out.join('')).toContain('c1: every target has an agent up again');
+  progress.finish();
+});

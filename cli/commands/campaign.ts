@@ -24,7 +24,9 @@ sim agent 16) would sit mostly idle; random keeps every agent busy. With one or 
 measured them, each in a fresh process, 3 rounds, and the best is chosen by the re-measured median
 (default 5; 0: off; not counted in --trials).
 submit --json prints {"id"}; get, cancel and watch --json print the campaign as one JSON object
-(watch: when it ends); list --json prints an array.`;
+(watch: when it ends); list --json prints an array.
+A target is running, waiting (no agent of its device class is up: the campaign's message names the
+agents lost and what is queued; it runs again as soon as one is up), or done.`;
 
 /** The campaign as the commands print it in JSON. */
 export interface CampaignJson {
@@ -39,6 +41,9 @@ export interface CampaignJson {
   message: string | null;
   targets: {
     target: string; budget: number; measured: number; valid: number; queued: number; inFlight: number;
+    /** running, waiting (no agent of its kind up; `message` says why), done, or the campaign's end state. */
+    state: string;
+    message: string | null;
     stopReason: string | null;
     remeasure: { done: number; total: number } | null;
     best: {
@@ -54,7 +59,7 @@ export function campaignJson(c: pb.Campaign): CampaignJson {
     createdAt: c.createdAt, finishedAt: c.finishedAt || null, message: c.message || null,
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
-      stopReason: t.stopReason || null,
+      state: t.state, message: t.message || null, stopReason: t.stopReason || null,
       remeasure: t.remeasureTotal ? { done: t.remeasureDone, total: t.remeasureTotal } : null,
       best: t.best ? {
         config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,
@@ -159,7 +164,7 @@ function describe(c: pb.Campaign): string {
     const again = t.best?.remeasured ? ` (re-measured, median of ${t.best.remeasureRuns}; search ${t.best.searchSeconds.toExponential(3)} s)` : '';
     const best = t.best ? `best ${t.best.seconds.toExponential(3)} s${again}  ${t.best.gflops.toFixed(2)} GFLOP/s  on ${t.best.agent || '?'}  ${t.best.configJson}` : 'no valid measurement yet';
     const remeasuring = t.remeasureTotal ? `, re-measured ${t.remeasureDone}/${t.remeasureTotal}` : '';
-    lines.push(`  ${t.target.padEnd(5)} ${t.measured}/${t.budget} measured, ${t.valid} valid${remeasuring}, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
+    lines.push(`  ${t.target.padEnd(5)} ${t.state.padEnd(7)} ${t.measured}/${t.budget} measured, ${t.valid} valid${remeasuring}, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
   }
   if (c.message) lines.push(`  ${c.message}`);
   return lines.join('\n');

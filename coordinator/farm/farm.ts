@@ -21,6 +21,7 @@ import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaig
 import { AgentRegistry, type AgentEntry } from './registry.ts';
 import { restoreCampaigns } from './restore-campaigns.ts';
 import { admitResult } from './result-admission.ts';
+import { markWaiting, WaitingTracker } from './stalls.ts';
 import { StaticAgents } from './static-agents.ts';
 
 export interface CampaignEvent {
@@ -105,6 +106,8 @@ export class Farm {
   /** Persisted campaigns that could not be rebuilt (e.g. an operator this version lacks): kept on disk. */
   private readonly unreadable: PersistedCampaign[] = [];
   private readonly staticAgents: StaticAgents | null;
+  /** Which targets were waiting for an agent of their kind when last checked (stalls.ts). */
+  private readonly waiting = new WaitingTracker();
 
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
@@ -160,10 +163,15 @@ export class Farm {
     bus.onConnection?.((connected) => this.registry.pause(!connected));
     bus.consumeResults((batch) => this.handleResults(batch));
     bus.requestDiscover();
-    this.timers.push(setInterval(() => {
+    // Swept after this turn's I/O (setImmediate): when the loop was busy past an agent's limit,
+    // the heartbeats that waited in the socket meanwhile count before the silence does, and a
+    // busy coordinator does not mark live agents lost (nor their targets waiting).
+    this.timers.push(setInterval(() => setImmediate(() => {
+      if (this.closed) return;
       this.registry.sweep();
       this.dispatcher.checkDeadlines();
-    }, TICK_MS));
+      this.checkWaiting();
+    }), TICK_MS));
     const staticAgents = this.staticAgents;
     if (staticAgents) {
       staticAgents.pollAll();
@@ -375,6 +383,33 @@ export class Farm {
     this.changed(campaign);
   }
 
+  /** Says when a running target starts or stops waiting for an agent of its kind (log, observers,
+   *  watchers), and refreshes the watchers of a waiting campaign so its message stays current. */
+  private checkWaiting(): void {
+    // Not before the settle period is over: after a restart the agents answer within it, and a
+    // campaign would otherwise be told waiting, then running, for every restart.
+    if (!this.issuing) return;
+    const now = Date.now();
+    for (const campaign of this.campaigns.values()) {
+      if (!campaign.running) { this.waiting.forget(campaign.id); continue; }
+      // Cheap test first: the snapshot is only needed where a kind has no agent up, or had none.
+      if (!this.waiting.tracks(campaign.id) && campaign.targetKinds().every((k) => this.registry.anyUp(k))) continue;
+      const snapshot = this.snapshot(campaign, now);
+      const change = this.waiting.check(snapshot, now);
+      if (change?.kind === 'changed') {
+        for (const t of change.started) this.log(`campaign ${campaign.id}: ${t.message}`);
+        for (const kind of change.cleared) {
+          const up = this.registry.up(kind).map((a) => a.name);
+          this.log(`campaign ${campaign.id}: ${kind} running again${up.length ? ` (${up.join(', ')} up)` : ''}`);
+        }
+        this.changed(campaign);
+      } else if (change?.kind === 'refresh') {
+        const event = { campaign: snapshot };
+        for (const w of this.watchers.get(campaign.id) ?? []) w(event);
+      }
+    }
+  }
+
   private changed(campaign: Campaign): void {
     this.options.observer?.campaignChanged?.(campaign);
     const watchers = this.watchers.get(campaign.id);
@@ -417,8 +452,9 @@ export class Farm {
     return campaign;
   }
 
-  private snapshot(campaign: Campaign): CampaignSnapshot {
-    return campaign.snapshot((kind) => this.dispatcher.counts(campaign.id, kind));
+  /** The campaign now, its targets without an agent of their kind marked waiting. */
+  private snapshot(campaign: Campaign, nowMs = Date.now()): CampaignSnapshot {
+    return markWaiting(campaign.snapshot((kind) => this.dispatcher.counts(campaign.id, kind)), this.registry, nowMs);
   }
 }
 

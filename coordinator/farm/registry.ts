@@ -22,6 +22,8 @@ export interface AgentEntry {
   state: 'up' | 'lost';
   /** Date.now() of the last heartbeat or successful poll. */
   lastSeenMs: number;
+  /** Date.now() when it was last marked lost (a waiting target names how long ago). */
+  lostAtMs?: number;
   intervalMs: number;
   /** Results from it applied by this coordinator. */
   measured: number;
@@ -62,6 +64,12 @@ export class AgentRegistry {
   /** Agents that are up and serve `kind`. */
   up(kind?: TargetKind): AgentEntry[] {
     return this.list().filter((a) => a.state === 'up' && (!kind || a.kind === kind));
+  }
+
+  /** True when an agent of `kind` is up (no list built: called for every snapshot). */
+  anyUp(kind: TargetKind): boolean {
+    for (const a of this.agents.values()) if (a.state === 'up' && a.kind === kind) return true;
+    return false;
   }
 
   /** Record a heartbeat (or a poll's answer); an in-process agent passes its own client. Undefined
@@ -146,6 +154,7 @@ export class AgentRegistry {
   markLost(entry: AgentEntry, reason: string): void {
     if (entry.state === 'lost') return;
     entry.state = 'lost';
+    entry.lostAtMs = Date.now();
     this.options.log?.(`agent ${entry.name} lost: ${reason}`);
     this.listeners.forEach((l) => l.lost?.(entry, reason));
   }
@@ -159,6 +168,7 @@ export class AgentRegistry {
       name: h.name, address: h.address, kind: h.device.kind, device: h.device, capacity: h.capacity, maxBatch: h.maxBatch,
       load: h.load, held: h.held, startedAt: h.startedAt, source, state, lastSeenMs: now, intervalMs: h.intervalMs,
       measured: 0, client: client ?? this.options.clientFor(h.address), backoffUntilMs: 0,
+      ...(state === 'lost' ? { lostAtMs: now } : {}),
     };
     this.agents.set(h.name, entry);
     return entry;

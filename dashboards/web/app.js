@@ -58,6 +58,8 @@ function configText(config) {
 }
 function shapeText(shape) { return Object.entries(shape ?? {}).map(([k, v]) => `${k}=${v}`).join(' '); }
 const color = (kind) => DEVICE_COLORS[kind] ?? '#0f766e';
+/** Targets with work left and no agent of their kind up (the coordinator marks them). */
+const waitingTargets = (c) => c.targets.filter((t) => t.state === 'waiting');
 
 // ---- data ----------------------------------------------------------------------------------
 
@@ -123,7 +125,8 @@ function renderCampaigns() {
     class: c.id === state.selected ? 'selected' : '', 'data-campaign': c.id, 'data-state': c.state,
     onclick: () => select(c.id, true),
   },
-  h('td', {}, h('span', { class: `badge ${c.state}` }, c.state)),
+  h('td', {}, h('span', { class: `badge ${c.state}` }, c.state),
+    waitingTargets(c).length ? h('div', {}, h('span', { class: 'badge waiting', title: c.message ?? '' }, 'waiting')) : null),
   h('td', { class: 'mono' }, c.id),
   h('td', {}, h('div', {}, c.op), h('div', { class: 'muted mono' }, shapeText(c.shape))),
   h('td', {}, c.explorer, h('span', { class: 'muted' }, ` · seed ${c.seed}`)),
@@ -136,12 +139,14 @@ function renderCampaigns() {
 
 function targetRow(t) {
   const pct = (n) => `${Math.min(100, (100 * n) / Math.max(1, t.budget)).toFixed(1)}%`;
-  return h('div', { class: 'target-row' },
+  const waiting = t.state === 'waiting';
+  return h('div', { class: 'target-row', 'data-target': t.target, 'data-state': t.state, title: waiting ? t.message : undefined },
     h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target),
     h('div', { class: 'bar', title: `${t.measured} measured, ${t.valid} valid of ${t.budget}` },
       h('span', { class: 'measured', style: `width:${pct(t.measured)};background:${color(t.target)}` }),
       h('span', { class: 'valid', style: `width:${pct(t.valid)};background:${color(t.target)}` })),
-    h('span', { class: 'nums' }, `${t.measured}/${t.budget}`, h('span', { class: 'muted' }, ` · ${t.valid} ok`)));
+    h('span', { class: 'nums' }, `${t.measured}/${t.budget}`,
+      waiting ? h('span', { class: 'waiting' }, ' · waiting') : h('span', { class: 'muted' }, ` · ${t.valid} ok`)));
 }
 
 function renderDetail() {
@@ -158,11 +163,14 @@ function renderDetail() {
   const msg = document.getElementById('detail-message');
   msg.hidden = !c.message;
   msg.textContent = c.message ?? '';
-  document.getElementById('best-configs').replaceChildren(...c.targets.map((t) => h('div', { class: 'best-config', 'data-target': t.target },
+  // While the campaign runs its message says why targets wait; after, why it ended.
+  msg.dataset.kind = c.state === 'running' ? 'waiting' : 'ended';
+  document.getElementById('best-configs').replaceChildren(...c.targets.map((t) => h('div', { class: 'best-config', 'data-target': t.target, 'data-state': t.state },
     h('div', { class: 'head' },
       h('span', {}, h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target), ' ',
         t.best ? `${fmtGflops(t.best.gflops)} · ${fmtSeconds(t.best.seconds)}` : 'no valid schedule yet'),
-      h('span', { class: 'muted' }, t.best?.agent ? `on ${t.best.agent}` : `${t.queued} queued · ${t.inFlight} in flight`)),
+      t.state === 'waiting' ? h('span', { class: 'waiting' }, `waiting: no ${t.target} agent up · ${t.queued} queued`)
+        : h('span', { class: 'muted' }, t.best?.agent ? `on ${t.best.agent}` : `${t.queued} queued · ${t.inFlight} in flight`)),
     t.best ? h('pre', {}, configText(t.best.config)) : null)));
   scheduleCharts();
 }
@@ -229,11 +237,16 @@ function renderAgents() {
       h('td', {}, h('div', { class: 'mono' }, a.name), h('div', { class: 'muted mono' }, a.address || 'in-process')),
       h('td', {}, h('span', { class: 'kind', style: `color:${color(a.kind)}` }, a.kind), ' ', h('span', { class: 'muted' }, a.model)),
       h('td', {}, h('div', { class: 'load' }, h('div', { class: 'bar' }, h('span', { style: `width:${pct}%` })), `${a.inFlight} / ${a.capacity}`)),
-      h('td', { class: 'nums' }, `${a.load.queued} queued · ${a.load.measuring} measuring · ${a.load.unpublished} unpublished`),
+      // A lost agent's last heartbeat says nothing about now: its queue is not shown as live.
+      health === 'lost'
+        ? h('td', { class: 'nums muted', 'data-load': 'unknown', title: `last heard ${fmtAgo(a.lastSeenSecondsAgo)}: ${loadText(a.load)}` }, '– (lost)')
+        : h('td', { class: 'nums', 'data-load': 'live' }, loadText(a.load)),
       h('td', {}, String(a.measured)),
       h('td', { class: 'muted' }, fmtAgo(a.lastSeenSecondsAgo)));
   }));
 }
+
+function loadText(load) { return `${load.queued} queued · ${load.measuring} measuring · ${load.unpublished} unpublished`; }
 
 // ---- live updates --------------------------------------------------------------------------
 

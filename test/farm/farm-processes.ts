@@ -182,7 +182,8 @@ export async function httpJson<T>(address: string, path: string): Promise<T> {
 export interface HttpCampaign {
   id: string;
   state: string;
-  targets: { target: string; budget: number; measured: number; valid: number; queued: number; inFlight: number }[];
+  targets: { target: string; state: string; message?: string; budget: number; measured: number; valid: number; queued: number; inFlight: number }[];
+  message?: string;
 }
 
 export interface HttpAgent { name: string; state: string; inFlight: number; measured: number }

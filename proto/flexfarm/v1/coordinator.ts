@@ -109,6 +109,16 @@ export interface TargetProgress {
    */
   remeasureDone: number;
   remeasureTotal: number;
+  /**
+   * running; waiting (work left and no agent of its kind up: message says which were lost and
+   * when); done; once the campaign has ended, the campaign's state.
+   */
+  state: string;
+  /**
+   * Why the target is waiting, e.g. "waiting: no cpu agent up — vm-cpu-7070 lost 20 s ago;
+   * 8 queued"; empty otherwise.
+   */
+  message: string;
 }
 
 export interface Campaign {
@@ -123,7 +133,10 @@ export interface Campaign {
   targets: TargetProgress[];
   createdAt: string;
   finishedAt: string;
-  /** Why it failed or was cancelled. */
+  /**
+   * Why it failed or was cancelled; while it runs, why targets are waiting (their messages
+   * joined by "; "), else empty. `state` stays running while targets wait.
+   */
   message: string;
 }
 
@@ -891,6 +904,8 @@ function createBaseTargetProgress(): TargetProgress {
     stopReason: "",
     remeasureDone: 0,
     remeasureTotal: 0,
+    state: "",
+    message: "",
   };
 }
 
@@ -925,6 +940,12 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     }
     if (message.remeasureTotal !== 0) {
       writer.uint32(80).uint32(message.remeasureTotal);
+    }
+    if (message.state !== "") {
+      writer.uint32(90).string(message.state);
+    }
+    if (message.message !== "") {
+      writer.uint32(98).string(message.message);
     }
     return writer;
   },
@@ -1022,6 +1043,22 @@ export const TargetProgress: MessageFns<TargetProgress> = {
             message.remeasureTotal = reader.uint32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1049,6 +1086,8 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     message.stopReason = object.stopReason ?? "";
     message.remeasureDone = object.remeasureDone ?? 0;
     message.remeasureTotal = object.remeasureTotal ?? 0;
+    message.state = object.state ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };

@@ -1,8 +1,13 @@
 // The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
 // request gets a status code and a message naming what is wrong; the server keeps serving.
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { isSafeCampaignId, quote } from '../contracts/messages/limits.ts';
+import type { AuthRefusal } from '../contracts/security/auth-refusals.ts';
+import { NO_SECURITY, type GrpcSecurity } from '../contracts/security/grpc-security.ts';
+import { assertListenAllowed } from '../contracts/security/listen-policy.ts';
+import { throttledRefusalLog } from '../contracts/security/refusal-log.ts';
+import { serverAuth } from '../contracts/security/server-auth.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -24,6 +29,13 @@ export interface CoordinatorServerOptions {
   listen: string;
   /** Requests larger than this are refused with RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
+  /** TLS, mTLS and the token (contracts/security/); default: plaintext, no authentication. */
+  security?: GrpcSecurity;
+  /** Listen beyond loopback without credentials anyway. */
+  insecure?: boolean;
+  /** Every call refused for its credentials (the coordinator's metrics count them). */
+  authRefused?: (refusal: AuthRefusal) => void;
+  log?: (line: string) => void;
 }
 
 export class CoordinatorServer {
@@ -35,12 +47,17 @@ export class CoordinatorServer {
   private constructor(private readonly farm: Farm, private readonly server: Server) {}
 
   static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
-    const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const security = options.security ?? NO_SECURITY;
+    const warning = assertListenAllowed(options.listen, security, options.insecure ?? false);
+    if (warning) options.log?.(`warning: ${warning}`);
+    const logRefusal = options.log ? throttledRefusalLog(options.log) : undefined;
+    const auth = serverAuth(security, (refusal) => { options.authRefused?.(refusal); logRefusal?.(refusal); });
+    const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, interceptors: auth.interceptors });
     const self = new CoordinatorServer(options.farm, server);
     server.addService(...withMalformedRequestCheck(CoordinatorServiceService, self.implementation()));
     server.addService(HealthService, self.health.implementation());
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) => {
+      server.bindAsync(options.listen, auth.credentials, (err, p) => {
         if (err) reject(new Error(listenFailureMessage(options.listen, err), { cause: err }));
         else resolve(p);
       });

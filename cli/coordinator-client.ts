@@ -45,9 +45,11 @@ export class CoordinatorClient {
   watch(id: string, onEvent: (event: CampaignEvent) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const stream = this.client.watchCampaign({ id });
+      // grpc-js emits 'end' right after 'error', before the error is explained: it must not resolve.
+      let failed = false;
       stream.on('data', onEvent);
-      stream.on('end', () => resolve());
-      stream.on('error', (err: ServiceError) => void this.explain(err).then(reject));
+      stream.on('end', () => { if (!failed) resolve(); });
+      stream.on('error', (err: ServiceError) => { failed = true; void this.explain(err).then(reject); });
     });
   }
 

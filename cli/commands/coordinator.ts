@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const observability = httpListen ? new Observability() : undefined;
   const farm = new Farm({
-    bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer,
+    bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer, agentChannel: clientChannel(security),
     lostAfterMs: parseInteger('--lost-after-ms', values['lost-after-ms'], 3_000, 100),
     settleMs: parseInteger('--settle-ms', values['settle-ms'], 1_500, 0),
     ...(inflight ? { inflightTimeoutMs: Object.fromEntries(TARGET_KINDS.map((kind) => [kind, inflight])) } : {}),

@@ -7,6 +7,7 @@ import { CLIENT_SECURITY_FLAGS, SECRET_FLAG_NOTES, securityUsage } from '../secu
 const USAGE = `usage: flexfarm agents [--coordinator ADDR] [--json]
 
 --coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000.
+A coordinator with TLS and a token (README "Security") takes the same credentials:
 ${securityUsage('client').join('\n')}`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -34,6 +34,7 @@ ${securityUsage('server').join('\n')}
 
 Beyond loopback it needs TLS and client authentication (--mtls or a token), or --insecure; agents
 are dialled with the same CA, certificate and token (README "Security").
+
 Prints one line "flexfarm coordinator listening on HOST:PORT" when ready; logs go to stderr.`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -10,11 +10,7 @@ import { AgentCallError } from '../contracts/agent-call-error.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { LIMITS } from '../contracts/messages/limits.ts';
-import type { AuthRefusal } from '../contracts/security/auth-refusals.ts';
-import { NO_SECURITY, type GrpcSecurity } from '../contracts/security/grpc-security.ts';
-import { assertListenAllowed } from '../contracts/security/listen-policy.ts';
-import { throttledRefusalLog } from '../contracts/security/refusal-log.ts';
-import { serverAuth } from '../contracts/security/server-auth.ts';
+import { prepareServerAuth, type ServerSecurityOptions } from '../contracts/security/server-setup.ts';
 import { statusOfAgentCall } from '../proto/agent-call-status.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
@@ -26,18 +22,13 @@ export const AGENT_SERVICE_NAME = 'flexfarm.v1.AgentService';
 /** Largest request accepted; a bigger one is refused with RESOURCE_EXHAUSTED by grpc-js. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export interface AgentServerOptions extends Omit<AgentOptions, 'address'> {
+/** `security`, `insecure`, `authRefused`: contracts/security/server-setup.ts. */
+export interface AgentServerOptions extends Omit<AgentOptions, 'address'>, Omit<ServerSecurityOptions, 'log'> {
   /** host:port to bind; port 0 picks a free one. */
   listen: string;
   /** host:port the coordinator should dial; default: the bound address (the hostname when bound to 0.0.0.0). */
   advertise?: string;
   maxMessageBytes?: number;
-  /** TLS, mTLS and the token (contracts/security/); default: plaintext, no authentication. */
-  security?: GrpcSecurity;
-  /** Listen beyond loopback without credentials anyway. */
-  insecure?: boolean;
-  /** Every call refused for its credentials (the agent's metrics count them). */
-  authRefused?: (refusal: AuthRefusal) => void;
 }
 
 export class ListenError extends FlexfarmError {
@@ -53,11 +44,7 @@ export class AgentServer {
   get address(): string { return this.agent.address; }
 
   static async start(options: AgentServerOptions): Promise<AgentServer> {
-    const security = options.security ?? NO_SECURITY;
-    const warning = assertListenAllowed(options.listen, security, options.insecure ?? false);
-    if (warning) options.log?.(`warning: ${warning}`);
-    const logRefusal = options.log ? throttledRefusalLog(options.log) : undefined;
-    const auth = serverAuth(security, (refusal) => { options.authRefused?.(refusal); logRefusal?.(refusal); });
+    const auth = prepareServerAuth(options);
     const agent = new Agent(options);
     const server = new Server({
       'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,

@@ -3,11 +3,7 @@
 import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { isSafeCampaignId, quote } from '../contracts/messages/limits.ts';
-import type { AuthRefusal } from '../contracts/security/auth-refusals.ts';
-import { NO_SECURITY, type GrpcSecurity } from '../contracts/security/grpc-security.ts';
-import { assertListenAllowed } from '../contracts/security/listen-policy.ts';
-import { throttledRefusalLog } from '../contracts/security/refusal-log.ts';
-import { serverAuth } from '../contracts/security/server-auth.ts';
+import { prepareServerAuth, type ServerSecurityOptions } from '../contracts/security/server-setup.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -23,19 +19,13 @@ import type { AgentStatus, Farm } from './farm/farm.ts';
 export const COORDINATOR_SERVICE_NAME = 'flexfarm.v1.CoordinatorService';
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export interface CoordinatorServerOptions {
+/** `security`, `insecure`, `authRefused`, `log`: contracts/security/server-setup.ts. */
+export interface CoordinatorServerOptions extends ServerSecurityOptions {
   farm: Farm;
   /** host:port; port 0 picks a free one. */
   listen: string;
   /** Requests larger than this are refused with RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
-  /** TLS, mTLS and the token (contracts/security/); default: plaintext, no authentication. */
-  security?: GrpcSecurity;
-  /** Listen beyond loopback without credentials anyway. */
-  insecure?: boolean;
-  /** Every call refused for its credentials (the coordinator's metrics count them). */
-  authRefused?: (refusal: AuthRefusal) => void;
-  log?: (line: string) => void;
 }
 
 export class CoordinatorServer {
@@ -47,11 +37,7 @@ export class CoordinatorServer {
   private constructor(private readonly farm: Farm, private readonly server: Server) {}
 
   static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
-    const security = options.security ?? NO_SECURITY;
-    const warning = assertListenAllowed(options.listen, security, options.insecure ?? false);
-    if (warning) options.log?.(`warning: ${warning}`);
-    const logRefusal = options.log ? throttledRefusalLog(options.log) : undefined;
-    const auth = serverAuth(security, (refusal) => { options.authRefused?.(refusal); logRefusal?.(refusal); });
+    const auth = prepareServerAuth(options);
     const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, interceptors: auth.interceptors });
     const self = new CoordinatorServer(options.farm, server);
     server.addService(...withMalformedRequestCheck(CoordinatorServiceService, self.implementation()));

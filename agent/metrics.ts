@@ -9,6 +9,7 @@ import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import { MEASUREMENT_STATUSES } from '../contracts/measurement-status.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
+import { authRefusalCounter, type AuthRefusal } from '../contracts/security/auth-refusals.ts';
 import type { MeasureQueueObserver } from './measure-queue.ts';
 import { onMeasurePhase } from './phase-timing.ts';
 
@@ -39,6 +40,8 @@ export class AgentMetrics {
   private readonly compileDuration: Histogram<'outcome'>;
   private readonly runDuration: Histogram<'outcome'>;
   private readonly unsubscribePhases: () => void;
+  /** Counts a gRPC call refused for its credentials (AgentServerOptions.authRefused). */
+  readonly authRefused: (refusal: AuthRefusal) => void;
 
   constructor(options: AgentMetricsOptions) {
     this.registry.setDefaultLabels({ agent: options.agent, device_class: options.deviceClass });
@@ -64,6 +67,7 @@ export class AgentMetrics {
       name: 'flexfarm_agent_publish_duration_seconds', help: 'Publishing a result until the broker acknowledged it.',
       buckets: PUBLISH_BUCKETS_SECONDS, registers,
     });
+    this.authRefused = authRefusalCounter(this.registry, 'flexfarm_agent_grpc_auth_refused_total');
     const self = this;
     new Gauge({
       name: 'flexfarm_agent_queue_candidates', help: 'Candidates held by the agent, by stage (queued, measuring, unpublished).',

@@ -1,7 +1,7 @@
 // The agent's gRPC server: AgentService (Describe, Measure, Cancel) and grpc.health.v1 over one
 // Agent. Bad requests get a status code and a message naming the field; the server keeps serving.
 import os from 'node:os';
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, status, type sendUnaryData, type ServerCredentials, type ServerUnaryCall } from '@grpc/grpc-js';
 import {
   AgentServiceService, type AgentDescription, type AgentServiceServer, type CancelRequest, type CancelResponse,
   type DescribeRequest, type MeasureRequest, type MeasureResponse,
@@ -10,6 +10,7 @@ import { AgentCallError } from '../contracts/agent-call-error.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { LIMITS } from '../contracts/messages/limits.ts';
+import { prepareServerAuth, type ServerSecurityOptions } from '../contracts/security/server-setup.ts';
 import { statusOfAgentCall } from '../proto/agent-call-status.ts';
 import { grpcError } from '../proto/grpc-status.ts';
 import { HealthService, HealthStatus } from '../proto/health-service.ts';
@@ -21,7 +22,8 @@ export const AGENT_SERVICE_NAME = 'flexfarm.v1.AgentService';
 /** Largest request accepted; a bigger one is refused with RESOURCE_EXHAUSTED by grpc-js. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export interface AgentServerOptions extends Omit<AgentOptions, 'address'> {
+/** `security`, `insecure`, `authRefused`: contracts/security/server-setup.ts. */
+export interface AgentServerOptions extends Omit<AgentOptions, 'address'>, Omit<ServerSecurityOptions, 'log'> {
   /** host:port to bind; port 0 picks a free one. */
   listen: string;
   /** host:port the coordinator should dial; default: the bound address (the hostname when bound to 0.0.0.0). */
@@ -42,14 +44,16 @@ export class AgentServer {
   get address(): string { return this.agent.address; }
 
   static async start(options: AgentServerOptions): Promise<AgentServer> {
+    const auth = prepareServerAuth(options);
     const agent = new Agent(options);
     const server = new Server({
       'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      interceptors: auth.interceptors,
     });
     const self = new AgentServer(agent, server);
     server.addService(...withMalformedRequestCheck(AgentServiceService, self.implementation()));
     server.addService(HealthService, self.health.implementation());
-    const port = await bind(server, options.listen);
+    const port = await bind(server, options.listen, auth.credentials);
     const host = options.listen.slice(0, options.listen.lastIndexOf(':'));
     agent.address = options.advertise ?? `${host === '0.0.0.0' || host === '[::]' ? os.hostname() : host}:${port}`;
     agent.start();
@@ -113,9 +117,9 @@ function toStatus(err: unknown) {
   return grpcError(status.INTERNAL, message);
 }
 
-function bind(server: Server, listen: string): Promise<number> {
+function bind(server: Server, listen: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(listen, credentials, (err, port) => {
       if (err) reject(new ListenError(listenFailureMessage(listen, err), { cause: err }));
       else resolve(port);
     });

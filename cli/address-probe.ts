@@ -1,6 +1,7 @@
 // What answers at HOST:PORT when a gRPC call there fails: a NATS server greets every client with
 // `INFO {…}`, an HTTP server answers a request with `HTTP/1.x`. Used only to explain a failure.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export type Answerer = 'nats' | 'http' | 'refused' | 'unknown';
 
@@ -33,5 +34,22 @@ export function probeAddress(address: string, timeoutMs = 1_000): Promise<Answer
     });
     socket.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'unknown'));
     socket.on('close', () => done('unknown'));
+  });
+}
+
+/** Whether a TLS handshake succeeds at HOST:PORT (any certificate): a plaintext client's failure
+ *  there means the server wants TLS. */
+export function speaksTls(address: string, timeoutMs = 1_000): Promise<boolean> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    // Only a probe: the certificate is not trusted for anything, so it is not verified.
+    const socket = tls.connect({ host, port, rejectUnauthorized: false, ALPNProtocols: ['h2'], ...(net.isIP(host) ? {} : { servername: host }) });
+    const done = (yes: boolean) => { clearTimeout(timer); socket.destroy(); resolve(yes); };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
   });
 }

@@ -1,6 +1,7 @@
 // The `flexfarm` command: picks a subcommand and turns its errors into messages and exit codes.
 import { TARGET_KINDS } from '../contracts/targets.ts';
 import { UsageError } from './args.ts';
+import { quietTlsIpAddressWarning } from './tls-warning.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`flexfarm: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
+  quietTlsIpAddressWarning();
   try {
     return await (await command.load()).run(rest);
   } catch (err) {

@@ -9,6 +9,7 @@ import { DROP_REASONS } from '../contracts/messages/message-error.ts';
 import { registerProcessMetrics } from '../contracts/process-metrics.ts';
 import { REQUEUE_CAUSES } from '../contracts/requeue-reason.ts';
 import type { MeasureResult, TargetKind } from '../contracts/result.ts';
+import { authRefusalCounter, type AuthRefusal } from '../contracts/security/auth-refusals.ts';
 import { TARGET_KINDS } from '../contracts/targets.ts';
 import type { Campaign, CampaignSnapshot, CampaignState } from './campaign.ts';
 import { CAMPAIGN_STATES } from './campaign.ts';
@@ -51,6 +52,8 @@ export class CoordinatorMetrics {
   private readonly forgotten: Counter<'device_class'>;
   private readonly messagesDropped: Counter<'subject_kind' | 'reason'>;
   private readonly roundTrip: Histogram<'device_class' | 'status'>;
+  /** Counts a gRPC call refused for its credentials (CoordinatorServerOptions.authRefused). */
+  readonly authRefused: (refusal: AuthRefusal) => void;
 
   constructor(options: CoordinatorMetricsOptions = {}) {
     const registers = [this.registry];
@@ -91,6 +94,7 @@ export class CoordinatorMetrics {
       name: 'flexfarm_measure_round_trip_seconds', help: 'End to end on the coordinator: candidate sent to an agent until its result is applied.',
       labelNames: ['device_class', 'status'], buckets: ROUND_TRIP_BUCKETS_SECONDS, registers,
     });
+    this.authRefused = authRefusalCounter(this.registry, 'flexfarm_grpc_auth_refused_total');
     this.defineFarmGauges();
     this.zeroCounters();
   }

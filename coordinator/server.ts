@@ -1,8 +1,9 @@
 // The coordinator's gRPC server: CoordinatorService over a Farm, plus grpc.health.v1. Every bad
 // request gets a status code and a message naming what is wrong; the server keeps serving.
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { listenFailureMessage } from '../contracts/listen-failure.ts';
 import { isSafeCampaignId, quote } from '../contracts/messages/limits.ts';
+import { prepareServerAuth, type ServerSecurityOptions } from '../contracts/security/server-setup.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type * as pb from '../proto/flexfarm/v1/coordinator.ts';
 import { CoordinatorServiceService, type CoordinatorServiceServer } from '../proto/flexfarm/v1/coordinator.ts';
@@ -18,7 +19,8 @@ import type { AgentStatus, Farm } from './farm/farm.ts';
 export const COORDINATOR_SERVICE_NAME = 'flexfarm.v1.CoordinatorService';
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export interface CoordinatorServerOptions {
+/** `security`, `insecure`, `authRefused`, `log`: contracts/security/server-setup.ts. */
+export interface CoordinatorServerOptions extends ServerSecurityOptions {
   farm: Farm;
   /** host:port; port 0 picks a free one. */
   listen: string;
@@ -35,12 +37,13 @@ export class CoordinatorServer {
   private constructor(private readonly farm: Farm, private readonly server: Server) {}
 
   static async start(options: CoordinatorServerOptions): Promise<CoordinatorServer> {
-    const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+    const auth = prepareServerAuth(options);
+    const server = new Server({ 'grpc.max_receive_message_length': options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, interceptors: auth.interceptors });
     const self = new CoordinatorServer(options.farm, server);
     server.addService(...withMalformedRequestCheck(CoordinatorServiceService, self.implementation()));
     server.addService(HealthService, self.health.implementation());
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(options.listen, ServerCredentials.createInsecure(), (err, p) => {
+      server.bindAsync(options.listen, auth.credentials, (err, p) => {
         if (err) reject(new Error(listenFailureMessage(options.listen, err), { cause: err }));
         else resolve(p);
       });

@@ -6,10 +6,13 @@ import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
 import { NatsBus } from '../../contracts/bus-nats.ts';
 import { DEFAULT_PROTOCOL } from '../../contracts/result.ts';
+import { describeSecurity } from '../../contracts/security/grpc-security.ts';
+import { InsecureListenError, listenDecision } from '../../contracts/security/listen-policy.ts';
 import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { kindFlagOptions, kindFlagUsage, readKindFlags } from '../agent-flags.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { readSecurity, SECRET_FLAG_NOTES, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
 /** The usage text; the device kinds and their own flags come from the registries, live. */
@@ -29,7 +32,10 @@ function usage(): string {
     ...kindFlagUsage(),
     '  --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)',
     '  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)',
+    ...securityUsage('server'),
     '',
+    'Beyond loopback it needs TLS and client authentication (--mtls or a token), or --insecure',
+    '(README "Security").',
     'Prints one line "flexfarm agent NAME (KIND) listening on HOST:PORT [(metrics HOST:PORT)]" when ready;',
     'logs go to stderr.',
     'SIGTERM or SIGINT: finish what is being measured, publish it, say goodbye, exit.',
@@ -41,8 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     device: { type: 'string' }, listen: { type: 'string' }, nats: { type: 'string' }, name: { type: 'string' },
     advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
     'heartbeat-ms': { type: 'string' }, ...kindFlagOptions(),
-    cache: { type: 'string' }, metrics: { type: 'string' }, help: { type: 'boolean' },
-  }, false);
+    cache: { type: 'string' }, metrics: { type: 'string' }, ...SERVER_SECURITY_FLAGS, help: { type: 'boolean' },
+  }, false, SECRET_FLAG_NOTES);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   quietGrpcLog(env);
@@ -62,6 +68,11 @@ export async function run(argv: string[]): Promise<number> {
   const kindFlags = readKindFlags(values, env);
   const metricsListen = values.metrics ?? env.FLEXFARM_METRICS;
   if (metricsListen !== undefined && !/^.+:\d+$/.test(metricsListen)) throw new UsageError(`--metrics: expected HOST:PORT, got '${metricsListen}'`);
+  const security = readSecurity(values, env, 'server');
+  const insecure = Boolean(values.insecure);
+  // Refused before anything connects; AgentServer.start decides the same way.
+  const refused = listenDecision(listen, security, insecure).refused;
+  if (refused) throw new InsecureListenError(refused);
 
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
   const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir() }, kindFlags);
@@ -76,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     server = await AgentServer.start({
       name, backend, bus, listen, advertise: values.advertise ?? env.FLEXFARM_ADVERTISE,
       capacity, concurrency, heartbeatMs, protocol: DEFAULT_PROTOCOL, observer: metrics?.observer, log,
+      security, insecure, authRefused: metrics?.authRefused,
     });
     if (metrics) {
       metrics.attach(server.agent);
@@ -93,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const d = backend.describe();
   process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}${metricsServer ? ` (metrics ${metricsServer.address})` : ''}\n`);
-  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${natsUrl}`);
+  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${natsUrl}; gRPC: ${describeSecurity(security)}`);
   const signal = await waitForSignal();
   log(`${signal}: finishing measurements in progress`);
   await server.stop();

@@ -1,16 +1,19 @@
 // `flexfarm agents`: the agents a coordinator sees, with their state and load.
 import type * as pb from '../../proto/flexfarm/v1/coordinator.ts';
 import { parseFlags } from '../args.ts';
-import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts';
+import { coordinatorClientFor } from '../coordinator-client.ts';
+import { CLIENT_SECURITY_FLAGS, SECRET_FLAG_NOTES, securityUsage } from '../security-flags.ts';
 
 const USAGE = `usage: flexfarm agents [--coordinator ADDR] [--json]
 
---coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000.`;
+--coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000.
+A coordinator with TLS and a token (README "Security") takes the same credentials:
+${securityUsage('client').join('\n')}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { coordinator: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, false);
+  const { values } = parseFlags(argv, { coordinator: { type: 'string' }, json: { type: 'boolean' }, ...CLIENT_SECURITY_FLAGS, help: { type: 'boolean' } }, false, SECRET_FLAG_NOTES);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
+  const client = coordinatorClientFor(values);
   try {
     const { agents } = await client.call<pb.ListAgentsRequest, pb.ListAgentsResponse>('listAgents', {});
     if (values.json) {

@@ -3,7 +3,8 @@ import { explorerNames } from '../../coordinator/explore/index.ts';
 import type * as pb from '../../proto/flexfarm/v1/coordinator.ts';
 import { parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { campaignProgressWriter } from '../campaign-progress.ts';
-import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts';
+import { CoordinatorClient, coordinatorClientFor } from '../coordinator-client.ts';
+import { CLIENT_SECURITY_FLAGS, SECRET_FLAG_NOTES, securityUsage } from '../security-flags.ts';
 
 const USAGE = `usage:
   flexfarm campaign submit <op> --shape K=V[,K=V...] --targets cpu,sim --trials N [--explorer NAME] [--seed N]
@@ -15,6 +16,8 @@ const USAGE = `usage:
 
 --coordinator defaults to FLEXFARM_COORDINATOR, else 127.0.0.1:7000 (HOST:PORT, the coordinator's gRPC
 --listen address). --trials is the budget per target.
+A coordinator with TLS and a token (README "Security") takes the same credentials:
+${securityUsage('client').join('\n')}
 --explorer: ${explorerNames().join(', ')} (default random). Not model, tune's default, which
 finds better kernels from fewer measurements: it proposes 4-8 candidates a round and waits for their
 results before the next round, so a farm with more room in flight than that (a cpu agent takes 4, a
@@ -75,10 +78,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(rest, {
     coordinator: { type: 'string' }, json: { type: 'boolean' }, shape: { type: 'string' }, targets: { type: 'string' },
     trials: { type: 'string' }, explorer: { type: 'string' }, seed: { type: 'string' }, repeat: { type: 'string' },
-    'min-repeat-ms': { type: 'string' }, remeasure: { type: 'string' }, help: { type: 'boolean' },
-  }, true, { target: "a campaign takes --targets, a comma-separated list of device classes such as cpu,sim; tune's --target names one" });
+    'min-repeat-ms': { type: 'string' }, remeasure: { type: 'string' }, ...CLIENT_SECURITY_FLAGS, help: { type: 'boolean' },
+  }, true, { ...SECRET_FLAG_NOTES, target: "a campaign takes --targets, a comma-separated list of device classes such as cpu,sim; tune's --target names one" });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const client = new CoordinatorClient(coordinatorAddress(values.coordinator));
+  const client = coordinatorClientFor(values);
   try {
     switch (sub) {
       case 'submit': return await submit(client, positionals, values);

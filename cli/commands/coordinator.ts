@@ -1,6 +1,9 @@
 // `flexfarm coordinator`: the farm's coordinator service. Flags may come from the environment.
 import { resolve } from 'node:path';
 import { NatsBus } from '../../contracts/bus-nats.ts';
+import { clientChannel } from '../../contracts/security/client-channel.ts';
+import { describeSecurity } from '../../contracts/security/grpc-security.ts';
+import { InsecureListenError, listenDecision } from '../../contracts/security/listen-policy.ts';
 import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { statePathFor } from '../../coordinator/campaign-store.ts';
 import { Farm } from '../../coordinator/farm/farm.ts';
@@ -8,6 +11,7 @@ import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
 import { CoordinatorServer } from '../../coordinator/server.ts';
 import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
+import { readSecurity, SECRET_FLAG_NOTES, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
 /** The usage text; each kind's in-flight timeout is the registry's, live. */
@@ -26,6 +30,10 @@ const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL -
   --inflight-timeout-ms N  a dispatched candidate may take this long (default: ${TARGETS.map((t) => `${t.kind} ${t.inflightTimeoutMs}`).join(', ')})
   --settle-ms N        after start, wait this long for agents to report held work (default 1500)
   --consumer NAME      durable JetStream consumer (FLEXFARM_CONSUMER, default flexfarm-coordinator)
+${securityUsage('server').join('\n')}
+
+Beyond loopback it needs TLS and client authentication (--mtls or a token), or --insecure; agents
+are dialled with the same CA, certificate and token (README "Security").
 
 Prints one line "flexfarm coordinator listening on HOST:PORT" when ready; logs go to stderr.`;
 
@@ -34,8 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     listen: { type: 'string' }, nats: { type: 'string' }, records: { type: 'string' }, state: { type: 'string' },
     http: { type: 'string' }, agent: { type: 'string', multiple: true }, 'lost-after-ms': { type: 'string' },
     'inflight-timeout-ms': { type: 'string' }, 'settle-ms': { type: 'string' }, consumer: { type: 'string' },
-    help: { type: 'boolean' },
-  }, false);
+    ...SERVER_SECURITY_FLAGS, help: { type: 'boolean' },
+  }, false, SECRET_FLAG_NOTES);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   quietGrpcLog(env);
@@ -51,6 +59,11 @@ export async function run(argv: string[]): Promise<number> {
   const staticAgents = values.agent ?? (env.FLEXFARM_AGENTS ? env.FLEXFARM_AGENTS.split(',').map((s) => s.trim()).filter(Boolean) : []);
   for (const a of staticAgents) if (!/^.+:\d+$/.test(a)) throw new UsageError(`--agent: expected HOST:PORT, got '${a}'`);
   const inflight = values['inflight-timeout-ms'] ? parseInteger('--inflight-timeout-ms', values['inflight-timeout-ms'], 0, 100) : undefined;
+  const security = readSecurity(values, env, 'server');
+  const insecure = Boolean(values.insecure);
+  // Refused before anything connects; CoordinatorServer.start decides the same way.
+  const refused = listenDecision(listen, security, insecure).refused;
+  if (refused) throw new InsecureListenError(refused);
 
   const log = (line: string) => logLine('coordinator', line);
   const bus = await NatsBus.connect({
@@ -59,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const observability = httpListen ? new Observability() : undefined;
   const farm = new Farm({
-    bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer,
+    bus, recordsPath, statePath, staticAgents, log, warn: log, observer: observability?.observer, agentChannel: clientChannel(security),
     lostAfterMs: parseInteger('--lost-after-ms', values['lost-after-ms'], 3_000, 100),
     settleMs: parseInteger('--settle-ms', values['settle-ms'], 1_500, 0),
     ...(inflight ? { inflightTimeoutMs: Object.fromEntries(TARGET_KINDS.map((kind) => [kind, inflight])) } : {}),
@@ -67,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   let server: CoordinatorServer | undefined;
   let http: CoordinatorHttpServer | undefined;
   try {
-    server = await CoordinatorServer.start({ farm, listen });
+    server = await CoordinatorServer.start({ farm, listen, security, insecure, authRefused: observability?.metrics.authRefused, log });
     if (httpListen) {
       http = await CoordinatorHttpServer.start({ farm, listen: httpListen });
       observability!.attach(farm);
@@ -83,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   farm.start();
   process.stdout.write(`flexfarm coordinator listening on ${server.address}${http ? ` (http ${http.address})` : ''}\n`);
-  log(`records ${recordsPath}; campaign state ${statePath}`);
+  log(`records ${recordsPath}; campaign state ${statePath}; gRPC: ${describeSecurity(security)}`);
   const signal = await waitForSignal();
   log(`${signal}: stopping`);
   await server.stop();

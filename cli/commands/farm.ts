@@ -5,11 +5,14 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localDevices } from '../../agent/backends/index.ts';
+import { InsecureListenError, listenDecision } from '../../contracts/security/listen-policy.ts';
+import { loadGrpcSecurity } from '../../contracts/security/grpc-security.ts';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { parseFlags, UsageError } from '../args.ts';
 import { DEFAULT_COORDINATOR } from '../coordinator-client.ts';
 import { ChildService } from '../farm/child-service.ts';
 import { startNatsServer } from '../farm/nats-process.ts';
+import { readSecuritySettings, SECRET_FLAG_NOTES, securityEnv, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 
 export const DEFAULT_HTTP = '127.0.0.1:7080';
 const DEFAULT_STORE = join('out', 'farm');
@@ -32,7 +35,10 @@ measure is published), a second one at once.
                        sim is never found, name it to add a simulated device)
   --listen HOST:PORT   the coordinator's gRPC address, for flexfarm campaign (default ${DEFAULT_COORDINATOR})
   --nats-listen HOST:PORT  nats-server's address (default 127.0.0.1:0, a free port)
+${securityUsage('server').join('\n')}
 
+The coordinator and the agents get the same credentials (the agents listen on 127.0.0.1); a
+--listen beyond loopback needs TLS and client authentication, or --insecure (README "Security").
 Everything binds to the addresses given (127.0.0.1 by default: this machine only).`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -41,8 +47,8 @@ export async function run(argv: string[]): Promise<number> {
   if (sub !== 'up') throw new UsageError(`unknown farm command '${sub}' (up)`);
   const { values } = parseFlags(rest, {
     http: { type: 'string' }, store: { type: 'string' }, devices: { type: 'string' }, listen: { type: 'string' },
-    'nats-listen': { type: 'string' }, help: { type: 'boolean' },
-  }, false);
+    'nats-listen': { type: 'string' }, ...SERVER_SECURITY_FLAGS, help: { type: 'boolean' },
+  }, false, SECRET_FLAG_NOTES);
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const http = values.http ?? DEFAULT_HTTP;
   const listen = values.listen ?? DEFAULT_COORDINATOR;
@@ -50,6 +56,14 @@ export async function run(argv: string[]): Promise<number> {
   for (const [flag, address] of [['--http', http], ['--listen', listen], ['--nats-listen', natsListen]] as const) {
     if (!/^[^/\s]+:\d+$/.test(address)) throw new UsageError(`${flag}: expected HOST:PORT, got '${address}'`);
   }
+  // Checked here, so that a bad file or a refused --listen stops the farm before it starts.
+  const settings = readSecuritySettings(values, process.env, 'server');
+  const security = loadGrpcSecurity(settings);
+  if (settings.tlsCa && !settings.tlsCert) throw new UsageError(`${settings.tlsCa.from} without --tls-cert and --tls-key: the coordinator would dial its agents in TLS, and they would have none`);
+  const refused = listenDecision(listen, security, Boolean(values.insecure)).refused;
+  if (refused) throw new InsecureListenError(refused);
+  const childEnv = securityEnv(settings);
+  const secured = Boolean(security.identity || security.token);
   const devices = chooseDevices(values.devices);
   const store = resolve(values.store ?? DEFAULT_STORE);
   const logs = join(store, 'logs');
@@ -64,16 +78,18 @@ export async function run(argv: string[]): Promise<number> {
     say(`nats-server ${natsUrl} (JetStream store ${join(store, 'nats')}; pid ${nats.pid})`);
     const records = join(store, 'records.jsonl');
     const [coordinator, ...agents] = await Promise.all([
-      farm.add(startFlexfarm('coordinator', ['coordinator', '--listen', listen, '--http', http, '--nats', natsUrl, '--records', records], join(logs, 'coordinator.log'))),
+      farm.add(startFlexfarm('coordinator', [
+        'coordinator', '--listen', listen, '--http', http, '--nats', natsUrl, '--records', records, ...(values.insecure ? ['--insecure'] : []),
+      ], join(logs, 'coordinator.log'), childEnv)),
       ...devices.map(({ kind }) => farm.add(startFlexfarm(`agent ${kind}`, [
         'agent', '--device', kind, '--listen', '127.0.0.1:0', '--nats', natsUrl, '--name', `${os.hostname()}-${kind}`,
-      ], join(logs, `agent-${kind}.log`)))),
+      ], join(logs, `agent-${kind}.log`), childEnv))),
     ]);
     say(`coordinator ${coordinator.readyValue} (records ${records}; pid ${coordinator.pid})`);
     agents.forEach((a, i) => say(`agent ${devices[i].kind} ${a.readyValue} (${devices[i].detail}; pid ${a.pid})`));
     say(`logs in ${logs}`);
     const page = /\(http (\S+)\)/.exec(coordinator.readyLine)?.[1] ?? http;
-    say(`flexfarm farm up: the page is at http://${page}/ ; submit with: flexfarm campaign submit gemm --shape M=256,N=256,K=256 --targets ${devices[0]?.kind ?? 'cpu'} --trials 50${listen === DEFAULT_COORDINATOR ? '' : ` --coordinator ${coordinator.readyValue}`}`);
+    say(`flexfarm farm up: the page is at http://${page}/ ; submit with: flexfarm campaign submit gemm --shape M=256,N=256,K=256 --targets ${devices[0]?.kind ?? 'cpu'} --trials 50${listen === DEFAULT_COORDINATOR ? '' : ` --coordinator ${coordinator.readyValue}`}${secured ? ' (with the same --tls-ca, --tls-cert/--tls-key and token)' : ''}`);
     say('Ctrl-C stops the farm.');
   } catch (err) {
     await farm.stop();
@@ -161,11 +177,11 @@ function stopOnSignals(farm: LocalFarm): Promise<{ kind: 'signal'; signal: NodeJ
 const ENTRY = fileURLToPath(new URL('../flexfarm.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
-/** `flexfarm <args>` as a child, ready at its "listening on ADDR" line. */
-function startFlexfarm(name: string, args: string[], logPath: string): Promise<ChildService> {
+/** `flexfarm <args>` as a child, ready at its "listening on ADDR" line; `env` adds variables (credentials). */
+function startFlexfarm(name: string, args: string[], logPath: string, env: Record<string, string>): Promise<ChildService> {
   return ChildService.start({
     name, command: process.execPath, args: ['--import', TSX, ENTRY, ...args], logPath,
-    env: { ...process.env, FLEXFARM_STOP_ON_STDIN_END: '1' },
+    env: { ...process.env, ...env, FLEXFARM_STOP_ON_STDIN_END: '1' },
     ready: /listening on (\S+)[^\n]*\n/, readyTimeoutMs: 60_000,
   });
 }

@@ -1,6 +1,7 @@
 // How the coordinator talks to one agent: over gRPC (a farm) or by direct calls (embedded mode).
 // Either way a failed call rejects with an AgentCallError, whose code the dispatcher decides on.
 import { credentials, Metadata } from '@grpc/grpc-js';
+import type { ClientChannel } from '../../contracts/security/client-channel.ts';
 import { asAgentCallError } from '../../contracts/agent-call-error.ts';
 import type { AgentHeartbeat } from '../../contracts/bus.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
@@ -20,8 +21,10 @@ export interface AgentClient {
 export class GrpcAgentClient implements AgentClient {
   private readonly client: AgentServiceClient;
 
-  constructor(readonly address: string, private readonly callTimeoutMs = 10_000) {
-    this.client = new AgentServiceClient(address, credentials.createInsecure(), {
+  /** `channel`: TLS and the token (contracts/security/client-channel.ts); default plaintext. */
+  constructor(readonly address: string, private readonly callTimeoutMs = 10_000, channel?: ClientChannel) {
+    this.client = new AgentServiceClient(address, channel?.credentials ?? credentials.createInsecure(), {
+      ...channel?.options,
       'grpc.max_send_message_length': 16 * 1024 * 1024,
     });
   }

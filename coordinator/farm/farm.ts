@@ -9,6 +9,7 @@ import type { CoordinatorBus, ResultDelivery } from '../../contracts/bus.ts';
 import { decodeCandidateId } from '../../contracts/candidate-id.ts';
 import type { LocalAgent } from '../../contracts/local-agent.ts';
 import type { MessageDrop } from '../../contracts/messages/message-error.ts';
+import type { ClientChannel } from '../../contracts/security/client-channel.ts';
 import type { MeasureResult, TargetKind } from '../../contracts/result.ts';
 import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
@@ -78,6 +79,8 @@ export interface FarmOptions {
   windowFactor?: number;
   pollIntervalMs?: number;
   clientFor?: (address: string) => AgentClient;
+  /** How agents are dialled by the default clientFor: TLS and the token; default plaintext. */
+  agentChannel?: ClientChannel;
   log?: (line: string) => void;
   warn?: (line: string) => void;
   observer?: FarmObserver;
@@ -116,7 +119,7 @@ export class Farm {
     this.store = options.statePath ? new CampaignStore(options.statePath) : null;
     this.registry = new AgentRegistry({
       lostAfterMs: options.lostAfterMs ?? 3_000,
-      clientFor: options.clientFor ?? ((address) => new GrpcAgentClient(address)),
+      clientFor: options.clientFor ?? ((address) => new GrpcAgentClient(address, undefined, options.agentChannel)),
       log: this.log,
       refused: (h, detail) => this.dropMessage({ subjectKind: 'heartbeat', reason: 'address_conflict', detail }),
     });
@@ -143,7 +146,7 @@ export class Farm {
       heartbeat: (agent) => this.reclaim(agent),
     });
     this.staticAgents = options.staticAgents?.length
-      ? new StaticAgents({ addresses: options.staticAgents, clientFor: options.clientFor ?? ((a) => new GrpcAgentClient(a)), registry: this.registry, closed: () => this.closed })
+      ? new StaticAgents({ addresses: options.staticAgents, clientFor: options.clientFor ?? ((a) => new GrpcAgentClient(a, undefined, options.agentChannel)), registry: this.registry, closed: () => this.closed })
       : null;
     this.restore();
   }

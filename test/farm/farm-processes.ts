@@ -77,8 +77,9 @@ export interface AgentArgs {
   extra?: string[];
 }
 
-export function startAgent(a: AgentArgs): Promise<ServiceProcess> {
-  return startService(['agent', '--device', a.device, '--listen', '127.0.0.1:0', '--nats', a.nats, '--name', a.name, ...(a.extra ?? [])]);
+/** `env`: extra variables (credentials, as a unit's environment file gives them). */
+export function startAgent(a: AgentArgs, env?: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  return startService(['agent', '--device', a.device, '--listen', '127.0.0.1:0', '--nats', a.nats, '--name', a.name, ...(a.extra ?? [])], { env });
 }
 
 export function startCoordinator(a: { nats: string; records: string; listen?: string; extra?: string[] }): Promise<ServiceProcess> {

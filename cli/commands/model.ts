@@ -1,11 +1,13 @@
 // `flexfarm model <layers|tune|report> FILE.onnx ...`: a whole model's layers, read from ONNX.
 import { UsageError } from '../args.ts';
 import { LAYERS_USAGE, runLayers } from '../model/layers.ts';
+import { REPORT_USAGE, runReport } from '../model/report.ts';
 import { runTune, TUNE_USAGE } from '../model/tune.ts';
 
 const SUBCOMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
   layers: { usage: LAYERS_USAGE, run: runLayers },
   tune: { usage: TUNE_USAGE, run: runTune },
+  report: { usage: REPORT_USAGE, run: runReport },
 };
 
 const usage = () => ['usage: flexfarm model <subcommand> FILE.onnx [flags]', '', ...Object.values(SUBCOMMANDS).map((s) => s.usage)].join('\n');

@@ -42,7 +42,8 @@ export interface AnchorSpec {
 }
 
 /** Every convolution family as one generic shape (onednn-conv.c): rank, transposed, N, C, K,
- *  groups, stride, pad, dilation, input extents X0.. and taps R0.., read off the tensors. */
+ *  groups, stride, pad, dilation, input extents X0.., taps R0.., per-axis strides S0.. and pads
+ *  P0.., read off the tensors and parameters. */
 export function convArgs(def: ComputeDef): Record<string, number> {
   const [input, weights] = def.inputs;
   const [N, C, ...X] = input.shape;
@@ -58,7 +59,13 @@ export function convArgs(def: ComputeDef): Record<string, number> {
     rank, transposed: transposed ? 1 : 0, N, C, K, groups,
     stride: def.params.stride ?? 1, pad: def.params.pad ?? 0, dilation: def.params.dilation ?? 1,
   };
-  X.forEach((x, d) => { args[`X${d}`] = x; args[`R${d}`] = taps[d]; });
+  // Per-axis strides and pads (stride_w, pad_h, … of the 2-D families), where the workload has them.
+  const axisNames = ['d', 'h', 'w'].slice(3 - rank);
+  X.forEach((x, d) => {
+    args[`X${d}`] = x; args[`R${d}`] = taps[d];
+    args[`S${d}`] = (rank > 1 ? def.params[`stride_${axisNames[d]}`] : undefined) ?? args.stride;
+    args[`P${d}`] = (rank > 1 ? def.params[`pad_${axisNames[d]}`] : undefined) ?? args.pad;
+  });
   return args;
 }
 

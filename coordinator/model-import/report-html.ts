@@ -8,11 +8,10 @@ const us = (s: number | null) => (s === null ? '–' : s >= 1e-3 ? `${(s * 1e3).
 const ratio = (a: number | null, b: number | null) => (a && b ? `${(a / b).toFixed(2)}x` : '–');
 const libSeconds = (r: LayerReport) => ('seconds' in r.library ? r.library.seconds : null);
 
-export function renderModelReport(report: ModelReport, options: { generatedAt: string; simulated: boolean }): string {
+export function renderModelReport(report: ModelReport, options: { generatedAt: string; simulated: boolean; host?: string }): string {
   const lib = report.totals.libraryName ?? 'library';
-  const short = (w: string) => w.replace(/,dtype=float32\)$/, ')');
   const bars = report.rows.flatMap((r, i) => [
-    { label: `#${i + 1} ${short(r.layer.workload)} x${r.layer.count}`, value: (r.ours ?? 0) * r.layer.count * 1e6, note: `ours ${us(r.ours === null ? null : r.ours * r.layer.count)}`, color: PALETTE[0] },
+    { label: `#${i + 1} ${r.layer.op} x${r.layer.count} (ours)`, value: (r.ours ?? 0) * r.layer.count * 1e6, note: `ours ${us(r.ours === null ? null : r.ours * r.layer.count)}`, color: PALETTE[0] },
     { label: `#${i + 1} ${lib}`, value: (libSeconds(r) ?? 0) * r.layer.count * 1e6, note: 'seconds' in r.library ? `${lib} ${us(r.library.seconds * r.layer.count)}` : r.library.missing.slice(0, 40), color: PALETTE[1], hatched: !('seconds' in r.library) },
   ]);
   const c = report.comparedTotals;
@@ -31,12 +30,13 @@ td { white-space: nowrap; } td.w { text-align: left; font-family: monospace; fon
 <h1>${escapeHtml(report.model)}</h1>
 ${options.simulated ? '<p class="sim">SIMULATED: the sim target is an analytical landscape, not a device measurement.</p>' : ''}
 <p>${escapeHtml(report.target)} · ${escapeHtml(report.device)} · ${report.rows.length} tunable layers · generated ${escapeHtml(options.generatedAt)}.
-Every figure was measured now on this host with one timing protocol: our best kernel from the log, ${escapeHtml(lib)} at the same shape, and the unscheduled reference.</p>
-<p><b>Model total (tunable layers, time x count)</b> over the ${report.compared} of ${report.rows.length} layers all three figures exist for:
+Every figure was measured now on this host with one timing protocol: our best kernel from the log, ${escapeHtml(lib)} at the same shape, and the unscheduled reference${options.host ? ` (${escapeHtml(options.host)})` : ''}. The table numbers the layers as the chart does.</p>
+${report.compared ? `<p><b>Model total (tunable layers, time x count)</b> over the ${report.compared} of ${report.rows.length} layers all three figures exist for:
 ours ${us(c.ours)}, ${escapeHtml(lib)} ${us(c.library)} (ours ÷ ${escapeHtml(lib)} = ${c.library ? (c.ours / c.library).toFixed(2) : '–'}),
-unscheduled reference ${us(c.reference)} (${ratio(c.reference, c.ours)} ours).</p>
+unscheduled reference ${us(c.reference)} (${ratio(c.reference, c.ours)} ours).</p>`
+    : `<p><b>Model total (tunable layers, time x count)</b>: ours ${us(report.totals.ours)}, unscheduled reference ${us(report.totals.reference)}; no layer has a library figure (${escapeHtml(missing.join('; '))}).</p>`}
 ${barChart(bars, { title: `Each layer's time x count (µs): ours and ${lib}`, className: 'layers', unit: 'µs', id: 'layers' })}
-<table><thead><tr><th>#</th><th>workload</th><th>count</th><th>FLOP share</th><th>measured</th><th>ours</th><th>${escapeHtml(lib)}</th><th>${escapeHtml(lib)} ÷ ours</th><th>reference</th><th>speedup</th><th></th></tr></thead>
+<table><thead><tr><th>#</th><th style="text-align:left">workload</th><th>count</th><th>FLOP share</th><th>measured</th><th>ours</th><th>${escapeHtml(lib)}</th><th>${escapeHtml(lib)} ÷ ours</th><th>reference</th><th>speedup</th><th></th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -60,9 +60,11 @@ async function main(argv: string[]): Promise<number> {
     `flexfarm bench:model — ${path}`,
     `${model.layers.length} distinct tunable layers (${model.layers.reduce((s, l) => s + l.count, 0)} nodes, ${(model.totalFlops / 1e9).toFixed(3)} GFLOP a run) on ${report.device}, ${threads} threads`,
     `budget: ${trials} measurements (at least ${minTrials} a layer), ${measuredNow} made in this run; wall ${wallSeconds.toFixed(0)} s (tuning ${tuneSeconds.toFixed(0)} s, comparing ${(wallSeconds - tuneSeconds).toFixed(0)} s)`,
-    `tunable layers' total (time x count, measured now), over the ${report.compared} of ${report.rows.length} layers oneDNN computes:`,
+    `tunable layers' total (time x count, measured now), over the ${report.compared} of ${report.rows.length} layers with every figure (ours, oneDNN, reference):`,
     `  ours ${formatSeconds(c.ours)}, oneDNN ${formatSeconds(c.library)}: ours / oneDNN = ${c.library ? (c.ours / c.library).toFixed(2) : '-'}; unscheduled reference ${formatSeconds(c.reference)}`,
     `  all ${report.rows.length} layers, ours: ${formatSeconds(report.totals.ours)}`,
+    ...report.rows.filter((r) => r.ours === null || !('seconds' in r.library)).map((r) =>
+      `  left out: ${r.layer.workload}: ${r.error ?? ('missing' in r.library ? `oneDNN: ${r.library.missing}` : '')}`),
   ]);
   return 0;
 }

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Command> = {
   codegen: { summary: 'print the source the agent would compile for a config', load: () => import('./commands/codegen.ts') },
   best: { summary: 'the best measurement per workload and device in tuning logs', load: () => import('./commands/best.ts') },
   export: { summary: 'write the best kernel as a standalone source tree (make run)', load: () => import('./commands/export.ts') },
+  model: { summary: 'an ONNX model: its tunable layers (model layers), tune them all (model tune), against oneDNN (model report)', load: () => import('./commands/model.ts') },
   report: { summary: 'write a self-contained HTML report of tuning logs', load: () => import('./commands/report.ts') },
   verify: { summary: 'measure the recorded best of each workload again on this host; exit 1 when off', load: () => import('./commands/verify.ts') },
   agent: { summary: 'serve one device to the farm (gRPC, NATS heartbeats and results)', load: () => import('./commands/agent.ts') },

@@ -36,6 +36,10 @@ export interface ParamSpec {
   default?: number;
   /** Smallest allowed value (extents 1, pads 0, strides 1). */
   min: number;
+  /** When the shape leaves it out, it takes this earlier parameter's value (a per-axis stride
+   *  takes `stride`); the workload key leaves it out while the two are equal, so keys written
+   *  before the parameter existed stay the same. */
+  inherit?: string;
   doc: string;
 }
 

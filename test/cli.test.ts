@@ -62,7 +62,7 @@ describe('flexfarm ops', () => {
     expect(params.gemm).toEqual(['M', 'N', 'K']);
     expect(params.gemv).toEqual(['M', 'K']);
     expect(params.bilinear).toEqual(['N', 'K1', 'K2', 'M']);
-    expect(params.conv2d).toEqual(['N', 'C', 'H', 'W', 'K', 'R', 'S', 'stride', 'pad', 'dilation', 'groups']);
+    expect(params.conv2d).toEqual(['N', 'C', 'H', 'W', 'K', 'R', 'S', 'stride', 'pad', 'dilation', 'groups', 'stride_h', 'stride_w', 'pad_h', 'pad_w']);
     expect(params.conv1d).toEqual(expect.arrayContaining(['L', 'R', 'stride', 'pad', 'dilation']));
     expect(params.conv3d).toEqual(expect.arrayContaining(['D', 'H', 'W', 'T', 'R', 'S']));
   });

@@ -17,7 +17,7 @@
 #include "ff-harness.h"
 #include "ff-input-value.h"
 
-#define FF_MAX_PARAMS 16
+#define FF_MAX_PARAMS 32 /* onednn-conv in 3-D passes 21: shape, taps, per-axis strides and pads */
 
 typedef struct {
   ff_harness_options h;  /* --repeat, --min-repeat-ms, --atol, --rtol */

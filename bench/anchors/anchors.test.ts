@@ -28,8 +28,9 @@ const SHAPES = {
   // Odd extents, strides, padding and dilation in every family the generic program covers.
   conv1d: [{ N: 2, C: 5, L: 17, K: 6, R: 3, stride: 2, pad: 1, dilation: 2 }],
   conv3d: [{ N: 1, C: 3, D: 5, H: 6, W: 7, K: 4, T: 3, R: 3, S: 2, stride: 1, pad: 1 }],
-  grouped_conv2d: [{ N: 1, C: 8, H: 9, W: 7, K: 12, R: 3, S: 3, stride: 2, pad: 1, groups: 4 }],
-  depthwise_conv2d: [{ N: 1, C: 6, H: 9, W: 8, R: 3, S: 3, stride: 2, pad: 1, multiplier: 2 }],
+  // Per-axis strides and pads (as OCR models use them) in the families only oneDNN's program computes.
+  grouped_conv2d: [{ N: 1, C: 8, H: 9, W: 7, K: 12, R: 3, S: 3, stride: 2, pad: 1, groups: 4 }, { N: 1, C: 4, H: 7, W: 9, K: 8, R: 1, S: 3, stride: 1, stride_w: 2, pad: 0, pad_w: 1, groups: 2 }],
+  depthwise_conv2d: [{ N: 1, C: 6, H: 9, W: 8, R: 3, S: 3, stride: 2, pad: 1, multiplier: 2 }, { N: 1, C: 5, H: 10, W: 9, R: 3, S: 3, stride: 2, stride_w: 1, pad: 1 }],
   dilated_conv2d: [{ N: 1, C: 4, H: 11, W: 10, K: 5, R: 3, S: 3, pad: 2, dilation: 2 }],
   conv_transpose1d: [{ N: 1, C: 4, L: 9, K: 5, R: 3, stride: 2, pad: 1 }],
   conv_transpose2d: [{ N: 1, C: 4, H: 5, W: 6, K: 3, R: 3, S: 3, stride: 2, pad: 1, dilation: 2 }],
@@ -52,6 +53,12 @@ describe('anchor programs', () => {
       }
     }
   }
+
+  it('an anchor that takes one stride and pad refuses a workload with per-axis ones', async () => {
+    const spec = ANCHORS.find((a) => a.program === 'openblas-conv2d')!;
+    const outcome = await runner.measure(spec, defineWorkload('conv2d', { N: 1, C: 2, H: 8, W: 8, K: 2, R: 3, S: 3, stride: 2, stride_w: 1 }), FAST);
+    expect(outcome).toMatchObject({ status: 'failed', message: expect.stringMatching(/one stride and pad for all axes/) });
+  });
 
   it('lists anchors for gemm and every convolution family', () => {
     expect(anchorsFor('gemm').map((a) => a.program).sort()).toEqual(['onednn-sgemm', 'openblas-sgemm']);

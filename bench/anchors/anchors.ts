@@ -39,10 +39,18 @@ export interface AnchorSpec {
   label: string;
   /** The shape arguments it reads (default: the workload's own parameters). */
   shapeArgs?: (def: ComputeDef) => Record<string, number>;
+  /** It reads per-axis strides and pads (stride_w, pad_h, …); others refuse such workloads. */
+  perAxis?: boolean;
+}
+
+/** A per-axis stride or pad that differs from `stride` or `pad` (the 2-D convolutions' stride_w, …). */
+export function hasPerAxisWindow(def: ComputeDef): boolean {
+  return Object.entries(def.params).some(([name, value]) => /^(stride|pad)_[a-z]$/.test(name) && value !== def.params[name.split('_')[0]]);
 }
 
 /** Every convolution family as one generic shape (onednn-conv.c): rank, transposed, N, C, K,
- *  groups, stride, pad, dilation, input extents X0.. and taps R0.., read off the tensors. */
+ *  groups, stride, pad, dilation, input extents X0.., taps R0.., per-axis strides S0.. and pads
+ *  P0.., read off the tensors and parameters. */
 export function convArgs(def: ComputeDef): Record<string, number> {
   const [input, weights] = def.inputs;
   const [N, C, ...X] = input.shape;
@@ -58,7 +66,13 @@ export function convArgs(def: ComputeDef): Record<string, number> {
     rank, transposed: transposed ? 1 : 0, N, C, K, groups,
     stride: def.params.stride ?? 1, pad: def.params.pad ?? 0, dilation: def.params.dilation ?? 1,
   };
-  X.forEach((x, d) => { args[`X${d}`] = x; args[`R${d}`] = taps[d]; });
+  // Per-axis strides and pads (stride_w, pad_h, … of the 2-D families), where the workload has them.
+  const axisNames = ['d', 'h', 'w'].slice(3 - rank);
+  X.forEach((x, d) => {
+    args[`X${d}`] = x; args[`R${d}`] = taps[d];
+    args[`S${d}`] = (rank > 1 ? def.params[`stride_${axisNames[d]}`] : undefined) ?? args.stride;
+    args[`P${d}`] = (rank > 1 ? def.params[`pad_${axisNames[d]}`] : undefined) ?? args.pad;
+  });
   return args;
 }
 
@@ -68,7 +82,7 @@ export const ANCHORS: readonly AnchorSpec[] = [
   { program: 'openblas-sgemm', library: 'openblas', ops: ['gemm'], label: 'OpenBLAS sgemm' },
   { program: 'onednn-sgemm', library: 'onednn', ops: ['gemm'], label: 'oneDNN dnnl_sgemm' },
   { program: 'openblas-conv2d', library: 'openblas', ops: ['conv2d'], label: 'OpenBLAS im2col+sgemm' },
-  { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs },
+  { program: 'onednn-conv', library: 'onednn', ops: CONV_FAMILIES, label: 'oneDNN convolution', shapeArgs: convArgs, perAxis: true },
 ];
 
 /** SkylakeX's kernels on a CPU with the AVX-512 subsets they use (OpenBLAS 0.3.21 does not
@@ -167,6 +181,7 @@ export class AnchorRunner {
 
   async measure(spec: AnchorSpec, def: ComputeDef, protocol: TimingProtocol): Promise<AnchorOutcome> {
     if (!spec.ops.includes(def.op)) throw new TypeError(`anchor ${spec.program} does not compute ${def.op}`);
+    if (!spec.perAxis && hasPerAxisWindow(def)) return { status: 'failed', spec, message: `${spec.label} takes one stride and pad for all axes` };
     const lib = this.library(spec.library);
     if (!(await this.isInstalled(spec.library))) {
       return { status: 'not-installed', spec, message: `${lib.name} not installed (Debian: apt-get install -y ${lib.debian})` };

@@ -2,6 +2,7 @@
  * with groups (depthwise: groups = C), stride, padding and dilation: every convolution family of
  * flexfarm in one program. The driver passes the shape generically (anchors.ts convArgs):
  *   rank=1|2|3 transposed=0|1 N C K groups stride pad dilation X0.. (input extents) R0.. (taps)
+ *   S0.. P0.. (per-axis strides and pads, default stride and pad)
  * Layouts: flexfarm's I[N,C,X..], O[N,K,Y..]; weights W[K,C/groups,R..] (convolution),
  * W[C,K,R..] (transposed, groups 1). oneDNN runs in the
  * layouts it prefers (`any`); reorders into them and back are untimed, only the primitive is
@@ -22,11 +23,14 @@
     }                                                                               \
   } while (0)
 
-typedef struct { long rank, transposed, N, C, K, groups, stride, pad, dilation, X[3], R[3], Y[3]; } shape_t;
+/* S, P: each axis's stride and pad (S0.., P0.., default stride and pad). */
+typedef struct { long rank, transposed, N, C, K, groups, stride, pad, dilation, X[3], R[3], Y[3], S[3], P[3]; } shape_t;
 
 static shape_t parse_shape(const ff_options* o) {
   static const char* xs[3] = { "X0", "X1", "X2" };
   static const char* rs[3] = { "R0", "R1", "R2" };
+  static const char* ss[3] = { "S0", "S1", "S2" };
+  static const char* ps[3] = { "P0", "P1", "P2" };
   shape_t p;
   p.rank = ff_param(o, "rank", -1); p.transposed = ff_param(o, "transposed", 0);
   p.N = ff_param(o, "N", -1); p.C = ff_param(o, "C", -1); p.K = ff_param(o, "K", -1);
@@ -37,8 +41,10 @@ static shape_t parse_shape(const ff_options* o) {
   if (p.transposed && p.groups != 1) ff_fail("RUNTIME", "transposed convolution with groups is not supported");
   for (int d = 0; d < p.rank; ++d) {
     p.X[d] = ff_param(o, xs[d], -1); p.R[d] = ff_param(o, rs[d], -1);
-    p.Y[d] = p.transposed ? (p.X[d] - 1) * p.stride - 2 * p.pad + p.dilation * (p.R[d] - 1) + 1
-                          : (p.X[d] + 2 * p.pad - p.dilation * (p.R[d] - 1) - 1) / p.stride + 1;
+    p.S[d] = ff_param(o, ss[d], p.stride); p.P[d] = ff_param(o, ps[d], p.pad);
+    if (p.S[d] < 1 || p.P[d] < 0) ff_fail("RUNTIME", "strides must be >= 1 and pads >= 0");
+    p.Y[d] = p.transposed ? (p.X[d] - 1) * p.S[d] - 2 * p.P[d] + p.dilation * (p.R[d] - 1) + 1
+                          : (p.X[d] + 2 * p.P[d] - p.dilation * (p.R[d] - 1) - 1) / p.S[d] + 1;
     if (p.X[d] < 1 || p.R[d] < 1 || p.Y[d] < 1) ff_fail("RUNTIME", "empty convolution");
   }
   return p;
@@ -61,11 +67,11 @@ static double naive(const shape_t* p, const float* in, const float* wt, long idx
       for (long d = 0; d < p->rank && ok; ++d) {
         long x;
         if (p->transposed) {
-          const long q = y[d] + p->pad - r[d] * p->dilation;
-          ok = q >= 0 && q % p->stride == 0 && q / p->stride < p->X[d];
-          x = q / p->stride;
+          const long q = y[d] + p->P[d] - r[d] * p->dilation;
+          ok = q >= 0 && q % p->S[d] == 0 && q / p->S[d] < p->X[d];
+          x = q / p->S[d];
         } else {
-          x = y[d] * p->stride + r[d] * p->dilation - p->pad;
+          x = y[d] * p->S[d] + r[d] * p->dilation - p->P[d];
           ok = x >= 0 && x < p->X[d];
         }
         at = at * p->X[d] + x;
@@ -163,9 +169,9 @@ int main(int argc, char** argv) {
   w_dims[wd++] = p.C / p.groups;
   for (int d = 0; d < p.rank; ++d) {
     src_dims[2 + d] = p.X[d]; dst_dims[2 + d] = p.Y[d]; w_dims[wd++] = p.R[d];
-    strides[d] = p.stride; dilates[d] = p.dilation - 1; pad_l[d] = p.pad;
+    strides[d] = p.S[d]; dilates[d] = p.dilation - 1; pad_l[d] = p.P[d];
     /* Right padding as oneDNN wants it: what the last window reads beyond the input. */
-    pad_r[d] = p.transposed ? p.pad : (p.Y[d] - 1) * p.stride + (p.R[d] - 1) * p.dilation - p.X[d] + 1 - p.pad;
+    pad_r[d] = p.transposed ? p.P[d] : (p.Y[d] - 1) * p.S[d] + (p.R[d] - 1) * p.dilation - p.X[d] + 1 - p.P[d];
   }
   dnnl_memory_desc_t src_plain, w_plain, dst_plain, src_any, w_any, dst_any;
   plain(&src_plain, nd, src_dims, 0);

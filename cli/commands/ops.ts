@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   for (const f of families) {
-    const params = f.params.map((p) => (p.default !== undefined ? `${p.name}=${p.default}` : p.name)).join(',');
+    const params = f.params.map((p) => (p.default !== undefined ? `${p.name}=${p.default}` : p.inherit ? `${p.name}=${p.inherit}` : p.name)).join(',');
     process.stdout.write(`${f.name.padEnd(18)} ${params}\n${' '.repeat(19)}${f.summary}\n`);
   }
   return 0;

@@ -18,6 +18,22 @@ export const DIMS: Record<1 | 2 | 3, ConvDims> = {
   3: { input: ['D', 'H', 'W'], kernel: ['T', 'R', 'S'], out: ['d', 'h', 'w'], red: ['t', 'r', 's'] },
 };
 
+/** Per-axis strides and pads of 2-D direct convolutions (`stride_w`, `pad_h`, …): exported models
+ *  use them (strides [2,1] in OCR networks); each defaults to `stride` or `pad`. */
+export function perAxisParams(dims: ConvDims): ParamSpec[] {
+  return ['stride', 'pad'].flatMap((base) => dims.input.map((d) => ({
+    name: `${base}_${d.toLowerCase()}`, min: base === 'stride' ? 1 : 0, inherit: base, doc: `${base} along ${d} (default: ${base})`,
+  })));
+}
+
+/** The stride and pad of each spatial axis: the per-axis parameter where the family has it. */
+export function axisWindows(dims: ConvDims, p: Record<string, number>): { stride: number; pad: number }[] {
+  return dims.input.map((d) => ({
+    stride: p[`stride_${d.toLowerCase()}`] ?? p.stride,
+    pad: p[`pad_${d.toLowerCase()}`] ?? p.pad,
+  }));
+}
+
 export function convParams(dims: ConvDims, extra: ParamSpec[], overrides: Partial<Record<string, Partial<ParamSpec>>> = {}): ParamSpec[] {
   const specs: ParamSpec[] = [
     { name: 'N', min: 1, doc: 'batch' },

@@ -3,7 +3,7 @@
 import type { OpFamily } from '../compute.ts';
 import { ShapeError } from '../errors.ts';
 import { add, and, div, float, ge, int, load, lt, mul, select, sub, v, type Expr } from '../ir.ts';
-import { DIMS, convParams, type ConvDims } from './conv-dims.ts';
+import { DIMS, axisWindows, convParams, perAxisParams, type ConvDims } from './conv-dims.ts';
 
 const groupsParam = { name: 'groups', min: 1, default: 1, doc: 'channel groups (C and K divisible)' };
 
@@ -33,18 +33,19 @@ function convFamily(name: string, rank: 1 | 2 | 3, summary: string, overrides: P
   return {
     name,
     summary,
-    params: convParams(dims, [groupsParam], overrides),
+    params: convParams(dims, [groupsParam, ...(rank === 2 ? perAxisParams(dims) : [])], overrides),
     build: (p) => {
-      const { N, C, K, stride, pad, dilation, groups } = p;
+      const { N, C, K, dilation, groups } = p;
+      const axes = axisWindows(dims, p);
       if (C % groups !== 0) throw new ShapeError(name, 'groups', `groups=${groups} does not divide C=${C}`);
       if (K % groups !== 0) throw new ShapeError(name, 'groups', `groups=${groups} does not divide K=${K}`);
       const cg = C / groups, kg = K / groups;
-      const outSizes = dims.input.map((d, i) => convOutSize(p[d], p[dims.kernel[i]], stride, pad, dilation));
+      const outSizes = dims.input.map((d, i) => convOutSize(p[d], p[dims.kernel[i]], axes[i].stride, axes[i].pad, dilation));
       outSizes.forEach((o, i) => {
-        if (o < 1) throw new ShapeError(name, dims.input[i], `output size ${o} is empty: input ${p[dims.input[i]]} too small for kernel ${p[dims.kernel[i]]} with pad ${pad}, dilation ${dilation}`);
+        if (o < 1) throw new ShapeError(name, dims.input[i], `output size ${o} is empty: input ${p[dims.input[i]]} too small for kernel ${p[dims.kernel[i]]} with pad ${axes[i].pad}, dilation ${dilation}`);
       });
       const windows = dims.out.map((o, i) => windowIndex(o, dims.red[i], {
-        X: p[dims.input[i]], R: p[dims.kernel[i]], O: outSizes[i], stride, pad, dilation,
+        X: p[dims.input[i]], R: p[dims.kernel[i]], O: outSizes[i], ...axes[i], dilation,
       }));
       const spatialOut = dims.out.map((o, i) => ({ name: o, extent: outSizes[i] }));
       const kernel = dims.kernel.map((d) => p[d]);
@@ -93,16 +94,17 @@ export const dilatedConv2d = convFamily('dilated_conv2d', 2, 'conv2d with a dila
 export const depthwiseConv2d: OpFamily = {
   name: 'depthwise_conv2d',
   summary: 'O[n,k,h,w] = sum_{r,s} I[n,k/multiplier,...] * W[k,r,s], K = C*multiplier',
-  params: convParams(DIMS[2], [{ name: 'multiplier', min: 1, default: 1, doc: 'output channels per input channel' }])
+  params: convParams(DIMS[2], [{ name: 'multiplier', min: 1, default: 1, doc: 'output channels per input channel' }, ...perAxisParams(DIMS[2])])
     .filter((s) => s.name !== 'K'),
   build: (p) => {
-    const { N, C, H, W, R, S, stride, pad, dilation, multiplier } = p;
+    const { N, C, H, W, R, S, dilation, multiplier } = p;
+    const [ah, aw] = axisWindows(DIMS[2], p);
     const K = C * multiplier;
-    const OH = convOutSize(H, R, stride, pad, dilation), OW = convOutSize(W, S, stride, pad, dilation);
+    const OH = convOutSize(H, R, ah.stride, ah.pad, dilation), OW = convOutSize(W, S, aw.stride, aw.pad, dilation);
     if (OH < 1) throw new ShapeError('depthwise_conv2d', 'H', `output height ${OH} is empty`);
     if (OW < 1) throw new ShapeError('depthwise_conv2d', 'W', `output width ${OW} is empty`);
-    const wh = windowIndex('h', 'r', { X: H, R, O: OH, stride, pad, dilation });
-    const ww = windowIndex('w', 's', { X: W, R: S, O: OW, stride, pad, dilation });
+    const wh = windowIndex('h', 'r', { X: H, R, O: OH, ...ah, dilation });
+    const ww = windowIndex('w', 's', { X: W, R: S, O: OW, ...aw, dilation });
     const channel = multiplier === 1 ? v('k') : div(v('k'), int(multiplier));
     return {
       inputs: [{ name: 'I', shape: [N, C, H, W] }, { name: 'W', shape: [K, R, S], constant: true }],

@@ -50,7 +50,7 @@ function validateParams(family: OpFamily, shape: Record<string, number>): Record
   }
   const params: Record<string, number> = {};
   for (const spec of family.params) {
-    const value = shape[spec.name] ?? spec.default;
+    const value = shape[spec.name] ?? (spec.inherit !== undefined ? params[spec.inherit] : spec.default);
     if (value === undefined) throw new ShapeError(family.name, spec.name, 'missing (required)');
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       throw new ShapeError(family.name, spec.name, `must be an integer, got ${JSON.stringify(value)}`);
@@ -65,7 +65,9 @@ function validateParams(family: OpFamily, shape: Record<string, number>): Record
 /** Canonical key: op name, every parameter in the family's order, dtype. */
 export function workloadKey(op: string, params: Record<string, number>, dtype = 'float32'): string {
   const family = opFamily(op);
-  const parts = family.params.map((p) => `${p.name}=${params[p.name]}`);
+  const parts = family.params
+    .filter((p) => p.inherit === undefined || params[p.name] !== params[p.inherit])
+    .map((p) => `${p.name}=${params[p.name]}`);
   return `${op}(${parts.join(',')},dtype=${dtype})`;
 }
 

@@ -11,22 +11,20 @@ import { guardedLoads } from './cpu-layout.ts';
 /** A register tile: level-3 factor per spatial axis (by name); the vector axis's is in floats. */
 export type RegisterTile = ReadonlyMap<string, number>;
 
-interface LoadDependence { axes: Set<string> }
+const dependenceCache = new WeakMap<ComputeDef, Set<string>[]>();
 
-const dependenceCache = new WeakMap<ComputeDef, LoadDependence[]>();
-
-/** Distinct loads of the body (tensor and index), each with the spatial axes its address moves with. */
-function loadDependences(def: ComputeDef): LoadDependence[] {
+/** Distinct loads of the body (tensor and index), each as the spatial axes its address moves with. */
+function loadDependences(def: ComputeDef): Set<string>[] {
   let found = dependenceCache.get(def);
   if (!found) {
-    const seen = new Map<string, LoadDependence>();
+    const seen = new Map<string, Set<string>>();
     for (const { load } of guardedLoads(def.body)) {
       const key = JSON.stringify([load.tensor, load.index]);
       if (seen.has(key)) continue;
       const shape = def.inputs.find((t) => t.name === load.tensor)?.shape ?? load.index.map(() => 1);
       // A non-affine index (null stride) is taken to move with the axis: the conservative count.
       const axes = new Set(def.spatial.filter((a) => flatStrideIn(load.index, shape, a.name) !== 0).map((a) => a.name));
-      seen.set(key, { axes });
+      seen.set(key, axes);
     }
     found = [...seen.values()];
     dependenceCache.set(def, found);
@@ -34,12 +32,15 @@ function loadDependences(def: ComputeDef): LoadDependence[] {
   return found;
 }
 
-/** Vector registers the tile's accumulators take: whole vectors along the vector axis. */
-export function tileVectors(tile: RegisterTile, vectorAxis: string | null, lanes: number): number {
-  let vectors = 1;
-  for (const [axis, factor] of tile) vectors *= axis === vectorAxis ? Math.ceil(factor / lanes) : factor;
-  return vectors;
+/** Distinct points of the tile over `axes` (all of them when absent): whole vectors along the vector axis. */
+function tilePoints(tile: RegisterTile, vectorAxis: string | null, lanes: number, axes?: ReadonlySet<string>): number {
+  let points = 1;
+  for (const [axis, factor] of tile) if (!axes || axes.has(axis)) points *= axis === vectorAxis ? Math.ceil(factor / lanes) : factor;
+  return points;
 }
+
+/** Vector registers the tile's accumulators take. */
+export const tileVectors = (tile: RegisterTile, vectorAxis: string | null, lanes: number): number => tilePoints(tile, vectorAxis, lanes);
 
 /** Loads and broadcasts per multiply-add of the tile, per reduction step, on a register file of
  *  `registers` vectors. An operand used by several multiply-adds is loaded once if it stays in a
@@ -49,11 +50,7 @@ export function tileVectors(tile: RegisterTile, vectorAxis: string | null, lanes
  *  12 multiply-adds, where the 6 × 2 tile needs 8). */
 export function operandLoadsPerFma(def: ComputeDef, tile: RegisterTile, vectorAxis: string | null, lanes: number, registers = Infinity): number {
   const vectors = tileVectors(tile, vectorAxis, lanes);
-  const distinct = loadDependences(def).map(({ axes }) => {
-    let n = 1;
-    for (const [axis, factor] of tile) if (axes.has(axis)) n *= axis === vectorAxis ? Math.ceil(factor / lanes) : factor;
-    return n;
-  }).sort((a, b) => b - a);
+  const distinct = loadDependences(def).map((axes) => tilePoints(tile, vectorAxis, lanes, axes)).sort((a, b) => b - a);
   const streamed = distinct[0] ?? 0, kept = distinct.slice(1);
   const resident = kept.filter((n) => n < vectors).reduce((sum, n) => sum + n, 0) + 1;
   const fits = vectors + resident <= registers - 1;

@@ -34,7 +34,7 @@ import { phaseAxes, phaseDef } from './cpu-phase.ts';
 import { lowerCpu } from './cpu-lower.ts';
 import { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, LAYOUT_ENTITIES, padEntities, parallelAxes, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
 import { splitEntities, splitKnobs } from './split.ts';
-import { leastOperandLoadsPerFma, operandLoadsPerFma } from './cpu-operand-loads.ts';
+import { leastOperandLoadsPerFma, operandLoadsPerFma, tileVectors } from './cpu-operand-loads.ts';
 import type { Config, DeviceLimits, Knob, Template, TemplateOptions } from './template.ts';
 
 export { CPU_REDUCE_PARTS, CPU_SPATIAL_PARTS, planCpu, REORDER_ENTITIES, UNROLL_ENTITIES } from './cpu-plan.ts';
@@ -156,7 +156,8 @@ function registerTileProblem(def: ComputeDef, plan: ReturnType<typeof planCpu>, 
   if (typeof threads === 'number' && tiles < threads && plan.spatial.reduce((n, a) => n * a.extent, 1) >= threads) {
     return `knobs 'split.*': the level-0 factors give ${tiles} parallel tile(s), fewer than the ${threads} threads that run the kernel`;
   }
-  const vectors = Math.ceil(width / lanes) * plan.spatial.filter((a) => a !== axis).reduce((n, a) => n * a.factors[3], 1);
+  const tile = new Map(plan.spatial.map((a) => [a.name, a.factors[3]] as const));
+  const vectors = tileVectors(tile, axis?.name ?? null, lanes);
   // A multiply-add takes one operand from a register besides its accumulator (a broadcast or a
   // loaded vector), so a tile of all the registers spills.
   if (vectors >= registers) {
@@ -173,7 +174,6 @@ function registerTileProblem(def: ComputeDef, plan: ReturnType<typeof planCpu>, 
   // multiply-add as the best tile's do (gemm's outer product wants a big tile, with its reused
   // operands kept in registers; a depthwise convolution's input is loaded once per multiply-add
   // whatever the tile, so a small one loses nothing).
-  const tile = new Map(plan.spatial.map((a) => [a.name, a.factors[3]] as const));
   const loads = operandLoadsPerFma(def, tile, axis?.name ?? null, lanes, registers);
   const least = leastOperandLoadsPerFma(def, axis?.name ?? null, lanes, registers - 1);
   if (loads > OPERAND_LOAD_SLACK * least) {

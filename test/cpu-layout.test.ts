@@ -301,6 +301,19 @@ describe('explorers look only where the hardware rules say a kernel can be fast'
     expect(cpuTemplate.unpromising!(wide, tile(4, 3), avx2)).toMatch(/12 vectors .* 1\.33 operand loads per multiply-add in 16 registers, where the best tile issues 0\.67/);
   });
 
+  it('AVX2: a conv2d tile of 8 output columns × one vector of channels (9 loads per 8 multiply-adds) stays in the space', () => {
+    const avx2 = { vectorWidth: 8, vectorRegisters: 16, threads: 2 };
+    const c4 = defineWorkload('conv2d', { N: 1, C: 128, H: 56, W: 56, K: 256, R: 3, S: 3, stride: 1, pad: 1 });
+    const columns8: Config = {
+      'split.n': [1, 1, 1, 1], 'split.k': [2, 8, 2, 8], 'split.h': [28, 2, 1, 1], 'split.w': [1, 1, 7, 8], 'split.c': [16, 8, 1],
+      'split.r': [1, 3, 1], 'split.s': [1, 3, 1], reorder: 1, unroll: [0, 1], vector: 1, 'pack.W': 1, 'pad.I': 1,
+    };
+    expect(operandLoadsPerFma(c4, new Map([['n', 1], ['k', 8], ['h', 1], ['w', 8]]), 'k', 8, 16)).toBeCloseTo(9 / 8);
+    expect(cpuTemplate.unpromising!(c4, columns8, avx2)).toBeNull();
+    // 16 columns × one vector reload nothing but leave no register for the operands
+    expect(cpuTemplate.unpromising!(c4, { ...columns8, 'split.w': [1, 1, 4, 16] }, avx2)).toMatch(/16 vectors .* leaves none/);
+  });
+
   it('a space with a filter never proposes what it refuses, at random or by a move', async () => {
     const { Space } = await import('../coordinator/space.ts');
     const { Rng } = await import('../coordinator/explore/rng.ts');

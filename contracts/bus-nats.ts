@@ -8,20 +8,28 @@ import {
 } from 'nats';
 import type { MeasureResult } from './result.ts';
 import {
-  BusClosedError, campaignOfSubject, DEFAULT_CONSUMER, PublishRefusedError, RESULTS_STREAM, resultSubject, SUBJECTS,
-  type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
+  BusClosedError, PublishRefusedError, type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
 import { FlexfarmError } from './errors.ts';
 import { decodeHeartbeat } from './messages/heartbeat.ts';
 import { MessageError, type MessageDrop } from './messages/message-error.ts';
 import { decodeResultEnvelope } from './messages/result.ts';
-import { isPublishRefused, isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
+import { isAuthRefused, isPermissionRefused, isPublishRefused, isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
+import type { NatsSecurity } from './security/nats-security.ts';
+import {
+  agentOfHeartbeatSubject, DEFAULT_CONSUMER, heartbeatSubject, parseResultSubject, RESULTS_STREAM, resultSubject, SUBJECTS,
+} from './subjects.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
   servers: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /** Credentials and TLS to the server (contracts/security/nats-security.ts); none by default. */
+  security?: NatsSecurity;
+  /** Reply subjects of this side's requests (subjects.ts: agentInboxPrefix, COORDINATOR_INBOX_PREFIX),
+   *  so that the server's permissions can give each role only its own inbox. */
+  inboxPrefix?: string;
   /** Durable consumer name (one per coordinator). */
   consumer?: string;
   connectTimeoutMs?: number;
@@ -73,14 +81,20 @@ export class NatsBus implements Bus {
   /** Connects and makes sure the results stream exists; a clear error when NATS or JetStream is missing. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     let nc: NatsConnection;
+    const sec = options.security;
     try {
       nc = await connect({
         servers: options.servers.split(',').map((s) => s.trim()),
         name: options.name, timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
         maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000,
+        ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+        ...(sec?.connect ?? {}),
       });
     } catch (err) {
-      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}: ${(err as Error).message}`, { cause: err });
+      if (isAuthRefused(err)) {
+        throw new NatsUnavailableError(`NATS at ${options.servers} refused ${sec?.description ?? 'a connection without credentials'}: ${(err as Error).message} (check the credentials against the server's authorization block; README "Security")`, { cause: err });
+      }
+      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}${sec?.tls ? ' over TLS' : ''}: ${(err as Error).message}`, { cause: err });
     }
     let jsm: JetStreamManager;
     try {
@@ -102,7 +116,7 @@ export class NatsBus implements Bus {
     const data = encoder.encode(JSON.stringify(envelope));
     let subject: string;
     try {
-      subject = resultSubject(result.campaign);
+      subject = resultSubject(result.campaign, agent);
     } catch (err) {
       throw new PublishRefusedError((err as Error).message, { cause: err });
     }
@@ -128,7 +142,14 @@ export class NatsBus implements Bus {
 
   publishHeartbeat(heartbeat: AgentHeartbeat): void {
     if (this.closed || this.nc.isClosed()) return;
-    this.nc.publish(SUBJECTS.heartbeat, encoder.encode(JSON.stringify(heartbeat)));
+    let subject: string;
+    try {
+      subject = heartbeatSubject(heartbeat.name);
+    } catch (err) {
+      this.log(`heartbeat not sent: ${(err as Error).message}`);
+      return;
+    }
+    this.nc.publish(subject, encoder.encode(JSON.stringify(heartbeat)));
   }
 
   onDiscover(handler: () => void): void {
@@ -138,19 +159,24 @@ export class NatsBus implements Bus {
   /** Heartbeats are validated here (contracts/messages/heartbeat.ts); a bad one is dropped and
    *  counted, and nothing a handler throws reaches nats.js (it would close the connection). */
   onHeartbeat(handler: (heartbeat: AgentHeartbeat) => void): void {
-    this.nc.subscribe(SUBJECTS.heartbeat, {
-      callback: (err, msg) => {
-        if (err) return;
-        let heartbeat: AgentHeartbeat;
-        try {
-          heartbeat = decodeHeartbeat(msg.data);
-        } catch (error) {
-          this.drop(dropOf(error, 'heartbeat', msg.subject));
-          return;
+    const callback = (err: unknown, msg: { data: Uint8Array; subject: string }) => {
+      if (err) return;
+      let heartbeat: AgentHeartbeat;
+      try {
+        heartbeat = decodeHeartbeat(msg.data);
+        const agent = agentOfHeartbeatSubject(msg.subject);
+        if (agent && agent !== heartbeat.name) {
+          throw new MessageError('heartbeat.name', `${JSON.stringify(heartbeat.name)} is not the agent of its subject (${JSON.stringify(agent)})`, 'agent_mismatch');
         }
-        this.guard('heartbeat handler', () => handler(heartbeat));
-      },
-    });
+      } catch (error) {
+        this.drop(dropOf(error, 'heartbeat', msg.subject));
+        return;
+      }
+      this.guard('heartbeat handler', () => handler(heartbeat));
+    };
+    // The agent's own subject, and the bare one of agents from before names were in subjects.
+    this.nc.subscribe(`${SUBJECTS.heartbeat}.>`, { callback });
+    this.nc.subscribe(SUBJECTS.heartbeat, { callback });
   }
 
   onDropped(handler: (drop: MessageDrop) => void): void {
@@ -215,6 +241,12 @@ export class NatsBus implements Bus {
       });
       this.log(`created JetStream stream ${RESULTS_STREAM}`);
     } catch (err) {
+      // An agent under the shipped permissions may not create it: the coordinator does, and
+      // publishes wait for it (no stream: retried).
+      if (isPermissionRefused(err)) {
+        this.log(`JetStream stream ${RESULTS_STREAM} is missing and this connection may not create it; waiting for the coordinator to create it`);
+        return;
+      }
       if (!isStreamNameInUse(err)) throw err; // another process created it first
     }
   }
@@ -330,7 +362,7 @@ class DeliveryBatcher {
       this.buffer = [];
       const deliveries: ResultDelivery[] = [];
       for (const m of batch) {
-        let envelope: ResultEnvelope;
+        let envelope: ReturnType<typeof parseEnvelope>;
         try {
           envelope = parseEnvelope(m);
         } catch (err) {
@@ -338,7 +370,7 @@ class DeliveryBatcher {
           m.term();
           continue;
         }
-        deliveries.push({ result: envelope.result, agent: envelope.agent, subject: m.subject, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
+        deliveries.push({ ...envelope, subject: m.subject, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
       }
       try {
         if (deliveries.length) await this.handler(deliveries);
@@ -358,13 +390,20 @@ class DeliveryBatcher {
   }
 }
 
-/** A validated envelope whose result names the campaign of the subject it came on. */
-function parseEnvelope(m: JsMsg): ResultEnvelope {
+/** A validated envelope whose result names the campaign of the subject it came on and whose agent
+ *  is the one of the subject (when the subject names one: then the publisher's identity, as
+ *  nats-server's permissions let an agent publish only on its own subject). */
+function parseEnvelope(m: JsMsg): Pick<ResultDelivery, 'result' | 'agent' | 'agentFromSubject'> {
   const envelope = decodeResultEnvelope(m.data);
-  if (envelope.result.campaign !== campaignOfSubject(m.subject)) {
+  const subject = parseResultSubject(m.subject) ?? {};
+  if (envelope.result.campaign !== subject.campaign) {
     throw new MessageError('result.campaign', `${JSON.stringify(envelope.result.campaign ?? null)} is not the campaign of its subject`, 'subject_mismatch');
   }
-  return envelope;
+  if (subject.agent === undefined) return { result: envelope.result, agent: envelope.agent };
+  if (envelope.agent !== subject.agent) {
+    throw new MessageError('envelope.agent', `${JSON.stringify(envelope.agent)} is not the agent of its subject (${JSON.stringify(subject.agent)})`, 'agent_mismatch');
+  }
+  return { result: envelope.result, agent: subject.agent, agentFromSubject: true };
 }
 
 function dropOf(err: unknown, subjectKind: MessageDrop['subjectKind'], subject: string): MessageDrop {

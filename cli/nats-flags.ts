@@ -35,8 +35,9 @@ export interface NatsConnectionSettings {
   security: NatsSecurity;
 }
 
-/** The server URL (flag, variable, default) and the credentials, read and checked. */
-export function readNatsConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv): NatsConnectionSettings {
+/** The server URL (flag, variable, default) and the credentials, read and checked. `defaultUser`:
+ *  the user when a password is given without one (an agent's user is its name). */
+export function readNatsConnection(values: Record<string, unknown>, env: NodeJS.ProcessEnv, defaultUser?: string): NatsConnectionSettings {
   const flagUrl = values.nats as string | undefined;
   const url = flagUrl ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222';
   const inUrl = url.split(',').some((u) => /^[a-z]+:\/\/[^/]*@/i.test(u.trim()));
@@ -44,6 +45,7 @@ export function readNatsConnection(values: Record<string, unknown>, env: NodeJS.
     throw new UsageError('--nats: the URL carries credentials (user:password@), which ps shows to every user: give --nats-user NAME with --nats-password-file FILE or FLEXFARM_NATS_PASSWORD instead');
   }
   const settings = readNatsSettings(values, env);
+  if (!settings.user && defaultUser && (settings.passwordFile ?? settings.password)) settings.user = { value: defaultUser, from: '--name' };
   if (inUrl && Object.keys(settings).some((k) => !k.startsWith('tls'))) {
     throw new UsageError('FLEXFARM_NATS carries credentials (user:password@) and other NATS credentials are given too: keep one');
   }

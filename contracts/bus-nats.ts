@@ -94,7 +94,7 @@ export class NatsBus implements Bus {
       if (isAuthRefused(err)) {
         throw new NatsUnavailableError(`NATS at ${options.servers} refused ${sec?.description ?? 'a connection without credentials'}: ${(err as Error).message} (check the credentials against the server's authorization block; README "Security")`, { cause: err });
       }
-      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}${sec?.tls ? ' over TLS' : ''}: ${(err as Error).message}`, { cause: err });
+      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}${sec?.tls ? ' over TLS' : ''}: ${(err as Error).message}${tlsHint(err, sec)}`, { cause: err });
     }
     let jsm: JetStreamManager;
     try {
@@ -409,6 +409,18 @@ function parseEnvelope(m: JsMsg): Pick<ResultDelivery, 'result' | 'agent' | 'age
 function dropOf(err: unknown, subjectKind: MessageDrop['subjectKind'], subject: string): MessageDrop {
   if (err instanceof MessageError) return { subjectKind, reason: err.reason, detail: err.message, subject };
   return { subjectKind, reason: 'malformed', detail: (err as Error)?.message ?? String(err), subject };
+}
+
+/** What to do about a TLS failure at connect, in words. */
+function tlsHint(err: unknown, sec: NatsSecurity | undefined): string {
+  const text = `${(err as NodeJS.ErrnoException)?.code ?? ''} ${(err as Error)?.message ?? ''}`;
+  if (/certificate|CERT_|self.signed/i.test(text)) {
+    return sec?.tls
+      ? ' (the server\'s certificate is not signed by the CA given in --nats-tls-ca, or is not for this address)'
+      : ' (the server speaks TLS: give the lab CA with --nats-tls-ca FILE)';
+  }
+  if (/TLS/.test(text) && sec?.tls) return ' (--nats-tls-ca is given: does that server speak TLS?)';
+  return '';
 }
 
 function sleep(ms: number): Promise<void> {

@@ -36,6 +36,7 @@ function usage(): string {
     '  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)',
     ...securityUsage('server'),
     ...natsUsage(),
+    '                       (an agent\'s NATS user is its --name unless --nats-user says otherwise)',
     '',
     'Beyond loopback it needs TLS and client authentication (--mtls or a token), or --insecure',
     '(README "Security").',
@@ -60,12 +61,13 @@ export async function run(argv: string[]): Promise<number> {
   const device = oneOf('--device', deviceText, TARGET_KINDS, 'cpu');
   const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7070';
   if (!/^.+:\d+$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
-  const nats = readNatsConnection(values, env);
   const port = listen.slice(listen.lastIndexOf(':') + 1);
   const name = values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`;
   if (!isSubjectAgentName(name)) {
     throw new UsageError(`--name '${name.slice(0, 128)}': an agent name is letters, digits and . _ : @ + - (at most 128, no empty part between dots): it is part of the agent's NATS subjects`);
   }
+  // Its NATS user is its name unless one is given (deploy/nats-server.conf: a user per agent).
+  const nats = readNatsConnection(values, env, name);
   const int = (flag: string, envName: string, min = 0) => {
     const text = values[flag as keyof typeof values] as string | undefined ?? env[envName];
     return text === undefined ? undefined : parseInteger(`--${flag}`, text, 0, min);

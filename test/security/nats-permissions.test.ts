@@ -6,7 +6,7 @@
 // publish on its own subject in another agent's name is dropped by the coordinator's side.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { AgentHeartbeat, ResultDelivery } from '../../contracts/bus.ts';
-import { NatsBus, NatsUnavailableError } from '../../contracts/bus-nats.ts';
+import { NatsBus } from '../../contracts/bus-nats.ts';
 import { PublishRefusedError } from '../../contracts/bus.ts';
 import type { MessageDrop } from '../../contracts/messages/message-error.ts';
 import type { MeasureResult } from '../../contracts/result.ts';
@@ -67,9 +67,9 @@ test('a wrong password, no credentials, and a client without the lab CA are refu
     .rejects.toThrow(/refused over TLS: .*Authorization Violation/i);
   // Only TLS reaches the server; the server's certificate is the lab CA's, which a client must be given.
   const noCa = loadNatsSecurity({ user: { value: AGENT, from: '--nats-user' }, password: { value: nats.password(AGENT), from: 'FLEXFARM_NATS_PASSWORD' } });
-  await expect(NatsBus.connect({ servers: nats.url, security: noCa, connectTimeoutMs: 3_000 })).rejects.toThrow(NatsUnavailableError);
+  await expect(NatsBus.connect({ servers: nats.url, security: noCa, connectTimeoutMs: 3_000 })).rejects.toThrow(/the server speaks TLS: give the lab CA with --nats-tls-ca FILE/);
   const otherCa = loadNatsSecurity({ user: { value: AGENT, from: '--nats-user' }, password: { value: nats.password(AGENT), from: 'FLEXFARM_NATS_PASSWORD' }, tlsCa: { value: pki.otherCa, from: '--nats-tls-ca' } });
-  await expect(NatsBus.connect({ servers: nats.url, security: otherCa, connectTimeoutMs: 3_000 })).rejects.toThrow(NatsUnavailableError);
+  await expect(NatsBus.connect({ servers: nats.url, security: otherCa, connectTimeoutMs: 3_000 })).rejects.toThrow(/over TLS: .*the server's certificate is not signed by the CA given in --nats-tls-ca/);
 });
 
 test('an agent publishes its results and heartbeats on its own subjects; the coordinator reads them, the publisher from the subject', async () => {

@@ -3,7 +3,7 @@
 // connection reconnects forever, publishes retry until acknowledged (deduplicated by message id),
 // and the consumer is re-attached (re-created if the server lost it).
 import {
-  AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, Events, nanos, RetentionPolicy, StorageType,
+  AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, ErrorCode, Events, nanos, RetentionPolicy, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
 } from 'nats';
 import type { MeasureResult } from './result.ts';
@@ -51,6 +51,7 @@ const DEFAULTS = {
   connectTimeoutMs: 5_000, publishTimeoutMs: 5_000, streamMaxAgeMs: 7 * 24 * 3600_000, maxAckPending: 20_000,
 };
 const MAX_RETRY_DELAY_MS = 2_000;
+const PERMISSION_LOG_EVERY_MS = 10_000;
 /** A delivery not acked this long (its coordinator died mid-batch) is delivered again. */
 const ACK_WAIT_MS = 10_000;
 const encoder = new TextEncoder();
@@ -315,8 +316,18 @@ export class NatsBus implements Bus {
   }
 
   private async watchConnection(): Promise<void> {
+    let refusalLoggedAt = -Infinity;
+    let refusalsSince = 0;
     for await (const s of this.nc.status()) {
-      if (s.type === Events.Disconnect) {
+      if (s.type === Events.Error && String(s.data) === ErrorCode.PermissionsViolation) {
+        // A user whose permissions do not fit what it does (an agent's NATS user not its name):
+        // said once per 10 s, not per heartbeat.
+        refusalsSince++;
+        if (Date.now() - refusalLoggedAt < PERMISSION_LOG_EVERY_MS) continue;
+        this.log(`NATS refused ${refusalsSince > 1 ? `${refusalsSince} publishes or subscriptions` : 'a publish or subscription'} of this connection (permissions violation): its user may not use that subject (README "Security", deploy/nats-server.conf)`);
+        refusalLoggedAt = Date.now();
+        refusalsSince = 0;
+      } else if (s.type === Events.Disconnect) {
         this.log(`disconnected from NATS ${String(s.data)}`);
         this.connectionHandlers.forEach((h) => h(false));
       } else if (s.type === Events.Reconnect) {

@@ -86,11 +86,13 @@ test("an agent's credential publishing on another agent's results subject is ref
   await expect(attacker.result(`flexfarm.results.c1.${AGENT}`, envelope)).rejects.toThrow(/Permissions Violation for Publish to "flexfarm\.results\.c1\./);
   // nor on the old subject without an agent, which the coordinator still reads
   await expect(attacker.result('flexfarm.results.c1', envelope)).rejects.toThrow(/Permissions Violation/);
-  // flexfarm's own publisher says so once, and does not retry
-  const impostor = await NatsBus.connect({ servers: nats.url, security: credentials(OTHER), inboxPrefix: agentInboxPrefix(OTHER) });
+  // flexfarm's own publisher says so once, and does not retry; its log says why
+  const logged: string[] = [];
+  const impostor = await NatsBus.connect({ servers: nats.url, security: credentials(OTHER), inboxPrefix: agentInboxPrefix(OTHER), log: (l) => logged.push(l) });
   try {
     await expect(impostor.publishResult(result('c1/sim/2'), AGENT)).rejects.toThrow(PublishRefusedError);
     await expect(impostor.publishResult(result('c1/sim/2'), AGENT)).rejects.toThrow(/Permissions Violation/);
+    await waitFor('the log line', () => logged.find((l) => l.startsWith('NATS refused a publish or subscription of this connection (permissions violation)')), 5_000);
   } finally {
     await impostor.close();
   }

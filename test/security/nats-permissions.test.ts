@@ -26,6 +26,7 @@ let attacker: Forger;
 const delivered: ResultDelivery[] = [];
 const heartbeats: AgentHeartbeat[] = [];
 const drops: MessageDrop[] = [];
+const agentLog: string[] = [];
 
 const credentials = (user: string, password = nats.password(user)): NatsSecurity => loadNatsSecurity({
   user: { value: user, from: '--nats-user' }, password: { value: password, from: 'FLEXFARM_NATS_PASSWORD' },
@@ -35,11 +36,12 @@ const credentials = (user: string, password = nats.password(user)): NatsSecurity
 beforeAll(async () => {
   pki = makeLabPki();
   nats = await startShippedNats(pki);
+  // An agent that comes before the coordinator may not create the stream: it waits for it.
+  agentBus = await NatsBus.connect({ servers: nats.url, security: credentials(AGENT), inboxPrefix: agentInboxPrefix(AGENT), log: (l) => agentLog.push(l) });
   coordinator = await NatsBus.connect({ servers: nats.url, security: credentials('coordinator'), inboxPrefix: COORDINATOR_INBOX_PREFIX, consumer: 'test' });
   coordinator.onHeartbeat((h) => heartbeats.push(h));
   coordinator.onDropped((d) => drops.push(d));
   coordinator.consumeResults(async (batch) => { for (const d of batch) { delivered.push(d); d.ack(); } });
-  agentBus = await NatsBus.connect({ servers: nats.url, security: credentials(AGENT), inboxPrefix: agentInboxPrefix(AGENT) });
   // Another agent's credential in hostile hands: raw nats.js, whatever the server lets it do.
   attacker = await forger(nats.url, { ...credentials(OTHER).connect, inboxPrefix: agentInboxPrefix(OTHER) });
 }, 30_000);
@@ -73,6 +75,7 @@ test('a wrong password, no credentials, and a client without the lab CA are refu
 });
 
 test('an agent publishes its results and heartbeats on its own subjects; the coordinator reads them, the publisher from the subject', async () => {
+  expect(agentLog).toContain('JetStream stream FLEXFARM_RESULTS is missing and this connection may not create it; waiting for the coordinator to create it');
   await agentBus.publishResult(result('c1/sim/0'), AGENT);
   agentBus.publishHeartbeat({ name: AGENT, address: '127.0.0.1:1', device: result('x').device, capacity: 1, maxBatch: 1,
     load: { queued: 0, measuring: 0, unpublished: 0 }, held: [], startedAt: new Date().toISOString(), intervalMs: 1_000 });

@@ -3,25 +3,33 @@
 // connection reconnects forever, publishes retry until acknowledged (deduplicated by message id),
 // and the consumer is re-attached (re-created if the server lost it).
 import {
-  AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, Events, nanos, RetentionPolicy, StorageType,
+  AckPolicy, connect, ConsumerEvents, DeliverPolicy, DiscardPolicy, ErrorCode, Events, nanos, RetentionPolicy, StorageType,
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
 } from 'nats';
 import type { MeasureResult } from './result.ts';
 import {
-  BusClosedError, campaignOfSubject, DEFAULT_CONSUMER, PublishRefusedError, RESULTS_STREAM, resultSubject, SUBJECTS,
-  type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
+  BusClosedError, PublishRefusedError, type AgentHeartbeat, type Bus, type ResultDelivery, type ResultEnvelope,
 } from './bus.ts';
 import { FlexfarmError } from './errors.ts';
 import { decodeHeartbeat } from './messages/heartbeat.ts';
 import { MessageError, type MessageDrop } from './messages/message-error.ts';
 import { decodeResultEnvelope } from './messages/result.ts';
-import { isPublishRefused, isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
+import { isAuthRefused, isPermissionRefused, isPublishRefused, isStreamMissing, isStreamNameInUse } from './nats-errors.ts';
+import type { NatsSecurity } from './security/nats-security.ts';
+import {
+  agentOfHeartbeatSubject, DEFAULT_CONSUMER, heartbeatSubject, parseResultSubject, RESULTS_STREAM, resultSubject, SUBJECTS,
+} from './subjects.ts';
 
 export interface NatsBusOptions {
   /** nats://host:port (comma-separated for a cluster). */
   servers: string;
   /** Connection name shown by the server's monitoring. */
   name?: string;
+  /** Credentials and TLS to the server (contracts/security/nats-security.ts); none by default. */
+  security?: NatsSecurity;
+  /** Reply subjects of this side's requests (subjects.ts: agentInboxPrefix, COORDINATOR_INBOX_PREFIX),
+   *  so that the server's permissions can give each role only its own inbox. */
+  inboxPrefix?: string;
   /** Durable consumer name (one per coordinator). */
   consumer?: string;
   connectTimeoutMs?: number;
@@ -43,6 +51,7 @@ const DEFAULTS = {
   connectTimeoutMs: 5_000, publishTimeoutMs: 5_000, streamMaxAgeMs: 7 * 24 * 3600_000, maxAckPending: 20_000,
 };
 const MAX_RETRY_DELAY_MS = 2_000;
+const PERMISSION_LOG_EVERY_MS = 10_000;
 /** A delivery not acked this long (its coordinator died mid-batch) is delivered again. */
 const ACK_WAIT_MS = 10_000;
 const encoder = new TextEncoder();
@@ -73,14 +82,20 @@ export class NatsBus implements Bus {
   /** Connects and makes sure the results stream exists; a clear error when NATS or JetStream is missing. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     let nc: NatsConnection;
+    const sec = options.security;
     try {
       nc = await connect({
         servers: options.servers.split(',').map((s) => s.trim()),
         name: options.name, timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
         maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000,
+        ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
+        ...(sec?.connect ?? {}),
       });
     } catch (err) {
-      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}: ${(err as Error).message}`, { cause: err });
+      if (isAuthRefused(err)) {
+        throw new NatsUnavailableError(`NATS at ${options.servers} refused ${sec?.description ?? 'a connection without credentials'}: ${(err as Error).message} (check the credentials against the server's authorization block; README "Security")`, { cause: err });
+      }
+      throw new NatsUnavailableError(`cannot reach NATS at ${options.servers}${sec?.tls ? ' over TLS' : ''}: ${(err as Error).message}${tlsHint(err, sec)}`, { cause: err });
     }
     let jsm: JetStreamManager;
     try {
@@ -102,7 +117,7 @@ export class NatsBus implements Bus {
     const data = encoder.encode(JSON.stringify(envelope));
     let subject: string;
     try {
-      subject = resultSubject(result.campaign);
+      subject = resultSubject(result.campaign, agent);
     } catch (err) {
       throw new PublishRefusedError((err as Error).message, { cause: err });
     }
@@ -128,7 +143,14 @@ export class NatsBus implements Bus {
 
   publishHeartbeat(heartbeat: AgentHeartbeat): void {
     if (this.closed || this.nc.isClosed()) return;
-    this.nc.publish(SUBJECTS.heartbeat, encoder.encode(JSON.stringify(heartbeat)));
+    let subject: string;
+    try {
+      subject = heartbeatSubject(heartbeat.name);
+    } catch (err) {
+      this.log(`heartbeat not sent: ${(err as Error).message}`);
+      return;
+    }
+    this.nc.publish(subject, encoder.encode(JSON.stringify(heartbeat)));
   }
 
   onDiscover(handler: () => void): void {
@@ -138,19 +160,24 @@ export class NatsBus implements Bus {
   /** Heartbeats are validated here (contracts/messages/heartbeat.ts); a bad one is dropped and
    *  counted, and nothing a handler throws reaches nats.js (it would close the connection). */
   onHeartbeat(handler: (heartbeat: AgentHeartbeat) => void): void {
-    this.nc.subscribe(SUBJECTS.heartbeat, {
-      callback: (err, msg) => {
-        if (err) return;
-        let heartbeat: AgentHeartbeat;
-        try {
-          heartbeat = decodeHeartbeat(msg.data);
-        } catch (error) {
-          this.drop(dropOf(error, 'heartbeat', msg.subject));
-          return;
+    const callback = (err: unknown, msg: { data: Uint8Array; subject: string }) => {
+      if (err) return;
+      let heartbeat: AgentHeartbeat;
+      try {
+        heartbeat = decodeHeartbeat(msg.data);
+        const agent = agentOfHeartbeatSubject(msg.subject);
+        if (agent && agent !== heartbeat.name) {
+          throw new MessageError('heartbeat.name', `${JSON.stringify(heartbeat.name)} is not the agent of its subject (${JSON.stringify(agent)})`, 'agent_mismatch');
         }
-        this.guard('heartbeat handler', () => handler(heartbeat));
-      },
-    });
+      } catch (error) {
+        this.drop(dropOf(error, 'heartbeat', msg.subject));
+        return;
+      }
+      this.guard('heartbeat handler', () => handler(heartbeat));
+    };
+    // The agent's own subject, and the bare one of agents from before names were in subjects.
+    this.nc.subscribe(`${SUBJECTS.heartbeat}.>`, { callback });
+    this.nc.subscribe(SUBJECTS.heartbeat, { callback });
   }
 
   onDropped(handler: (drop: MessageDrop) => void): void {
@@ -215,6 +242,12 @@ export class NatsBus implements Bus {
       });
       this.log(`created JetStream stream ${RESULTS_STREAM}`);
     } catch (err) {
+      // An agent under the shipped permissions may not create it: the coordinator does, and
+      // publishes wait for it (no stream: retried).
+      if (isPermissionRefused(err)) {
+        this.log(`JetStream stream ${RESULTS_STREAM} is missing and this connection may not create it; waiting for the coordinator to create it`);
+        return;
+      }
       if (!isStreamNameInUse(err)) throw err; // another process created it first
     }
   }
@@ -283,8 +316,18 @@ export class NatsBus implements Bus {
   }
 
   private async watchConnection(): Promise<void> {
+    let refusalLoggedAt = -Infinity;
+    let refusalsSince = 0;
     for await (const s of this.nc.status()) {
-      if (s.type === Events.Disconnect) {
+      if (s.type === Events.Error && String(s.data) === ErrorCode.PermissionsViolation) {
+        // A user whose permissions do not fit what it does (an agent's NATS user not its name):
+        // said once per 10 s, not per heartbeat.
+        refusalsSince++;
+        if (Date.now() - refusalLoggedAt < PERMISSION_LOG_EVERY_MS) continue;
+        this.log(`NATS refused ${refusalsSince > 1 ? `${refusalsSince} publishes or subscriptions` : 'a publish or subscription'} of this connection (permissions violation): its user may not use that subject (README "Security", deploy/nats-server.conf)`);
+        refusalLoggedAt = Date.now();
+        refusalsSince = 0;
+      } else if (s.type === Events.Disconnect) {
         this.log(`disconnected from NATS ${String(s.data)}`);
         this.connectionHandlers.forEach((h) => h(false));
       } else if (s.type === Events.Reconnect) {
@@ -330,7 +373,7 @@ class DeliveryBatcher {
       this.buffer = [];
       const deliveries: ResultDelivery[] = [];
       for (const m of batch) {
-        let envelope: ResultEnvelope;
+        let envelope: ReturnType<typeof parseEnvelope>;
         try {
           envelope = parseEnvelope(m);
         } catch (err) {
@@ -338,7 +381,7 @@ class DeliveryBatcher {
           m.term();
           continue;
         }
-        deliveries.push({ result: envelope.result, agent: envelope.agent, subject: m.subject, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
+        deliveries.push({ ...envelope, subject: m.subject, ack: () => m.ack(), nak: (delayMs) => m.nak(delayMs) });
       }
       try {
         if (deliveries.length) await this.handler(deliveries);
@@ -358,18 +401,37 @@ class DeliveryBatcher {
   }
 }
 
-/** A validated envelope whose result names the campaign of the subject it came on. */
-function parseEnvelope(m: JsMsg): ResultEnvelope {
+/** A validated envelope whose result names the campaign of the subject it came on and whose agent
+ *  is the one of the subject (when the subject names one: then the publisher's identity, as
+ *  nats-server's permissions let an agent publish only on its own subject). */
+function parseEnvelope(m: JsMsg): Pick<ResultDelivery, 'result' | 'agent' | 'agentFromSubject'> {
   const envelope = decodeResultEnvelope(m.data);
-  if (envelope.result.campaign !== campaignOfSubject(m.subject)) {
+  const subject = parseResultSubject(m.subject) ?? {};
+  if (envelope.result.campaign !== subject.campaign) {
     throw new MessageError('result.campaign', `${JSON.stringify(envelope.result.campaign ?? null)} is not the campaign of its subject`, 'subject_mismatch');
   }
-  return envelope;
+  if (subject.agent === undefined) return { result: envelope.result, agent: envelope.agent };
+  if (envelope.agent !== subject.agent) {
+    throw new MessageError('envelope.agent', `${JSON.stringify(envelope.agent)} is not the agent of its subject (${JSON.stringify(subject.agent)})`, 'agent_mismatch');
+  }
+  return { result: envelope.result, agent: subject.agent, agentFromSubject: true };
 }
 
 function dropOf(err: unknown, subjectKind: MessageDrop['subjectKind'], subject: string): MessageDrop {
   if (err instanceof MessageError) return { subjectKind, reason: err.reason, detail: err.message, subject };
   return { subjectKind, reason: 'malformed', detail: (err as Error)?.message ?? String(err), subject };
+}
+
+/** What to do about a TLS failure at connect, in words. */
+function tlsHint(err: unknown, sec: NatsSecurity | undefined): string {
+  const text = `${(err as NodeJS.ErrnoException)?.code ?? ''} ${(err as Error)?.message ?? ''}`;
+  if (/certificate|CERT_|self.signed/i.test(text)) {
+    return sec?.tls
+      ? ' (the server\'s certificate is not signed by the CA given in --nats-tls-ca, or is not for this address)'
+      : ' (the server speaks TLS: give the lab CA with --nats-tls-ca FILE)';
+  }
+  if (/TLS/.test(text) && sec?.tls) return ' (--nats-tls-ca is given: does that server speak TLS?)';
+  return '';
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,36 +2,8 @@
 // (fire and forget). Two implementations behind one contract: NATS JetStream for a farm
 // (bus-nats.ts) and an in-process one for embedded `flexfarm tune` (bus-memory.ts).
 import { FlexfarmError } from './errors.ts';
-import { isSafeCampaignId, quote } from './messages/limits.ts';
 import type { MessageDrop } from './messages/message-error.ts';
 import type { DeviceInfo, MeasureResult } from './result.ts';
-
-/** Subjects and names on NATS, in one place. */
-export const SUBJECTS = {
-  /** Results of campaign C go to `flexfarm.results.C`; results of no campaign to `flexfarm.results._`. */
-  resultsPrefix: 'flexfarm.results',
-  heartbeat: 'flexfarm.agents.heartbeat',
-  /** The coordinator publishes here at start; every agent answers with a heartbeat at once. */
-  discover: 'flexfarm.agents.discover',
-} as const;
-
-export const RESULTS_STREAM = 'FLEXFARM_RESULTS';
-export const DEFAULT_CONSUMER = 'flexfarm-coordinator';
-
-/** Campaign ids are NATS subject tokens: letters, digits, `-` and `_` only (at most 64); any other
- *  id never reaches a subject. */
-export function resultSubject(campaign: string | undefined): string {
-  if (campaign && !isSafeCampaignId(campaign)) throw new BadCampaignIdError(campaign);
-  return `${SUBJECTS.resultsPrefix}.${campaign || '_'}`;
-}
-
-/** The campaign a results subject names; undefined for `_` (no campaign) or another subject. */
-export function campaignOfSubject(subject: string): string | undefined {
-  const prefix = `${SUBJECTS.resultsPrefix}.`;
-  if (!subject.startsWith(prefix)) return undefined;
-  const token = subject.slice(prefix.length);
-  return token === '_' ? undefined : token;
-}
 
 export interface AgentLoad {
   queued: number;
@@ -63,8 +35,11 @@ export interface AgentHeartbeat {
 /** One result taken from the bus; ack once it is applied (or known to be a duplicate). */
 export interface ResultDelivery {
   result: MeasureResult;
-  /** Name of the agent that measured it. */
+  /** Name of the agent that published it: the one its subject names where it has one (nats-server's
+   *  permissions let an agent publish only on its own subjects), else the one its envelope names. */
   agent: string;
+  /** Whether `agent` comes from the subject (its envelope was checked to name the same agent). */
+  agentFromSubject?: boolean;
   /** The subject it came on (NATS); absent in process. */
   subject?: string;
   ack(): void;
@@ -104,12 +79,6 @@ export interface ResultEnvelope {
   v: 1;
   agent: string;
   result: MeasureResult;
-}
-
-export class BadCampaignIdError extends FlexfarmError {
-  override name = 'BadCampaignIdError';
-  readonly code = 'BAD_CAMPAIGN_ID';
-  constructor(id: string) { super(`campaign id ${quote(id)} is not a subject token (letters, digits, - and _, at most 64)`); }
 }
 
 /** The bus refused a result for good (too large, a subject it may not use): retrying cannot help. */

@@ -26,3 +26,14 @@ export function isStreamNameInUse(err: unknown): boolean {
 export function isPublishRefused(err: unknown): boolean {
   return err instanceof NatsError && ([ErrorCode.MaxPayloadExceeded, ErrorCode.BadSubject, ErrorCode.PermissionsViolation, ErrorCode.BadPayload] as string[]).includes(err.code);
 }
+
+/** The server refused this connection's credentials (wrong password, token or key, an unknown
+ *  user) or found them expired. */
+export function isAuthRefused(err: unknown): boolean {
+  return err instanceof NatsError && ([ErrorCode.AuthorizationViolation, ErrorCode.AuthenticationExpired] as string[]).includes(err.code);
+}
+
+/** The server's permissions for this user do not let it publish (or subscribe) there. */
+export function isPermissionRefused(err: unknown): boolean {
+  return err instanceof NatsError && err.code === ErrorCode.PermissionsViolation;
+}

@@ -5,6 +5,7 @@ import { createBackend } from '../../agent/backends/index.ts';
 import { AgentMetrics, MetricsHttpServer } from '../../agent/metrics.ts';
 import { AgentServer } from '../../agent/server.ts';
 import { NatsBus } from '../../contracts/bus-nats.ts';
+import { agentInboxPrefix, isSubjectAgentName } from '../../contracts/subjects.ts';
 import { DEFAULT_PROTOCOL } from '../../contracts/result.ts';
 import { describeSecurity } from '../../contracts/security/grpc-security.ts';
 import { InsecureListenError, listenDecision } from '../../contracts/security/listen-policy.ts';
@@ -12,6 +13,7 @@ import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { kindFlagOptions, kindFlagUsage, readKindFlags } from '../agent-flags.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { NATS_FLAGS, NATS_SECRET_FLAG_NOTES, natsUsage, readNatsConnection } from '../nats-flags.ts';
 import { readSecurity, SECRET_FLAG_NOTES, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
@@ -23,8 +25,8 @@ function usage(): string {
     '',
     '  --device KIND        device class served (FLEXFARM_DEVICE)',
     '  --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7070)',
-    '  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)',
-    '  --name NAME          agent name, unique in the farm (FLEXFARM_NAME, default HOST-KIND-PORT)',
+    '  --name NAME          agent name, unique in the farm, in its NATS subjects and permissions',
+    '                       (FLEXFARM_NAME, default HOST-KIND-PORT)',
     '  --advertise H:P      address the coordinator dials (FLEXFARM_ADVERTISE, default the bound address)',
     `  --capacity N         candidates kept in flight here (FLEXFARM_CAPACITY; ${capacities})`,
     '  --concurrency N      candidates measured at once; timing stays exclusive (FLEXFARM_CONCURRENCY)',
@@ -33,6 +35,8 @@ function usage(): string {
     '  --cache DIR          compiled kernels (FLEXFARM_CACHE, default ~/.cache/flexfarm)',
     '  --metrics HOST:PORT  serve Prometheus metrics at /metrics; port 0 picks one (FLEXFARM_METRICS)',
     ...securityUsage('server'),
+    ...natsUsage(),
+    '                       (an agent\'s NATS user is its --name unless --nats-user says otherwise)',
     '',
     'Beyond loopback it needs TLS and client authentication (--mtls or a token), or --insecure',
     '(README "Security").',
@@ -44,11 +48,11 @@ function usage(): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
-    device: { type: 'string' }, listen: { type: 'string' }, nats: { type: 'string' }, name: { type: 'string' },
+    device: { type: 'string' }, listen: { type: 'string' }, ...NATS_FLAGS, name: { type: 'string' },
     advertise: { type: 'string' }, capacity: { type: 'string' }, concurrency: { type: 'string' },
     'heartbeat-ms': { type: 'string' }, ...kindFlagOptions(),
     cache: { type: 'string' }, metrics: { type: 'string' }, ...SERVER_SECURITY_FLAGS, help: { type: 'boolean' },
-  }, false, SECRET_FLAG_NOTES);
+  }, false, { ...SECRET_FLAG_NOTES, ...NATS_SECRET_FLAG_NOTES });
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   quietGrpcLog(env);
@@ -57,7 +61,13 @@ export async function run(argv: string[]): Promise<number> {
   const device = oneOf('--device', deviceText, TARGET_KINDS, 'cpu');
   const listen = values.listen ?? env.FLEXFARM_LISTEN ?? '127.0.0.1:7070';
   if (!/^.+:\d+$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT, got '${listen}'`);
-  const natsUrl = values.nats ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222';
+  const port = listen.slice(listen.lastIndexOf(':') + 1);
+  const name = values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`;
+  if (!isSubjectAgentName(name)) {
+    throw new UsageError(`--name '${name.slice(0, 128)}': an agent name is letters, digits and . _ : @ + - (at most 128, no empty part between dots): it is part of the agent's NATS subjects`);
+  }
+  // Its NATS user is its name unless one is given (deploy/nats-server.conf: a user per agent).
+  const nats = readNatsConnection(values, env, name);
   const int = (flag: string, envName: string, min = 0) => {
     const text = values[flag as keyof typeof values] as string | undefined ?? env[envName];
     return text === undefined ? undefined : parseInteger(`--${flag}`, text, 0, min);
@@ -77,10 +87,10 @@ export async function run(argv: string[]): Promise<number> {
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
   const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir() }, kindFlags);
   const log = (line: string) => logLine('agent', line);
-  const bus = await NatsBus.connect({ servers: natsUrl, name: `flexfarm-agent-${os.hostname()}`, log });
+  const bus = await NatsBus.connect({
+    servers: nats.url, name: `flexfarm-agent-${name}`, security: nats.security, inboxPrefix: agentInboxPrefix(name), log,
+  });
   let server: AgentServer;
-  const port = listen.slice(listen.lastIndexOf(':') + 1);
-  const name = values.name ?? env.FLEXFARM_NAME ?? `${os.hostname()}-${device}-${port === '0' ? process.pid : port}`;
   const metrics = metricsListen !== undefined ? new AgentMetrics({ agent: name, deviceClass: device }) : undefined;
   let metricsServer: MetricsHttpServer | undefined;
   try {
@@ -105,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const d = backend.describe();
   process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}${metricsServer ? ` (metrics ${metricsServer.address})` : ''}\n`);
-  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${natsUrl}; gRPC: ${describeSecurity(security)}`);
+  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${nats.url} (${nats.security.description}); gRPC: ${describeSecurity(security)}`);
   const signal = await waitForSignal();
   log(`${signal}: finishing measurements in progress`);
   await server.stop();

@@ -1,6 +1,7 @@
 // `flexfarm coordinator`: the farm's coordinator service. Flags may come from the environment.
 import { resolve } from 'node:path';
 import { NatsBus } from '../../contracts/bus-nats.ts';
+import { COORDINATOR_INBOX_PREFIX } from '../../contracts/subjects.ts';
 import { clientChannel } from '../../contracts/security/client-channel.ts';
 import { describeSecurity } from '../../contracts/security/grpc-security.ts';
 import { InsecureListenError, listenDecision } from '../../contracts/security/listen-policy.ts';
@@ -11,6 +12,7 @@ import { CoordinatorHttpServer } from '../../coordinator/http-server.ts';
 import { CoordinatorServer } from '../../coordinator/server.ts';
 import { Observability } from '../../coordinator/web/observability.ts';
 import { parseFlags, parseInteger, UsageError } from '../args.ts';
+import { NATS_FLAGS, NATS_SECRET_FLAG_NOTES, natsUsage, readNatsConnection } from '../nats-flags.ts';
 import { readSecurity, SECRET_FLAG_NOTES, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 
@@ -18,7 +20,7 @@ import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
 const usage = () => `usage: flexfarm coordinator --listen HOST:PORT --nats URL --records FILE [flags]
 
   --listen HOST:PORT   gRPC address to bind; port 0 picks one (FLEXFARM_LISTEN, default 127.0.0.1:7000)
-  --nats URL           NATS server with JetStream (FLEXFARM_NATS, default nats://127.0.0.1:4222)
+${natsUsage().join('\n')}
   --records FILE       tuning log, JSONL (FLEXFARM_RECORDS, required)
   --state FILE         campaign state (FLEXFARM_STATE, default next to the records: NAME.campaigns.json)
   --http HOST:PORT     HTTP: the live page at /, Prometheus /metrics, /healthz, /api/campaigns,
@@ -39,11 +41,11 @@ Prints one line "flexfarm coordinator listening on HOST:PORT" when ready; logs g
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
-    listen: { type: 'string' }, nats: { type: 'string' }, records: { type: 'string' }, state: { type: 'string' },
+    listen: { type: 'string' }, ...NATS_FLAGS, records: { type: 'string' }, state: { type: 'string' },
     http: { type: 'string' }, agent: { type: 'string', multiple: true }, 'lost-after-ms': { type: 'string' },
     'inflight-timeout-ms': { type: 'string' }, 'settle-ms': { type: 'string' }, consumer: { type: 'string' },
     ...SERVER_SECURITY_FLAGS, help: { type: 'boolean' },
-  }, false, SECRET_FLAG_NOTES);
+  }, false, { ...SECRET_FLAG_NOTES, ...NATS_SECRET_FLAG_NOTES });
   if (values.help) { process.stdout.write(`${usage()}\n`); return 0; }
   const env = process.env;
   quietGrpcLog(env);
@@ -60,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const a of staticAgents) if (!/^.+:\d+$/.test(a)) throw new UsageError(`--agent: expected HOST:PORT, got '${a}'`);
   const inflight = values['inflight-timeout-ms'] ? parseInteger('--inflight-timeout-ms', values['inflight-timeout-ms'], 0, 100) : undefined;
   const security = readSecurity(values, env, 'server');
+  const nats = readNatsConnection(values, env);
   const insecure = Boolean(values.insecure);
   // Refused before anything connects; CoordinatorServer.start decides the same way.
   const refused = listenDecision(listen, security, insecure).refused;
@@ -67,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const log = (line: string) => logLine('coordinator', line);
   const bus = await NatsBus.connect({
-    servers: values.nats ?? env.FLEXFARM_NATS ?? 'nats://127.0.0.1:4222', name: 'flexfarm-coordinator',
+    servers: nats.url, name: 'flexfarm-coordinator', security: nats.security, inboxPrefix: COORDINATOR_INBOX_PREFIX,
     consumer: values.consumer ?? env.FLEXFARM_CONSUMER, log,
   });
   const observability = httpListen ? new Observability() : undefined;
@@ -96,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   farm.start();
   process.stdout.write(`flexfarm coordinator listening on ${server.address}${http ? ` (http ${http.address})` : ''}\n`);
-  log(`records ${recordsPath}; campaign state ${statePath}; gRPC: ${describeSecurity(security)}`);
+  log(`records ${recordsPath}; campaign state ${statePath}; gRPC: ${describeSecurity(security)}; NATS: ${nats.security.description}`);
   const signal = await waitForSignal();
   log(`${signal}: stopping`);
   await server.stop();

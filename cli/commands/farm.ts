@@ -178,10 +178,13 @@ const ENTRY = fileURLToPath(new URL('../flexfarm.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 /** `flexfarm <args>` as a child, ready at its "listening on ADDR" line; `env` adds variables (credentials). */
+/** The farm's nats-server is its own (loopback, no authorization): NATS credentials in this
+ *  environment are for another server and are not handed down. */
 function startFlexfarm(name: string, args: string[], logPath: string, env: Record<string, string>): Promise<ChildService> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLEXFARM_NATS_')));
   return ChildService.start({
     name, command: process.execPath, args: ['--import', TSX, ENTRY, ...args], logPath,
-    env: { ...process.env, ...env, FLEXFARM_STOP_ON_STDIN_END: '1' },
+    env: { ...inherited, ...env, FLEXFARM_STOP_ON_STDIN_END: '1' },
     ready: /listening on (\S+)[^\n]*\n/, readyTimeoutMs: 60_000,
   });
 }

@@ -3,8 +3,9 @@
 
 /** Campaign ids become NATS subject tokens: letters, digits, `-` and `_`, at most 64. */
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Agent names go into message ids, logs and metric labels. */
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+/** Agent names go into NATS subjects (one token, or several joined by single dots), message ids,
+ *  logs and metric labels. */
+export const AGENT_NAME_PATTERN = /^(?=.{1,128}$)[A-Za-z0-9_:@+-]+(\.[A-Za-z0-9_:@+-]+)*$/;
 /** Candidate ids: printable, no whitespace (they go into message ids and logs). */
 export const CANDIDATE_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 

@@ -5,6 +5,8 @@ import { FlexfarmError } from '../errors.ts';
 export const DROP_REASONS = [
   // the contract layer: the message itself
   'not_json', 'too_large', 'malformed', 'bad_time',
+  // the message against its subject: it names another agent than the one whose subject it came on
+  'agent_mismatch',
   // the coordinator: the message against what it issued
   'unknown_campaign', 'no_campaign', 'subject_mismatch', 'campaign_ended', 'not_issued', 'wrong_agent',
   'wrong_target', 'wrong_workload', 'wrong_config', 'implausible_time', 'address_conflict',

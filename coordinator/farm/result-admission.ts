@@ -1,5 +1,7 @@
 // Whether a result read from the bus may be applied: it names a running campaign of this
-// coordinator, its candidate was issued and sent to the agent that claims it, with the workload
+// coordinator, its candidate was issued and sent to the agent that published it (the agent of its
+// subject, which nats-server's permissions make the publisher's own; else the one its envelope
+// names, on the old subject without an agent), with the workload
 // and config that were dispatched, and its time is one a device can take. The message's own shape
 // is checked before (contracts/messages/); this is what only the coordinator can know.
 import type { ResultDelivery } from '../../contracts/bus.ts';
@@ -28,7 +30,8 @@ export interface AdmissionContext {
 export function admitResult(d: ResultDelivery, ctx: AdmissionContext): Admission {
   const r = d.result;
   const id = quote(r.candidateId);
-  const drop = (reason: DropReason, detail: string): Admission => ({ verdict: 'drop', reason, detail: `result ${id} from ${quote(d.agent)}: ${detail}` });
+  const from = d.agentFromSubject ? `${quote(d.agent)} (the agent of its subject)` : quote(d.agent);
+  const drop = (reason: DropReason, detail: string): Admission => ({ verdict: 'drop', reason, detail: `result ${id} from ${from}: ${detail}` });
   if (!r.campaign) return drop('no_campaign', 'names no campaign (only campaigns\' results are applied)');
   const campaign = ctx.campaign(r.campaign);
   if (!campaign) return drop('unknown_campaign', `campaign ${quote(r.campaign)} is not one of this coordinator's`);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type JsMsg } from 'nats';
 import type { ResultEnvelope } from '../../contracts/bus.ts';
-import { RESULTS_STREAM } from '../../contracts/bus.ts';
+import { RESULTS_STREAM } from '../../contracts/subjects.ts';
 import type { MeasureResult } from '../../contracts/result.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,8 +82,9 @@ export function startAgent(a: AgentArgs, env?: NodeJS.ProcessEnv): Promise<Servi
   return startService(['agent', '--device', a.device, '--listen', '127.0.0.1:0', '--nats', a.nats, '--name', a.name, ...(a.extra ?? [])], { env });
 }
 
-export function startCoordinator(a: { nats: string; records: string; listen?: string; extra?: string[] }): Promise<ServiceProcess> {
-  return startService(['coordinator', '--listen', a.listen ?? '127.0.0.1:0', '--nats', a.nats, '--records', a.records, ...(a.extra ?? [])]);
+/** `env`: extra variables (credentials, as a unit's environment file gives them). */
+export function startCoordinator(a: { nats: string; records: string; listen?: string; extra?: string[] }, env?: NodeJS.ProcessEnv): Promise<ServiceProcess> {
+  return startService(['coordinator', '--listen', a.listen ?? '127.0.0.1:0', '--nats', a.nats, '--records', a.records, ...(a.extra ?? [])], { env });
 }
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
@@ -150,7 +151,7 @@ export async function streamedResults(natsUrl: string, campaign: string): Promis
   const nc = await connect({ servers: natsUrl });
   try {
     const js = nc.jetstream();
-    const consumer = await js.consumers.get(RESULTS_STREAM, { filterSubjects: `flexfarm.results.${campaign}` });
+    const consumer = await js.consumers.get(RESULTS_STREAM, { filterSubjects: `flexfarm.results.${campaign}.>` });
     const out: StreamedResult[] = [];
     // Each message says how many are left after it; stop at the last one (or when nothing comes).
     for (let more = true; more;) {

@@ -31,20 +31,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `config`: nats-server configuration text (e.g. `max_payload: 4096`), given with -c. */
-export async function startNatsServer(options: { readyTimeoutMs?: number; config?: string } = {}): Promise<NatsServer> {
+/** `config`: nats-server configuration text (e.g. `max_payload: 4096`), given with -c. `configFile`:
+ *  a whole configuration (JetStream and its store_dir in it, `storeDir` the folder it names, removed
+ *  by dispose), of which only the address and port are replaced (-a, -p). */
+export async function startNatsServer(options: { readyTimeoutMs?: number; config?: string; configFile?: string; storeDir?: string } = {}): Promise<NatsServer> {
   const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), 'flexfarm-nats-'));
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'flexfarm-nats-'));
   const configArgs: string[] = [];
   if (options.config) {
     writeFileSync(join(storeDir, 'server.conf'), options.config);
     configArgs.push('-c', join(storeDir, 'server.conf'));
   }
+  const storeArgs = options.configFile ? ['-c', options.configFile] : ['-js', '-sd', storeDir];
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
-    child = spawn('nats-server', [...configArgs, '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('nats-server', [...configArgs, ...storeArgs, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     await waitReady(child, readyTimeoutMs);
   };
   const stop = async (): Promise<void> => {

@@ -271,6 +271,13 @@ export class Space {
     return out;
   }
 
+  /** The features of entity `index` of sub-space `s` (its slice of `features`). */
+  subspaceFeatures(s: number, index: number): number[] {
+    const out: number[] = [];
+    this.subs[s].features(index, out);
+    return out;
+  }
+
   /** Enumerate the point with mixed-radix rank `rank` (last sub-space fastest); rank < size. */
   pointAt(rank: bigint): Point {
     const point = new Array<number>(this.subs.length);

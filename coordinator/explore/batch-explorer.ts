@@ -7,6 +7,7 @@ import type { Config } from '../../tensor/templates/template.ts';
 import type { Point, Space } from '../space.ts';
 import type { Explorer } from './explorer.ts';
 import { defaultGiveUpAfter, noValidConfigMessage } from './failures.ts';
+import { RankedMeasurements } from './ranked-measurements.ts';
 import { Rng } from './rng.ts';
 
 export interface ExplorerOptions {
@@ -45,6 +46,7 @@ export abstract class BatchExplorer implements Explorer {
   /** Points proposed or already in the history: never proposed again. */
   protected readonly proposed = new Set<string>();
   protected best: Measured | null = null;
+  private readonly rankedValid = new RankedMeasurements<Measured>();
   private readonly results: MeasureResult[] = [];
   private readonly giveUpAfter: number;
   private queue: Point[] = [];
@@ -58,6 +60,10 @@ export abstract class BatchExplorer implements Explorer {
   /** False for methods whose next batch does not depend on results (random search): they keep
    *  proposing while results are outstanding, so a farm's agents all stay busy. */
   protected readonly waitsForResults: boolean = true;
+  /** The call being served: how many configs it still wants when the method is asked for its next
+   *  batch, and how many results were outstanding when it began (methods that size their batches
+   *  to the caller's free capacity read them). */
+  protected readonly call = { wanted: 0, outstandingAtStart: 0 };
 
   constructor(options: ExplorerOptions) {
     if (!Number.isInteger(options.budget) || options.budget < 1) {
@@ -81,6 +87,7 @@ export abstract class BatchExplorer implements Explorer {
   next(n: number): Config[] {
     const out: Config[] = [];
     let emptyBatches = 0;
+    this.call.outstandingAtStart = this.outstanding.size;
     while (out.length < n && !this.finished) {
       const point = this.queue.shift();
       if (point) {
@@ -91,8 +98,9 @@ export abstract class BatchExplorer implements Explorer {
         out.push(this.space.toConfig(point));
         continue;
       }
-      if (this.outstanding.size && this.waitsForResults) break;
+      if (this.outstanding.size && !this.proceedsWhileOutstanding()) break;
       if (BigInt(this.proposed.size) >= this.space.size) { this.finish('every point of the space has been proposed'); break; }
+      this.call.wanted = n - out.length;
       this.steps ??= this.search();
       const step = this.steps.next();
       if (step.done) { this.finish(`${this.name} search finished`); break; }
@@ -102,6 +110,14 @@ export abstract class BatchExplorer implements Explorer {
     }
     return out;
   }
+
+  /** Results of configs proposed earlier are still to come: may the method go on without them? */
+  protected proceedsWhileOutstanding(): boolean {
+    return !this.waitsForResults;
+  }
+
+  /** Configs proposed and not yet measured. */
+  protected get outstandingCount(): number { return this.outstanding.size; }
 
   update(results: MeasureResult[]): void {
     this.record(results);
@@ -144,9 +160,9 @@ export abstract class BatchExplorer implements Explorer {
     this.reason = reason;
   }
 
-  /** Measured valid points, fastest first. */
-  protected ranked(): Measured[] {
-    return [...this.measured.values()].filter((m) => m.seconds !== null).sort((a, b) => a.seconds! - b.seconds! || a.order - b.order);
+  /** Measured valid points, fastest first (the `count` fastest when given). */
+  protected ranked(count?: number): Measured[] {
+    return this.rankedValid.top(count);
   }
 
   /** A random point never proposed, or null when none is left. */
@@ -220,10 +236,12 @@ export abstract class BatchExplorer implements Explorer {
       this.outstanding.delete(key);
       this.proposed.add(key);
       const seconds = r.error || r.median === null || !Number.isFinite(r.median) ? null : r.median;
-      const m: Measured = { point, key, seconds, order: this.measured.get(key)?.order ?? this.measured.size };
+      const previous = this.measured.get(key);
+      const m: Measured = { point, key, seconds, order: previous?.order ?? this.measured.size };
       this.measured.set(key, m);
+      this.rankedValid.set(m, previous);
       if (seconds !== null && (!this.best || seconds < this.best.seconds!)) this.best = m;
-      else if (this.best?.key === key) this.best = this.ranked()[0] ?? null; // re-measured slower
+      else if (this.best?.key === key) this.best = this.rankedValid.first(); // re-measured slower
     }
   }
 }

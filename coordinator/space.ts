@@ -228,8 +228,9 @@ export class Space {
     return this.isAccepted(next) ? next : null;
   }
 
-  /** Every distinct point one direction away, in sub-space then direction order. */
-  neighbours(point: Point): Point[] {
+  /** Every distinct point one direction away, in sub-space then direction order; their keys
+   *  (pointKey) go to `keys` when given. */
+  neighbours(point: Point, keys?: string[]): Point[] {
     const out: Point[] = [];
     const seen = new Set<string>();
     this.subs.forEach((sub, s) => {
@@ -237,7 +238,7 @@ export class Space {
         const next = this.move(point, s, d);
         if (!next) continue;
         const key = this.pointKey(next);
-        if (!seen.has(key)) { seen.add(key); out.push(next); }
+        if (!seen.has(key)) { seen.add(key); out.push(next); keys?.push(key); }
       }
     });
     return out;

@@ -30,6 +30,9 @@ export interface Measured {
   order: number;
 }
 
+/** Keys to leave out (a set or a map of them). */
+export interface KeySet { has(key: string): boolean }
+
 /** Search for an unvisited random point by rejection first, by enumeration on small spaces. */
 const REJECTION_TRIES = 64;
 const ENUMERABLE_POINTS = 200_000n;
@@ -166,7 +169,7 @@ export abstract class BatchExplorer implements Explorer {
   }
 
   /** A random point never proposed, or null when none is left. */
-  protected randomUnvisited(exclude?: ReadonlySet<string>): Point | null {
+  protected randomUnvisited(exclude?: KeySet): Point | null {
     const free = (p: Point) => {
       const key = this.space.pointKey(p);
       return !this.proposed.has(key) && !exclude?.has(key);
@@ -210,12 +213,15 @@ export abstract class BatchExplorer implements Explorer {
     return true;
   }
 
-  /** Up to `count` distinct unvisited random points, none of them in `exclude`. */
-  protected randomBatch(count: number, exclude: Iterable<string> = []): Point[] {
+  /** Up to `count` distinct unvisited random points, none of them in `exclude` (keys, or a set or
+   *  map of them, consulted as it is). */
+  protected randomBatch(count: number, exclude: Iterable<string> | KeySet = []): Point[] {
     const out: Point[] = [];
-    const taken = new Set<string>(exclude);
+    const given = 'has' in exclude ? exclude : null;
+    const taken = new Set<string>(given ? [] : exclude as Iterable<string>);
+    const excluded: KeySet = given ? { has: (key) => taken.has(key) || given.has(key) } : taken;
     while (out.length < count) {
-      const p = this.randomUnvisited(taken);
+      const p = this.randomUnvisited(excluded);
       if (!p) break;
       taken.add(this.space.pointKey(p));
       out.push(p);

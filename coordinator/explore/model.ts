@@ -126,9 +126,12 @@ export class ModelExplorer extends BatchExplorer {
       for (const start of this.ranked(c.starts * scale)) {
         let point = start.point;
         for (let step = 0; step < c.walkSteps; step++) {
-          const neighbours = this.rng.shuffle(this.space.neighbours(point));
-          if (!neighbours.length) break;
-          const keys = neighbours.map((p) => this.space.pointKey(p));
+          const found: string[] = [];
+          const unshuffled = this.space.neighbours(point, found);
+          if (!unshuffled.length) break;
+          // The same shuffle as of the points themselves, applied to points and keys alike.
+          const order = this.rng.shuffle(unshuffled.map((_, k) => k));
+          const neighbours = order.map((k) => unshuffled[k]), keys = order.map((k) => found[k]);
           scorer.ensure(neighbours, keys);
           let best = 0, bestScore = Infinity;
           for (let k = 0; k < neighbours.length; k++) {
@@ -145,7 +148,7 @@ export class ModelExplorer extends BatchExplorer {
       const explore = Math.min(size, c.explore * scale);
       const batch = [...pool.values()].sort(byScore).slice(0, size - explore).map((x) => x.point);
       // Exploration: the random points (none of them in the pool) the model likes best.
-      const randoms = this.randomBatch(c.randomPool * scale, pool.keys());
+      const randoms = this.randomBatch(c.randomPool * scale, pool);
       const randomKeys = randoms.map((p) => this.space.pointKey(p));
       scorer.ensure(randoms, randomKeys);
       const ranked = randoms.map((p, k): Candidate => ({ point: p, score: scorer.score(randomKeys[k]), tie: this.rng.float() })).sort(byScore);

@@ -97,6 +97,24 @@ describe('trainingSample', () => {
   });
 });
 
+describe('Space filter', () => {
+  it('asks the validity filter once per point: walks meet the same neighbours round after round', () => {
+    const asked = new Map<string, number>();
+    const filtered = new Space(cpuTemplate.knobs(def), { accepts: (c) => {
+      const key = JSON.stringify(c);
+      asked.set(key, (asked.get(key) ?? 0) + 1);
+      return (c.reorder as number) !== 1;
+    } });
+    const rng = new Rng(2);
+    for (let k = 0; k < 20; k++) {
+      const p = filtered.randomPoint(rng);
+      for (let again = 0; again < 3; again++) for (const n of filtered.neighbours(p)) expect(filtered.toConfig(n).reorder).not.toBe(1);
+    }
+    expect(asked.size).toBeGreaterThan(100);
+    expect(Math.max(...asked.values())).toBe(1);
+  });
+});
+
 describe('PointFeatures', () => {
   it('writes the space features and the level features of a point, value for value', () => {
     const features = new PointFeatures(space);

@@ -1,10 +1,12 @@
-// `npm run bench:farm [-- --quick] [--agents 1,4,16,64] [--delay-ms N] [--seconds S] [--json]`
+// `npm run bench:farm [-- --quick] [--agents 1,4,16,64] [--delay-ms N] [--seconds S] [--explorer NAME] [--json]`
 //
 // Candidates per second through the real farm path — coordinator process → gRPC Measure → agents →
 // NATS JetStream → durable consumer → tuning log → explorer — with 1, 4, 16 and 64 sim agents:
 // zero-cost measurements (throughput of the farm itself) and fixed-delay ones (scaling efficiency
 // = rate(N) / (N x rate(1)), the anchor measured in the same run). Also the coordinator's CPU time
-// per candidate, read from /proc for its process.
+// per candidate, read from /proc for its process. `--explorer model` runs the campaigns with the
+// learned-model explorer instead of random search (issue 17: 64 fixed-delay agents at efficiency
+// >= 0.8 with it).
 //
 // The coordinator is a separate `flexfarm coordinator` process. The agents run in this process
 // (each its own gRPC server and NATS connection): 64 agent processes do not fit 2 cores.
@@ -23,7 +25,7 @@ import { startNatsServer } from '../test/helpers/nats-server.ts';
 import { runBench } from './entry.ts';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
-const TARGETS = { zeroCostRate: 2_000, zeroCostAgents: 64, efficiency: 0.8, efficiencyAgents: 16 };
+const TARGETS = { zeroCostRate: 2_000, zeroCostAgents: 64, efficiency: 0.8, efficiencyAgents: 16, modelEfficiencyAgents: 64 };
 const CLOCK_TICKS_PER_SECOND = 100;
 
 const USAGE = `usage: npm run bench:farm -- [--quick] [--agents 1,4,16,64] [--delay-ms N] [--seconds S] [--capacity N] [--json]
@@ -31,6 +33,7 @@ const USAGE = `usage: npm run bench:farm -- [--quick] [--agents 1,4,16,64] [--de
   --delay-ms N     fixed delay per measurement of the scaling runs (default 20)
   --seconds S      rough length of each run (default 4; 2 with --quick)
   --capacity N     candidates kept in flight per agent (default: the sim agent's default)
+  --explorer NAME  the campaigns' explorer (default random; model: its efficiency target is at 64 agents)
   --json           print the rows as one JSON object on stdout`;
 
 interface Row {
@@ -49,7 +52,7 @@ interface Row {
 async function main(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, {
     quick: { type: 'boolean' }, agents: { type: 'string' }, 'delay-ms': { type: 'string' }, seconds: { type: 'string' },
-    capacity: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    capacity: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' }, explorer: { type: 'string' },
   }, false);
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const counts = (values.agents ?? '1,4,16,64').split(',').map((s) => parseInteger('--agents', s.trim(), 0, 1));
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const seconds = parseInteger('--seconds', values.seconds, values.quick ? 2 : 4, 1);
   const capacity = values.capacity ? parseInteger('--capacity', values.capacity, 0, 1) : undefined;
   const out = values.json ? process.stderr : process.stdout;
+  const explorer = values.explorer ?? 'random';
 
   const nats = await startNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'flexfarm-bench-farm-'));
@@ -66,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     coordinator = await startCoordinator(nats.url, join(dir, 'records.jsonl'));
     const client = new CoordinatorClient(coordinator.address, 60_000);
-    out.write(`flexfarm farm benchmark: coordinator = separate process (pid ${coordinator.pid}); agents = in this process, ` +
+    out.write(`flexfarm farm benchmark (explorer ${explorer}): coordinator = separate process (pid ${coordinator.pid}); agents = in this process, ` +
       `each its own gRPC server and NATS connection; nats-server ${nats.url}\n`);
     // Zero-cost first (throughput of the farm), then fixed-delay (scaling); rate(1) anchors efficiency.
     let calibrated = 1_000;
@@ -75,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       for (const n of counts) {
         const expected = mode === 'zero-cost' ? calibrated * Math.min(n, 4) : n * (1000 / delayMs);
         const trials = Math.max(50, Math.round(expected * seconds));
-        const row = await runOnce(client, coordinator, nats.url, nats.pid!, { mode, agents: n, trials, delayMs: mode === 'zero-cost' ? 0 : delayMs, capacity });
+        const row = await runOnce(client, coordinator, nats.url, nats.pid!, { mode, agents: n, trials, delayMs: mode === 'zero-cost' ? 0 : delayMs, capacity, explorer });
         if (mode === 'zero-cost' && n === 1) calibrated = row.rate;
         if (mode === 'fixed-delay') {
           anchor ??= n === 1 ? row.rate : undefined;
@@ -91,13 +95,13 @@ async function main(argv: string[]): Promise<number> {
     await nats.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  printSummary(rows, delayMs, values.json === true);
+  printSummary(rows, delayMs, values.json === true, explorer);
   return 0;
 }
 
 async function runOnce(
   client: CoordinatorClient, coordinator: Coordinator, natsUrl: string, natsPid: number,
-  o: { mode: Row['mode']; agents: number; trials: number; delayMs: number; capacity?: number },
+  o: { mode: Row['mode']; agents: number; trials: number; delayMs: number; capacity?: number; explorer: string },
 ): Promise<Row> {
   const prefix = `${o.mode}-${o.agents}-`;
   const agents: { server: AgentServer; bus: NatsBus }[] = [];
@@ -119,7 +123,7 @@ async function runOnce(
     const agentsBefore = process.cpuUsage();
     const { id } = await client.call<pb.SubmitCampaignRequest, pb.SubmitCampaignResponse>('submitCampaign', {
       // Throughput of the search itself: no re-measuring after it.
-      op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 }, targets: ['sim'], trials: o.trials, explorer: 'random', seed: o.agents, remeasure: 0,
+      op: 'gemm', shape: { M: 1024, N: 1024, K: 1024 }, targets: ['sim'], trials: o.trials, explorer: o.explorer, seed: o.agents, remeasure: 0,
     });
     // Polled, not watched: a watcher receives every result, which is work for the coordinator that
     // is not the farm's. The time is the coordinator's own, from creation to the last result applied.
@@ -195,15 +199,16 @@ function formatRow(r: Row): string {
     `${r.efficiency !== undefined ? `  efficiency ${r.efficiency.toFixed(2)}` : ''}`;
 }
 
-function printSummary(rows: Row[], delayMs: number, json: boolean): void {
+function printSummary(rows: Row[], delayMs: number, json: boolean, explorer: string): void {
   const zero = rows.find((r) => r.mode === 'zero-cost' && r.agents === TARGETS.zeroCostAgents);
-  const scaled = rows.find((r) => r.mode === 'fixed-delay' && r.agents === TARGETS.efficiencyAgents);
+  const efficiencyAgents = explorer === 'random' ? TARGETS.efficiencyAgents : TARGETS.modelEfficiencyAgents;
+  const scaled = rows.find((r) => r.mode === 'fixed-delay' && r.agents === efficiencyAgents);
   const verdicts = {
     zeroCost: zero ? { rate: zero.rate, target: TARGETS.zeroCostRate, met: zero.rate >= TARGETS.zeroCostRate } : null,
     efficiency: scaled?.efficiency !== undefined ? { efficiency: scaled.efficiency, target: TARGETS.efficiency, met: scaled.efficiency >= TARGETS.efficiency } : null,
   };
   if (json) {
-    process.stdout.write(`${JSON.stringify({ delayMs, agentsInProcess: true, loadAverage: os.loadavg(), rows, targets: verdicts })}\n`);
+    process.stdout.write(`${JSON.stringify({ explorer, delayMs, agentsInProcess: true, loadAverage: os.loadavg(), rows, targets: verdicts })}\n`);
     return;
   }
   const lines = ['', `mode        agents  candidates  seconds   cand/s  efficiency  CPU µs/cand: coordinator  agents   nats   (fixed delay ${delayMs} ms per measurement)`];
@@ -215,8 +220,8 @@ function printSummary(rows: Row[], delayMs: number, json: boolean): void {
     ? `target: >= ${TARGETS.zeroCostRate} candidates/s with ${TARGETS.zeroCostAgents} zero-cost agents: ${verdicts.zeroCost.rate.toFixed(0)}/s — ${verdicts.zeroCost.met ? 'MET' : 'NOT MET'}`
     : `target: >= ${TARGETS.zeroCostRate} candidates/s with ${TARGETS.zeroCostAgents} zero-cost agents: not run (add ${TARGETS.zeroCostAgents} to --agents)`);
   lines.push(verdicts.efficiency
-    ? `target: efficiency >= ${TARGETS.efficiency} at ${TARGETS.efficiencyAgents} fixed-delay agents: ${verdicts.efficiency.efficiency.toFixed(2)} — ${verdicts.efficiency.met ? 'MET' : 'NOT MET'}`
-    : `target: efficiency >= ${TARGETS.efficiency} at ${TARGETS.efficiencyAgents} fixed-delay agents: not run (needs 1 and ${TARGETS.efficiencyAgents} in --agents)`);
+    ? `target: efficiency >= ${TARGETS.efficiency} at ${efficiencyAgents} fixed-delay agents (explorer ${explorer}): ${verdicts.efficiency.efficiency.toFixed(2)} — ${verdicts.efficiency.met ? 'MET' : 'NOT MET'}`
+    : `target: efficiency >= ${TARGETS.efficiency} at ${efficiencyAgents} fixed-delay agents: not run (needs 1 and ${efficiencyAgents} in --agents)`);
   lines.push('agents ran in the bench process (in-process AgentServers over real gRPC and NATS); the coordinator ran as its own process.');
   lines.push(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores (other work on the machine slows every figure but the CPU per candidate)`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,6 +1,6 @@
 // `npm run bench:search [-- --seeds N] [--budgets 50,100,200] [--explorers LIST] [--workloads LIST]
 //                         [--cpu] [--cpu-seeds N] [--cpu-budgets LIST] [--cpu-workloads LIST] [--threads N]
-//                         [--skip-sim] [--save FILE] [--cpu-first-seed N]`
+//                         [--skip-sim] [--save FILE] [--cpu-first-seed N] [--cost-sizes LIST] [--cost-workload NAME] [--skip-cost]`
 //        `npm run bench:search -- --summarise FILE[,FILE...]`  (tables from saved runs, no measuring)
 //
 // How fast each explorer finds a good schedule. For every explorer, budget and seed it runs a
@@ -9,6 +9,8 @@
 // best known's speed. The sim part (the analytical landscape, never a device) runs in well under
 // a few minutes; `--cpu` adds the real local CPU (gcc-built kernels, slow: fewer seeds).
 // The best known is the best over every run of the table, plus, on sim, long flextensor runs.
+// Then the explorer-cost table (bench/explorer-cost.ts): candidates proposed per second of
+// coordinator CPU at 100, 1,000 and 10,000 sim measurements, per explorer.
 // Environment: FLEXFARM_WORKLOADS (folder of workload lists, default bench/workloads).
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,8 +28,10 @@ import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { DEFAULT_WORKLOADS_DIR, findWorkloads, type NamedWorkload } from './workloads.ts';
 import { runBench, write } from './entry.ts';
+import { costTargetLine, DEFAULT_COST_SIZES, explorerCostTable } from './explorer-cost.ts';
 
 const SIM_WORKLOADS = ['gemm-1024', 'yolo-C4'];
+const COST_WORKLOAD = 'yolo-C4';
 const CPU_WORKLOADS = ['gemm-512', 'yolo-C9'];
 const DEFAULT_BUDGETS = [50, 100, 200];
 /** Long runs that establish the best known on sim (cheap there). */
@@ -51,6 +55,9 @@ const USAGE = `usage: npm run bench:search -- [--seeds N] [--budgets LIST] [--ex
   --save FILE          append every CPU measurement to FILE (JSONL: workload, explorer, budget, seed,
                        index, config, median, error) to study the runs afterwards
   --cpu-first-seed N   first CPU seed (default 0): add seeds to an earlier saved run
+  --cost-sizes LIST    budgets of the explorer-cost table (default ${DEFAULT_COST_SIZES.join(',')})
+  --cost-workload NAME sim workload of the explorer-cost table (default ${COST_WORKLOAD})
+  --skip-cost          no explorer-cost table
   --summarise FILES    print the CPU tables and targets of runs saved with --save (several files
                        are pooled; the best known is the best over all of them); measures nothing
 environment: FLEXFARM_WORKLOADS  folder of workload lists (default ${DEFAULT_WORKLOADS_DIR})`;
@@ -76,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     cpu: { type: 'boolean' }, 'cpu-seeds': { type: 'string' }, 'cpu-budgets': { type: 'string' },
     'cpu-workloads': { type: 'string' }, threads: { type: 'string' }, 'skip-sim': { type: 'boolean' }, save: { type: 'string' }, 'cpu-first-seed': { type: 'string' },
     summarise: { type: 'string' }, help: { type: 'boolean' },
+    'cost-sizes': { type: 'string' }, 'cost-workload': { type: 'string' }, 'skip-cost': { type: 'boolean' },
   });
   if (values.help) { write([USAGE]); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
@@ -87,6 +95,18 @@ async function main(argv: string[]): Promise<number> {
 
   const simRows = values['skip-sim'] ? [] : simSection(findWorkloads(list('--workloads', values.workloads) ?? SIM_WORKLOADS), explorers, budgets, seeds);
   const targets = simRows.map((r) => targetLines(`sim ${r.workload}`, r.rows));
+  if (!values['skip-cost'] && !values['skip-sim']) {
+    const sizes = integers('--cost-sizes', values['cost-sizes']) ?? DEFAULT_COST_SIZES;
+    const [w] = findWorkloads([values['cost-workload'] ?? COST_WORKLOAD]);
+    const sim = new SimBackend({ seed: 0 });
+    const def = defineWorkload(w.op, w.shape);
+    let id = 0;
+    const measure = (config: Config) => sim.measureNow({ id: String(id++), workload: def.key, target: 'sim', config }, DEFAULT_PROTOCOL);
+    const cost = explorerCostTable(new Space(sim.template.knobs(def)), measure, explorers, sizes);
+    write([`sim ${w.name}: ${def.key} — simulated landscape`, ...cost.lines, '']);
+    const line = costTargetLine(cost.cells, sizes);
+    if (line) targets.push([line]);
+  }
   if (values.cpu) {
     const cpuRows = await cpuSection(
       findWorkloads(list('--cpu-workloads', values['cpu-workloads']) ?? CPU_WORKLOADS), explorers,

@@ -83,8 +83,8 @@ export function validateSpec(input: CampaignSpecInput): { spec: CampaignSpec; de
   if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > MAX_TRIALS) {
     throw new CampaignSpecError('trials', `must be an integer from 1 to ${MAX_TRIALS}, got ${input.trials}`);
   }
-  // Not `model` (tune's default): it proposes only 4-8 candidates per round, which would leave
-  // most agents of a farm idle; random keeps every agent busy.
+  // Not `model` (tune's default): it keeps a farm busy (it proposes while results are outstanding),
+  // but on a wide farm most of its picks are made without the results in flight; random costs nothing.
   const explorer = input.explorer || 'random';
   if (!explorerNames().includes(explorer)) {
     throw new CampaignSpecError('explorer', `unknown explorer ${quote(explorer)} (known: ${explorerNames().join(', ')})`);

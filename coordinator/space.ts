@@ -46,6 +46,9 @@ export interface SpaceOptions {
   accepts?: (config: Config) => boolean;
 }
 
+/** Filter answers kept before the cache is emptied. */
+const MAX_CACHED_ANSWERS = 200_000;
+
 /** Draws of randomPoint before it gives up on the validity filter. */
 const MAX_RANDOM_TRIES = 1000;
 
@@ -182,6 +185,9 @@ export class Space {
   /** Points whose config `accepts` refuses (a template's validity check against the device's
    *  limits) are never proposed: random points are drawn again, moves onto them are no moves. */
   private readonly accepts?: (config: Config) => boolean;
+  /** The filter's answers by point key: a template check per neighbour is the costliest part of a
+   *  learned search's round, and its walks meet the same neighbours round after round. */
+  private readonly acceptedCache = new Map<string, boolean>();
 
   /** Built from a template's knobs (or any subset of them, e.g. FlexTensor's count without reorder). */
   constructor(knobs: readonly Knob[], options: SpaceOptions = {}) {
@@ -216,7 +222,15 @@ export class Space {
 
   /** True unless the space's validity filter refuses the point's config. */
   isAccepted(point: Point): boolean {
-    return !this.accepts || this.accepts(this.toConfig(point));
+    if (!this.accepts) return true;
+    const key = this.pointKey(point);
+    let accepted = this.acceptedCache.get(key);
+    if (accepted === undefined) {
+      accepted = this.accepts(this.toConfig(point));
+      if (this.acceptedCache.size >= MAX_CACHED_ANSWERS) this.acceptedCache.clear();
+      this.acceptedCache.set(key, accepted);
+    }
+    return accepted;
   }
 
   /** The point reached from `point` along direction `d` of sub-space `s`, or null when none. */
@@ -228,8 +242,9 @@ export class Space {
     return this.isAccepted(next) ? next : null;
   }
 
-  /** Every distinct point one direction away, in sub-space then direction order. */
-  neighbours(point: Point): Point[] {
+  /** Every distinct point one direction away, in sub-space then direction order; their keys
+   *  (pointKey) go to `keys` when given. */
+  neighbours(point: Point, keys?: string[]): Point[] {
     const out: Point[] = [];
     const seen = new Set<string>();
     this.subs.forEach((sub, s) => {
@@ -237,7 +252,7 @@ export class Space {
         const next = this.move(point, s, d);
         if (!next) continue;
         const key = this.pointKey(next);
-        if (!seen.has(key)) { seen.add(key); out.push(next); }
+        if (!seen.has(key)) { seen.add(key); out.push(next); keys?.push(key); }
       }
     });
     return out;
@@ -268,6 +283,13 @@ export class Space {
   features(point: Point): number[] {
     const out: number[] = [];
     this.subs.forEach((sub, s) => sub.features(point[s], out));
+    return out;
+  }
+
+  /** The features of entity `index` of sub-space `s` (its slice of `features`). */
+  subspaceFeatures(s: number, index: number): number[] {
+    const out: number[] = [];
+    this.subs[s].features(index, out);
     return out;
   }
 

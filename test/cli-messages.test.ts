@@ -149,7 +149,7 @@ describe.concurrent('a taken port: one clean line', () => {
 test("campaign --help says which explorer campaigns default to, and why not tune's model", async () => {
   const r = await cli(['campaign', '--help']);
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/--explorer: .*model.* \(default random\)\. Not model, tune's default,[\s\S]*proposes 4-8 candidates a round[\s\S]*random keeps every agent busy/);
+  expect(r.stdout).toMatch(/--explorer: .*model.* \(default random\)\. Not model, tune's default,[\s\S]*proposes 4-8 candidates a round[\s\S]*no longer waits[\s\S]*random keeps every agent busy/);
 });
 
 test("grpc-js's connection text is reduced to its last error", () => {

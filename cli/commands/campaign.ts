@@ -19,10 +19,11 @@ const USAGE = `usage:
 A coordinator with TLS and a token (README "Security") takes the same credentials:
 ${securityUsage('client').join('\n')}
 --explorer: ${explorerNames().join(', ')} (default random). Not model, tune's default, which
-finds better kernels from fewer measurements: it proposes 4-8 candidates a round and waits for their
-results before the next round, so a farm with more room in flight than that (a cpu agent takes 4, a
-sim agent 16) would sit mostly idle; random keeps every agent busy. With one or two agents,
---explorer model is the better choice.
+finds better kernels from fewer measurements: it proposes 4-8 candidates a round when nothing is
+in flight, and as many as the farm has room for while results are outstanding (it no longer waits
+for them), but those picks are made without the results still in flight, so on a wide farm (a cpu
+agent takes 4, a sim agent 16) it learns less per measurement; random keeps every agent busy at no
+cost. With one or two agents, --explorer model is the better choice.
 --remeasure K: after each target's search, its best K configs are measured again on the device that
 measured them, each in a fresh process, 3 rounds, and the best is chosen by the re-measured median
 (default 5; 0: off; not counted in --trials).

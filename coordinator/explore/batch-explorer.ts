@@ -7,6 +7,7 @@ import type { Config } from '../../tensor/templates/template.ts';
 import type { Point, Space } from '../space.ts';
 import type { Explorer } from './explorer.ts';
 import { defaultGiveUpAfter, noValidConfigMessage } from './failures.ts';
+import { RankedMeasurements } from './ranked-measurements.ts';
 import { Rng } from './rng.ts';
 
 export interface ExplorerOptions {
@@ -29,6 +30,9 @@ export interface Measured {
   order: number;
 }
 
+/** Keys to leave out (a set or a map of them). */
+export interface KeySet { has(key: string): boolean }
+
 /** Search for an unvisited random point by rejection first, by enumeration on small spaces. */
 const REJECTION_TRIES = 64;
 const ENUMERABLE_POINTS = 200_000n;
@@ -45,6 +49,7 @@ export abstract class BatchExplorer implements Explorer {
   /** Points proposed or already in the history: never proposed again. */
   protected readonly proposed = new Set<string>();
   protected best: Measured | null = null;
+  private readonly rankedValid = new RankedMeasurements<Measured>();
   private readonly results: MeasureResult[] = [];
   private readonly giveUpAfter: number;
   private queue: Point[] = [];
@@ -58,6 +63,10 @@ export abstract class BatchExplorer implements Explorer {
   /** False for methods whose next batch does not depend on results (random search): they keep
    *  proposing while results are outstanding, so a farm's agents all stay busy. */
   protected readonly waitsForResults: boolean = true;
+  /** The call being served: how many configs it still wants when the method is asked for its next
+   *  batch, and how many results were outstanding when it began (methods that size their batches
+   *  to the caller's free capacity read them). */
+  protected readonly call = { wanted: 0, outstandingAtStart: 0 };
 
   constructor(options: ExplorerOptions) {
     if (!Number.isInteger(options.budget) || options.budget < 1) {
@@ -81,6 +90,7 @@ export abstract class BatchExplorer implements Explorer {
   next(n: number): Config[] {
     const out: Config[] = [];
     let emptyBatches = 0;
+    this.call.outstandingAtStart = this.outstanding.size;
     while (out.length < n && !this.finished) {
       const point = this.queue.shift();
       if (point) {
@@ -91,8 +101,9 @@ export abstract class BatchExplorer implements Explorer {
         out.push(this.space.toConfig(point));
         continue;
       }
-      if (this.outstanding.size && this.waitsForResults) break;
+      if (this.outstanding.size && !this.proceedsWhileOutstanding()) break;
       if (BigInt(this.proposed.size) >= this.space.size) { this.finish('every point of the space has been proposed'); break; }
+      this.call.wanted = n - out.length;
       this.steps ??= this.search();
       const step = this.steps.next();
       if (step.done) { this.finish(`${this.name} search finished`); break; }
@@ -102,6 +113,14 @@ export abstract class BatchExplorer implements Explorer {
     }
     return out;
   }
+
+  /** Results of configs proposed earlier are still to come: may the method go on without them? */
+  protected proceedsWhileOutstanding(): boolean {
+    return !this.waitsForResults;
+  }
+
+  /** Configs proposed and not yet measured. */
+  protected get outstandingCount(): number { return this.outstanding.size; }
 
   update(results: MeasureResult[]): void {
     this.record(results);
@@ -144,13 +163,13 @@ export abstract class BatchExplorer implements Explorer {
     this.reason = reason;
   }
 
-  /** Measured valid points, fastest first. */
-  protected ranked(): Measured[] {
-    return [...this.measured.values()].filter((m) => m.seconds !== null).sort((a, b) => a.seconds! - b.seconds! || a.order - b.order);
+  /** Measured valid points, fastest first (the `count` fastest when given). */
+  protected ranked(count?: number): Measured[] {
+    return this.rankedValid.top(count);
   }
 
   /** A random point never proposed, or null when none is left. */
-  protected randomUnvisited(exclude?: ReadonlySet<string>): Point | null {
+  protected randomUnvisited(exclude?: KeySet): Point | null {
     const free = (p: Point) => {
       const key = this.space.pointKey(p);
       return !this.proposed.has(key) && !exclude?.has(key);
@@ -194,12 +213,15 @@ export abstract class BatchExplorer implements Explorer {
     return true;
   }
 
-  /** Up to `count` distinct unvisited random points, none of them in `exclude`. */
-  protected randomBatch(count: number, exclude: Iterable<string> = []): Point[] {
+  /** Up to `count` distinct unvisited random points, none of them in `exclude` (keys, or a set or
+   *  map of them, consulted as it is). */
+  protected randomBatch(count: number, exclude: Iterable<string> | KeySet = []): Point[] {
     const out: Point[] = [];
-    const taken = new Set<string>(exclude);
+    const given = 'has' in exclude ? exclude : null;
+    const taken = new Set<string>(given ? [] : exclude as Iterable<string>);
+    const excluded: KeySet = given ? { has: (key) => taken.has(key) || given.has(key) } : taken;
     while (out.length < count) {
-      const p = this.randomUnvisited(taken);
+      const p = this.randomUnvisited(excluded);
       if (!p) break;
       taken.add(this.space.pointKey(p));
       out.push(p);
@@ -220,10 +242,12 @@ export abstract class BatchExplorer implements Explorer {
       this.outstanding.delete(key);
       this.proposed.add(key);
       const seconds = r.error || r.median === null || !Number.isFinite(r.median) ? null : r.median;
-      const m: Measured = { point, key, seconds, order: this.measured.get(key)?.order ?? this.measured.size };
+      const previous = this.measured.get(key);
+      const m: Measured = { point, key, seconds, order: previous?.order ?? this.measured.size };
       this.measured.set(key, m);
+      this.rankedValid.set(m, previous);
       if (seconds !== null && (!this.best || seconds < this.best.seconds!)) this.best = m;
-      else if (this.best?.key === key) this.best = this.ranked()[0] ?? null; // re-measured slower
+      else if (this.best?.key === key) this.best = this.rankedValid.first(); // re-measured slower
     }
   }
 }

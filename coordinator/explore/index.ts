@@ -25,9 +25,9 @@ const FACTORIES: Record<string, (options: ExplorerOptions) => Explorer> = {
 };
 
 /** What `flexfarm tune` uses when no explorer is named: on the real CPU (bench:search, issue 3)
- *  it found the best schedules at 50-200 measurements. Its cost model retrains each round, about
- *  44 ms of coordinator time per measurement at a budget of 1,000 (sim, yolo-C4), against ~0.8 s
- *  for a real measurement. Campaigns keep their own default (campaign-spec.ts). */
+ *  it found the best schedules at 50-200 measurements. Its cost is bounded (bench:search's
+ *  explorer-cost table): a few ms of coordinator CPU per measurement at most, against ~0.8 s for a
+ *  real measurement. Campaigns keep their own default (campaign-spec.ts). */
 export const DEFAULT_EXPLORER = 'model';
 
 export function explorerNames(): string[] {

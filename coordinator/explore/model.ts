@@ -15,9 +15,20 @@
 // Scaling with the budget: warm-up = clamp(round(0.1 x budget), min(8, budget), 50) random
 // points; `batch` = clamp(round(budget / 100), 4, 8) points per round, one of them exploration
 // (small rounds: the model learns from every few measurements; chosen on the sim landscape).
-import type { Point, Space } from '../space.ts';
+//
+// Cost that stays bounded on long runs and big farms (issue 17): the models train on at most
+// `trainingSamples` measurements (training-sample.ts) and again only once `retrainAfter` new
+// results, or `retrainFraction` of all, have arrived; candidates are scored in typed-array
+// blocks (ensemble-scorer.ts). The explorer does not wait for outstanding results: with results
+// outstanding a round is as large as the caller's free capacity (up to `maxRound`, with walks
+// and random pool scaled to it); with none outstanding it is `batch`, the learning step.
+import type { Point } from '../space.ts';
 import { BatchExplorer, type ExplorerOptions } from './batch-explorer.ts';
+import { EnsembleScorer } from './ensemble-scorer.ts';
 import { Gbt } from './gbt.ts';
+import { GbtSamples } from './gbt-samples.ts';
+import { PointFeatures } from './point-features.ts';
+import { trainingSample } from './training-sample.ts';
 
 export interface ModelConstants {
   warmup: number;
@@ -34,6 +45,14 @@ export interface ModelConstants {
   ensemble: number;
   /** Spreads of the ensemble subtracted from its mean prediction (optimism). */
   kappa: number;
+  /** Most measurements the models are trained on (the best, the most recent, a spread of the rest). */
+  trainingSamples: number;
+  /** New results before the models are trained again... */
+  retrainAfter: number;
+  /** ...or this fraction of all measurements, whichever is more. */
+  retrainFraction: number;
+  /** Largest round, when results are outstanding and the caller asks for more. */
+  maxRound: number;
 }
 
 export function modelConstants(budget: number): ModelConstants {
@@ -46,6 +65,10 @@ export function modelConstants(budget: number): ModelConstants {
     randomPool: 300,
     ensemble: 5,
     kappa: 0.5,
+    trainingSamples: 256,
+    retrainAfter: 2 * Math.min(8, Math.max(4, Math.round(budget / 100))),
+    retrainFraction: 0.04,
+    maxRound: 256,
   };
 }
 
@@ -58,110 +81,127 @@ const FAILURE_PENALTY = Math.log(2);
 export class ModelExplorer extends BatchExplorer {
   readonly name = 'model';
   readonly constants: ModelConstants;
-  private readonly featureCache = new Map<string, number[]>();
+  private readonly features: PointFeatures;
+  /** Feature rows of measured points (the training samples). */
+  private readonly rows = new Map<string, Float64Array>();
+  private readonly models: Gbt[];
+  private readonly scorer: EnsembleScorer;
+  /** Measurements when the models were last fit; -1 before the first fit. */
+  private fittedAt = -1;
+  private fitCount = 0;
+  private lastSampleSize = 0;
 
   constructor(options: ExplorerOptions & { constants?: Partial<ModelConstants> }) {
     super(options);
     this.constants = { ...modelConstants(options.budget), ...options.constants };
+    this.features = new PointFeatures(this.space);
+    this.models = Array.from({ length: this.constants.ensemble }, () => new Gbt());
+    this.scorer = new EnsembleScorer(this.features, this.models, this.constants.kappa);
+  }
+
+  /** How often the models were fit, and on how many measurements the last time (read-only). */
+  get training(): { fits: number; samples: number } { return { fits: this.fitCount, samples: this.lastSampleSize }; }
+
+  /** Warm-up points do not depend on results; after the warm-up, with results outstanding, the
+   *  caller's free capacity is worth more than the few results the next round would wait for. */
+  protected override proceedsWhileOutstanding(): boolean {
+    if (this.measured.size + this.outstandingCount < this.constants.warmup) return true;
+    return this.best !== null && this.call.outstandingAtStart > 0;
   }
 
   protected *search(): Generator<Point[], void, void> {
     const c = this.constants;
     if (!(yield* this.randomWarmup(c.warmup, c.batch))) return;
     for (;;) {
-      const models = this.train();
-      // Optimistic score: mean minus kappa spreads of the bootstrap ensemble, so a plateau the
-      // measurements already cover (small spread) loses to a region the models disagree on.
-      const scores = new Map<string, number>(); // walks meet the same neighbours again
-      const score = (p: Point) => {
-        const key = this.space.pointKey(p);
-        let s = scores.get(key);
-        if (s === undefined) {
-          const ys = models.map((m) => m.predict(this.features(p)));
-          const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
-          const spread = Math.sqrt(ys.reduce((a, y) => a + (y - mean) ** 2, 0) / ys.length);
-          s = mean - c.kappa * spread;
-          scores.set(key, s);
-        }
-        return s;
-      };
+      this.trainIfDue();
+      const size = this.roundSize();
+      const scale = Math.ceil(size / c.batch);
+      const scorer = this.scorer;
       // Trees predict the same value for points that differ only in knobs no split looks at, so
       // ties are common; they are broken at random, not in sub-space order (which would spend the
       // rounds on the first knob's plateau).
       const pool = new Map<string, Candidate>();
-      const consider = (p: Point) => {
-        const key = this.space.pointKey(p);
-        if (!pool.has(key) && !this.proposed.has(key)) pool.set(key, { point: p, score: score(p), tie: this.rng.float() });
-      };
       // Model-guided walks: from each of the best points, step to the neighbour the model likes
       // best (measured or not), collecting every unvisited neighbour on the way.
-      for (const start of this.ranked().slice(0, c.starts)) {
+      for (const start of this.ranked(c.starts * scale)) {
         let point = start.point;
         for (let step = 0; step < c.walkSteps; step++) {
-          const neighbours = this.rng.shuffle(this.space.neighbours(point));
-          if (!neighbours.length) break;
-          neighbours.forEach(consider);
-          let best = neighbours[0], bestScore = score(best);
-          for (const n of neighbours.slice(1)) {
-            const s = score(n);
-            if (s < bestScore) { best = n; bestScore = s; }
+          const found: string[] = [];
+          const unshuffled = this.space.neighbours(point, found);
+          if (!unshuffled.length) break;
+          // The same shuffle as of the points themselves, applied to points and keys alike.
+          const order = this.rng.shuffle(unshuffled.map((_, k) => k));
+          const neighbours = order.map((k) => unshuffled[k]), keys = order.map((k) => found[k]);
+          scorer.ensure(neighbours, keys);
+          let best = 0, bestScore = Infinity;
+          for (let k = 0; k < neighbours.length; k++) {
+            const key = keys[k], s = scorer.score(key);
+            if (!pool.has(key) && !this.proposed.has(key)) pool.set(key, { point: neighbours[k], score: s, tie: this.rng.float() });
+            if (k === 0 || s < bestScore) { best = k; bestScore = s; }
           }
-          point = best;
+          point = neighbours[best];
         }
       }
       // Most of each round comes from the neighbourhoods of the best points: on real landscapes
       // a model trained on tens of points ranks far-away random points poorly (its top picks
       // among them measured at about the 30th percentile on yolo-C9), near ones much better.
-      const batch = [...pool.values()].sort(byScore).slice(0, c.batch - c.explore).map((x) => x.point);
+      const explore = Math.min(size, c.explore * scale);
+      const batch = [...pool.values()].sort(byScore).slice(0, size - explore).map((x) => x.point);
       // Exploration: the random points (none of them in the pool) the model likes best.
-      const randoms = this.randomBatch(c.randomPool, [...pool.keys()])
-        .map((p): Candidate => ({ point: p, score: score(p), tie: this.rng.float() })).sort(byScore);
-      for (const r of randoms.slice(0, c.batch - batch.length)) batch.push(r.point);
+      const randoms = this.randomBatch(c.randomPool * scale, pool);
+      const randomKeys = randoms.map((p) => this.space.pointKey(p));
+      scorer.ensure(randoms, randomKeys);
+      const ranked = randoms.map((p, k): Candidate => ({ point: p, score: scorer.score(randomKeys[k]), tie: this.rng.float() })).sort(byScore);
+      for (const r of ranked.slice(0, size - batch.length)) batch.push(r.point);
       if (!batch.length) return;
       yield batch;
     }
   }
 
-  /** Fit the cost models on every measurement so far (log seconds, failures penalised): one on
-   *  all of them, the others on bootstrap resamples. */
-  private train(): Gbt[] {
-    const all = [...this.measured.values()].sort((a, b) => a.order - b.order);
-    const valid = all.filter((m) => m.seconds !== null).map((m) => Math.log(m.seconds!));
-    const failed = Math.max(...valid) + FAILURE_PENALTY;
-    const xs = all.map((m) => this.features(m.point));
-    const ys = all.map((m) => (m.seconds === null ? failed : Math.log(m.seconds)));
-    const models = [new Gbt().fit(xs, ys)];
-    for (let b = 1; b < this.constants.ensemble; b++) {
-      const pick = xs.map(() => this.rng.int(xs.length));
-      models.push(new Gbt().fit(pick.map((i) => xs[i]), pick.map((i) => ys[i])));
-    }
-    return models;
+  /** A round is the learning step `batch` when nothing is outstanding (the caller waits on this
+   *  round alone), else the caller's free capacity. */
+  private roundSize(): number {
+    const c = this.constants;
+    if (!this.call.outstandingAtStart) return c.batch;
+    return Math.min(c.maxRound, Math.max(c.batch, this.call.wanted));
   }
 
-  private features(point: Point): number[] {
-    const key = this.space.pointKey(point);
-    let f = this.featureCache.get(key);
-    if (!f) {
-      f = [...this.space.features(point), ...levelFeatures(this.space, point)];
-      this.featureCache.set(key, f);
+  private trainIfDue(): void {
+    const c = this.constants, n = this.measured.size;
+    if (this.fittedAt >= 0 && n - this.fittedAt < Math.max(1, c.retrainAfter, Math.round(c.retrainFraction * n))) return;
+    this.train();
+    this.fittedAt = n;
+  }
+
+  /** Fit the cost models on the training sample (log seconds, failures penalised): one on all of
+   *  it, the others on bootstrap resamples (as whole-number weights). */
+  private train(): void {
+    const sample = trainingSample([...this.measured.values()], this.ranked(), this.constants.trainingSamples);
+    let slowest = -Infinity;
+    for (const m of sample) if (m.seconds !== null) slowest = Math.max(slowest, Math.log(m.seconds));
+    const failed = slowest + FAILURE_PENALTY;
+    const ys = sample.map((m) => (m.seconds === null ? failed : Math.log(m.seconds)));
+    const samples = new GbtSamples(sample.map((m) => this.rowOf(m.key, m.point)));
+    this.models[0].fitSamples(samples, ys);
+    const weights = new Float64Array(sample.length);
+    for (let b = 1; b < this.models.length; b++) {
+      weights.fill(0);
+      for (let k = 0; k < sample.length; k++) weights[this.rng.int(sample.length)]++;
+      this.models[b].fitSamples(samples, ys, weights);
     }
-    return f;
+    this.scorer.reset();
+    this.fitCount++;
+    this.lastSampleSize = sample.length;
+  }
+
+  private rowOf(key: string, point: Point): Float64Array {
+    let row = this.rows.get(key);
+    if (!row) {
+      row = new Float64Array(this.features.length);
+      this.features.write(point, row, 0);
+      this.rows.set(key, row);
+    }
+    return row;
   }
 }
 
-/** Per split level, log2 of the product of that level's factors over spatial (and over reduce)
- *  axes, normalised: tile sizes are products across axes, which single factors do not show. */
-export function levelFeatures(space: Space, point: Point): number[] {
-  const spatial: number[] = [], reduce: number[] = [];
-  let spatialScale = 0, reduceScale = 0;
-  space.subspaces.forEach((sub, s) => {
-    const axis = sub.knob.axis;
-    if (sub.knob.kind !== 'split' || !axis) return;
-    const factors = sub.knob.entities[point[s]] as number[];
-    const sums = axis.reduce ? reduce : spatial;
-    factors.forEach((f, level) => { sums[level] = (sums[level] ?? 0) + Math.log2(f); });
-    if (axis.reduce) reduceScale += Math.log2(Math.max(2, axis.extent));
-    else spatialScale += Math.log2(Math.max(2, axis.extent));
-  });
-  return [...spatial.map((x) => x / Math.max(1, spatialScale)), ...reduce.map((x) => x / Math.max(1, reduceScale))];
-}

@@ -6,7 +6,7 @@
 //   as a rule.
 // Either on a linear or logarithmic y-axis. Sim curves are dashed and labelled simulated.
 import { drawChart } from './svg-chart.js';
-import { color, ERROR_COLORS, fmtGflops, fmtRatio, fmtSeconds, h, simTag } from './page-util.js';
+import { color, ERROR_COLORS, fmtGflops, fmtPercent, fmtRatio, fmtSeconds, h, simTag } from './page-util.js';
 import { basesOf, normalisedLabel } from './yardstick.js';
 
 const isSim = (t) => Boolean(t.simulated || t.yardstick?.simulated);
@@ -71,7 +71,7 @@ export function renderCharts(root, c, byTarget, view) {
     all.node.querySelector('.legend').append(...list.map(({ t }) => legendItem(t)),
       ...failures.map((f) => h('span', { 'data-code': f.name }, h('span', { class: 'cross', style: `color:${f.color}` }, '×'), `${f.name} (${f.points.length})`)));
     root.replaceChildren(best.node, all.node);
-    const yFormat = (v) => fmtRatio(v);
+    const yFormat = yLabel === 'fraction of FP32 peak' ? (v) => fmtPercent(v) : (v) => fmtRatio(v);
     draws.push(() => drawChart(best.box, { xLabel: 'measurements', yLabel, xMax: budget, yLog: view.log, yFormat, lines, empty: 'waiting for the first valid measurement' }));
     draws.push(() => drawChart(all.box, { xLabel: 'measurements', yLabel, xMax: budget, yLog: view.log, yFormat, dots, failures, empty: 'waiting for measurements' }));
   } else {

@@ -40,6 +40,6 @@ export function yardstickFigures(t) {
   if (y.speedup !== null && y.speedup !== undefined) parts.push(h('span', { 'data-figure': 'speedup', title: `unscheduled reference: ${fmtGflops(y.reference?.gflops)}` }, `${fmtRatio(y.speedup)} reference`));
   if (y.ofLibrary !== null && y.ofLibrary !== undefined) parts.push(h('span', { 'data-figure': 'library', title: `${y.library.name} at this shape on ${y.device}: ${fmtGflops(y.library.gflops)}` }, `${fmtRatio(y.ofLibrary)} ${y.library.name}`));
   else if (y.libraryMissing) parts.push(h('span', { 'data-figure': 'library', class: 'muted', title: y.libraryMissing }, 'no library figure'));
-  if (y.ofPeak !== null && y.ofPeak !== undefined) parts.push(h('span', { 'data-figure': 'peak', title: `peak ${fmtGflops(y.peak.gflops)} (${y.peak.source})` }, `${fmtPercent(y.ofPeak)} of peak`));
+  if (y.ofPeak !== null && y.ofPeak !== undefined) parts.push(h('span', { 'data-figure': 'peak', title: `peak ${fmtGflops(y.peak.gflops)} (${y.peak.source})${y.ofPeak > 1 ? '; above the peak: it was measured while the host was busy' : ''}` }, `${fmtPercent(y.ofPeak)} of peak${y.ofPeak > 1 ? ' (peak measured on a busy host)' : ''}`));
   return parts.length ? h('div', { class: 'figures' }, ...parts.flatMap((p, i) => (i ? [' · ', p] : [p]))) : null;
 }

@@ -5,7 +5,7 @@
 // 420 px nothing overflows sideways. Screenshots stay under test-results/. The measurements come
 // as CSV; `best` and `report` on the campaign's log show the yardstick figures.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -138,4 +138,40 @@ test('a cpu and a sim campaign: the page normalises, switches to panels and a lo
   expect(head).toMatch(/knob\.\S+/);
   expect(rows.length).toBe(2 * trials);
   expect(errors.concat(narrow.errors)).toEqual([]);
+
+  // The yardstick in the campaign (item 2): the cpu agent timed the reference and the library
+  // on its host and measured its peak at start-up; sim's peak is its landscape's spec figure.
+  const cpu = done.targets.find((t) => t.target === 'cpu')!;
+  const sim = done.targets.find((t) => t.target === 'sim')!;
+  expect(cpu.yardstick!.speedup).toBeGreaterThan(0);
+  expect(cpu.yardstick!.peak!.source).toMatch(/^measured: FMA microbenchmark/);
+  expect(cpu.yardstick!.ofPeak).toBeGreaterThan(0);
+  expect(sim.simulated).toBe(true);
+  expect(sim.yardstick!.peak!.source).toMatch(/^spec of the sim landscape/);
+  expect(sim.yardstick!.libraryMissing).toMatch(/knows no vendor library/);
+  const records = join(dir, 'records.jsonl');
+  const best = await cli(['best', '--records', records, '--json']);
+  expect(best.code, best.stderr).toBe(0);
+  const entries = JSON.parse(best.stdout) as { target: string; speedup: number | null; library: { name: string } | null; ofLibrary: number | null; ofPeak: number | null }[];
+  const cpuBest = entries.find((e) => e.target === 'cpu')!;
+  expect(cpuBest.speedup).toBeGreaterThan(0);
+  expect(cpuBest.ofPeak).toBeGreaterThan(0);
+  const text = await cli(['best', '--records', records]);
+  expect(text.stdout).toMatch(/x the reference/);
+  expect(text.stdout).toMatch(/% of FP32 peak \([\d.]+ GFLOP\/s, measured: FMA microbenchmark/);
+  const report = join(dir, 'report.html');
+  expect((await cli(['report', '--records', records, '--out', report])).code).toBe(0);
+  const html = readFileSync(report, 'utf8');
+  expect(html).toMatch(/of FP32 peak/);
+  expect(html).not.toMatch(/of the fastest/);
+  // Where this host has a library installed (oneDNN, OpenBLAS: bench/anchors), it is named with its figure.
+  if (cpu.yardstick!.library) {
+    expect(cpuBest.library!.name).toBe(cpu.yardstick!.library.name);
+    expect(cpuBest.ofLibrary).toBeGreaterThan(0);
+    expect(text.stdout).toMatch(new RegExp(`x ${cpu.yardstick!.library.name} \\([\\d.]+ GFLOP/s on this device\\)`));
+    expect(html).toContain(`× ${cpu.yardstick!.library.name}`);
+  } else {
+    console.log(`no library on this host: ${cpu.yardstick!.libraryMissing}`);
+  }
+  console.log(`cpu yardstick: ${JSON.stringify(cpu.yardstick)}`);
 }, 300_000);

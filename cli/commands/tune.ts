@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       searchBest: outcome.searchBest, remeasureSeconds: outcome.remeasureSeconds, wallSeconds: outcome.wallSeconds,
       noise: outcome.noise,
       reference: outcome.reference, speedup: outcome.reference.seconds / best.seconds,
-      library: outcome.library, ofLibrary: outcome.ofLibrary, ...(outcome.libraryMissing ? { libraryMissing: outcome.libraryMissing } : {}),
+      library: outcome.library, ofLibrary: outcome.ofLibrary, libraryMissing: outcome.libraryMissing ?? null,
       peak: outcome.peak, ofPeak: outcome.ofPeak,
       records: outcome.records, kernel: outcome.kernel,
       ...(outcome.simulated ? { simulated: true } : {}),

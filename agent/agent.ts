@@ -83,6 +83,7 @@ export class Agent implements LocalAgent {
       maxHeld: options.maxHeld ?? Math.max(this.capacity * 4, this.maxBatch),
       inOrder: options.publishInOrder,
       observer: options.observer,
+      log: options.log,
     });
   }
 

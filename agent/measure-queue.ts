@@ -4,6 +4,7 @@
 import { AgentCallError } from '../contracts/agent-call-error.ts';
 import type { Backend } from '../contracts/backend.ts';
 import type { Candidate, MeasureResult, TimingProtocol } from '../contracts/result.ts';
+import { YardstickTimer } from './yardstick-timer.ts';
 
 export interface QueuedCandidate {
   candidate: Candidate;
@@ -30,6 +31,9 @@ export interface MeasureQueueOptions {
    *  same sequence of results on every run, whatever finished first). */
   inOrder?: boolean;
   observer?: MeasureQueueObserver;
+  /** false: results carry no yardstick (default true: contracts/yardstick.ts). */
+  yardstick?: boolean;
+  log?: (line: string) => void;
 }
 
 export class QueueFullError extends AgentCallError {
@@ -48,12 +52,15 @@ export class MeasureQueue {
   private readonly unpublished = new Map<string, number>();
   private readonly idle: (() => void)[] = [];
   private closed = false;
+  private readonly yardsticks: YardstickTimer | null;
 
   constructor(
     private readonly backend: Backend,
     private readonly publish: (result: MeasureResult) => Promise<void>,
     private readonly options: MeasureQueueOptions,
-  ) {}
+  ) {
+    this.yardsticks = options.yardstick === false ? null : new YardstickTimer(backend, options.log);
+  }
 
   /** Queues the candidates it does not hold yet; returns how many were new. */
   enqueue(items: QueuedCandidate[]): number {
@@ -135,7 +142,9 @@ export class MeasureQueue {
 
   private async measureOne({ candidate, protocol, seq }: Entry): Promise<void> {
     const started = performance.now();
-    const result = await this.backend.measure(candidate, protocol).catch((err: unknown) => failure(candidate, this.backend, err));
+    const measured = await this.backend.measure(candidate, protocol).catch((err: unknown) => failure(candidate, this.backend, err));
+    const yardstick = await this.yardsticks?.of(candidate.workload, protocol);
+    const result = yardstick && Object.keys(yardstick).length ? { ...measured, yardstick } : measured;
     this.measuring.delete(candidate.id);
     this.unpublished.set(candidate.id, Date.now());
     this.options.observer?.measured?.(result, performance.now() - started);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Backend, ReferenceTiming } from '../contracts/backend.ts';
+import type { Backend, LibraryMeasure, LibraryTiming, ReferenceTiming } from '../contracts/backend.ts';
 import { FlexfarmError } from '../contracts/errors.ts';
 import { timingSpread } from '../contracts/timing-spread.ts';
 import { median, type Candidate, type DeviceInfo, type ErrorCode, type MeasureResult, type TimingProtocol } from '../contracts/result.ts';
@@ -55,6 +55,10 @@ export interface CompiledBackendOptions {
    *  candidate again with `repeatFactor` times the repeats before returning its result
    *  (default RETIME). */
   retime?: RetimePolicy;
+  /** The vendor library at a workload's shape on this device (timed under the timing lock). */
+  library?: LibraryMeasure;
+  /** Measures the device's FP32 peak once at start(), under the timing lock. */
+  peak?: () => Promise<{ gflops: number; source: string }>;
 }
 
 export interface RetimePolicy {
@@ -91,16 +95,37 @@ export class CompiledBackend implements Backend {
     this.limits = options.limits;
     this.compileSlots = options.maxParallelCompiles ?? 2;
     this.lock = new HostLock({ dir: options.hostLockDir });
+    this.device = options.device;
   }
 
-  describe(): DeviceInfo { return this.options.device; }
+  private device: DeviceInfo;
+
+  describe(): DeviceInfo { return this.device; }
+
+  /** The peak microbenchmark, when the device has one; a failure leaves the peak unknown. */
+  async start(log?: (line: string) => void): Promise<void> {
+    const peak = this.options.peak;
+    if (!peak || this.device.peakGflops !== undefined) return;
+    try {
+      const measured = await this.lock.time(peak);
+      this.device = { ...this.device, peakGflops: Number(measured.gflops.toPrecision(4)), peakSource: measured.source };
+    } catch (err) {
+      log?.(`FP32 peak not measured: ${(err as Error).message}`);
+    }
+  }
+
+  async library(def: ComputeDef, protocol: TimingProtocol): Promise<LibraryTiming> {
+    const measure = this.options.library;
+    if (!measure) return { missing: `no vendor library is wired for ${this.kind}` };
+    return this.lock.time(() => measure(def, protocol));
+  }
 
   source(def: ComputeDef, config: Config): string {
     return this.options.toolchain.program(def, lower(def, this.template, config, this.limits), `config: ${JSON.stringify(config)}`);
   }
 
   async measure(candidate: Candidate, protocol: TimingProtocol): Promise<MeasureResult> {
-    const device = this.options.device;
+    const device = this.device;
     const base = {
       candidateId: candidate.id, ...(candidate.campaign ? { campaign: candidate.campaign } : {}),
       workload: candidate.workload, target: candidate.target, config: candidate.config,
@@ -183,7 +208,7 @@ export class CompiledBackend implements Backend {
 
   private async computeReference(def: ComputeDef, protocol: TimingProtocol): Promise<ReferenceEntry> {
     const source = this.options.toolchain.program(def, lowerNaive(def), 'unscheduled reference');
-    const id = createHash('sha256').update(source).update(this.options.device.toolchain).digest('hex').slice(0, 24);
+    const id = createHash('sha256').update(source).update(this.device.toolchain).digest('hex').slice(0, 24);
     const dir = join(this.options.cacheDir, 'ref');
     const outputPath = join(dir, `${id}.out`), timingPath = join(dir, `${id}.json`);
     try {

@@ -9,6 +9,14 @@ export interface ReferenceTiming {
   gflops: number;
 }
 
+/** The vendor library at a workload's shape on this device (OpenBLAS, oneDNN, cuBLAS, …), or why
+ *  there is no figure. */
+export type LibraryTiming = { library: string; seconds: number } | { missing: string };
+
+/** Times the vendor library at a workload's shape; supplied to a backend by whoever knows the
+ *  host's libraries (the CLI wires bench/anchors for the host CPU). */
+export type LibraryMeasure = (def: ComputeDef, protocol: TimingProtocol) => Promise<LibraryTiming>;
+
 export interface Backend {
   kind: Candidate['target'];
   template: Template;
@@ -18,6 +26,12 @@ export interface Backend {
   measure(candidate: Candidate, protocol: TimingProtocol): Promise<MeasureResult>;
   /** The unscheduled reference kernel's timing, for speedups (cached per workload). */
   reference(def: ComputeDef, protocol: TimingProtocol): Promise<ReferenceTiming>;
+  /** The vendor library's timing at this shape on this device, under the same timing lock as
+   *  candidates; absent: the backend knows no library (results then say so). */
+  library?(def: ComputeDef, protocol: TimingProtocol): Promise<LibraryTiming>;
+  /** Called once before the agent serves: e.g. the CPU's FP32 peak microbenchmark, after which
+   *  describe() carries peakGflops and peakSource. */
+  start?(log?: (line: string) => void): Promise<void>;
   /** The source the backend would compile for a config (what `flexfarm codegen` prints). */
   source(def: ComputeDef, config: Config): string;
   close?(): Promise<void>;

@@ -3,6 +3,7 @@
 import type { Config } from '../tensor/templates/template.ts';
 import type { TargetKind } from './targets.ts';
 import type { TimingSpread } from './timing-spread.ts';
+import type { Yardstick } from './yardstick.ts';
 
 export const ERROR_CODES = [
   'INSTANTIATION', 'COMPILE', 'RUNTIME', 'WRONG_ANSWER', 'BUILD_TIMEOUT', 'RUN_TIMEOUT', 'DEVICE_LOST', 'UNKNOWN',
@@ -28,8 +29,11 @@ export interface DeviceInfo {
   model: string;
   cores: number;
   memoryBytes: number;
-  /** Peak FP32 estimate, when known. */
+  /** Peak FP32 GFLOP/s, when known. */
   peakGflops?: number;
+  /** Where `peakGflops` comes from: "measured: …" (a microbenchmark at start-up) or "spec: …"
+   *  (a datasheet or model figure). */
+  peakSource?: string;
   toolchain: string;
   limits: Record<string, unknown>;
 }
@@ -75,6 +79,8 @@ export interface MeasureResult {
   estimator?: string;
   /** FPGA: what the estimate behind `seconds` consists of. */
   estimate?: HardwareEstimate;
+  /** The agent's reference and library timings for this workload (contracts/yardstick.ts). */
+  yardstick?: Yardstick;
   /** ISO timestamp. */
   at: string;
 }

@@ -9,7 +9,7 @@ import { targetSpec } from '../contracts/targets.ts';
 import { defineFromKey, opFamily } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
 import { deviceKey } from './keys.ts';
-import { RecordLog, type ReferenceRecord, type RemeasureRecord, type TuningRecord } from './records.ts';
+import { RecordLog, type LibraryRecord, type ReferenceRecord, type RemeasureRecord, type TuningRecord } from './records.ts';
 import { chooseBest } from './remeasure/figures.ts';
 
 export class RecordsNotFoundError extends FlexfarmError {
@@ -42,6 +42,13 @@ export interface BestEntry {
   /** The unscheduled reference kernel on this device, when the log holds its timing. */
   reference: { seconds: number; gflops: number | null } | null;
   speedup: number | null;
+  /** The vendor library at this shape on this device, when the log holds its timing (an agent's
+   *  yardstick: contracts/yardstick.ts), and ours ÷ it in GFLOP/s. */
+  library: { name: string; seconds: number; gflops: number | null } | null;
+  ofLibrary: number | null;
+  /** The device's FP32 peak (DeviceInfo) with where it comes from, and ours ÷ it. */
+  peak: { gflops: number; source: string } | null;
+  ofPeak: number | null;
   explorer?: string;
   candidateId: string;
   at: string;
@@ -98,6 +105,7 @@ export function bestPerWorkloadDevice(
   references: readonly ReferenceRecord[] = [],
   query: BestQuery = {},
   remeasures: readonly RemeasureRecord[] = [],
+  libraries: readonly LibraryRecord[] = [],
 ): BestEntry[] {
   const matches = workloadMatcher(query.workload);
   const wanted = (r: { target: string; workload: string }) => (query.target === undefined || r.target === query.target) && matches(r.workload);
@@ -105,6 +113,8 @@ export function bestPerWorkloadDevice(
   const again = byWorkloadDevice(remeasures.filter(wanted));
   const latestReference = new Map<string, ReferenceRecord>();
   for (const ref of references) latestReference.set(`${ref.workload}#${deviceKey(ref)}`, ref);
+  const latestLibrary = new Map<string, LibraryRecord>();
+  for (const lib of libraries) if (lib.median > 0) latestLibrary.set(`${lib.workload}#${deviceKey(lib)}`, lib);
 
   const out: BestEntry[] = [];
   for (const [key, list] of groups) {
@@ -116,6 +126,9 @@ export function bestPerWorkloadDevice(
     const ref = latestReference.get(key);
     const reference = ref && ref.median > 0
       ? { seconds: ref.median, gflops: flops === null ? null : flops / ref.median / 1e9 } : null;
+    const lib = latestLibrary.get(key);
+    const library = lib ? { name: lib.library, seconds: lib.median, gflops: flops === null ? null : flops / lib.median / 1e9 } : null;
+    const peak = best.device.peakGflops ? { gflops: best.device.peakGflops, source: best.device.peakSource ?? 'reported by the agent' } : null;
     out.push({
       workload: best.workload, op: best.workload.split('(')[0], target: best.target, device: best.device,
       deviceKey: deviceKey(best), config: best.config, seconds, remeasured,
@@ -123,6 +136,8 @@ export function bestPerWorkloadDevice(
       measurements: list.length, valid: valid.length,
       simulated: list.some((r) => r.simulated), estimated: list.some((r) => r.estimated),
       reference, speedup: reference ? reference.seconds / seconds : null,
+      library, ofLibrary: library ? library.seconds / seconds : null,
+      peak, ofPeak: peak && flops !== null ? flops / seconds / 1e9 / peak.gflops : null,
       ...(best.explorer ? { explorer: best.explorer } : {}),
       candidateId: best.candidateId, at: best.at,
     });
@@ -143,7 +158,7 @@ function byWorkloadDevice<T extends TuningRecord>(records: readonly T[]): Map<st
 /** The fastest valid measurement of a workload on a target (any device of that target). */
 export function bestEntry(log: RecordLog, workloadKey: string, target: string): BestEntry | null {
   const key = defineFromKey(workloadKey).key;
-  return bestPerWorkloadDevice(log.all(), log.references(), { workload: key, target }, log.remeasures())[0] ?? null;
+  return bestPerWorkloadDevice(log.all(), log.references(), { workload: key, target }, log.remeasures(), log.libraries())[0] ?? null;
 }
 
 /**

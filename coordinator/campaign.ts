@@ -6,7 +6,7 @@
 // the target is done; the re-measured figure then names its best.
 import { decodeCandidateId, encodeCandidateId } from '../contracts/candidate-id.ts';
 import { PROTOCOL_LIMITS } from '../contracts/messages/limits.ts';
-import type { Candidate, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
+import type { Candidate, DeviceInfo, MeasureResult, TargetKind, TimingProtocol } from '../contracts/result.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';
@@ -18,6 +18,7 @@ import type { RemeasureRecord } from './records.ts';
 import { RemeasurePhase, type RemeasureResult } from './remeasure/phase.ts';
 import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, planRemeasure } from './remeasure/plan.ts';
 import { Space } from './space.ts';
+import type { TargetYardstick } from './target-yardstick.ts';
 
 export type CampaignState = 'running' | 'done' | 'cancelled' | 'failed';
 export const CAMPAIGN_STATES: readonly CampaignState[] = ['running', 'done', 'cancelled', 'failed'];
@@ -35,6 +36,8 @@ export interface Best {
   /** Set once re-measured: `seconds` is then the re-measured median of `runs` fresh runs, and
    *  `searchSeconds` what the search measured. */
   remeasured?: { searchSeconds: number; runs: number };
+  /** The device that measured it (its yardstick: farm/target-yardstick.ts). */
+  device?: DeviceInfo;
 }
 
 /** A target's state: running; waiting (work left, no agent of its kind up: farm/stalls.ts); done;
@@ -56,6 +59,10 @@ export interface TargetSnapshot {
   stopReason?: string;
   /** Re-measurements of the top configs after the search: done (or given up) of total. */
   remeasure?: { done: number; total: number };
+  /** The target is an analytical landscape (sim): its figures are simulated. */
+  simulated?: true;
+  /** The best against its device's reference, library and peak (target-yardstick.ts). */
+  yardstick?: TargetYardstick;
 }
 
 export interface CampaignSnapshot {
@@ -500,7 +507,7 @@ export class Campaign {
     const { record, seconds, remeasured } = chosen;
     run.best = {
       config: record.config, seconds, gflops: this.def.flops / seconds / 1e9, candidateId: record.candidateId,
-      agent: run.agents.get(record.candidateId) ?? '',
+      agent: run.agents.get(record.candidateId) ?? '', device: record.device,
       ...(remeasured ? { remeasured: { searchSeconds: remeasured.searchSeconds, runs: remeasured.runs } } : {}),
     };
   }
@@ -512,7 +519,7 @@ export class Campaign {
     run.valid++;
     if (agent) run.agents.set(r.candidateId, agent);
     if (!run.best || r.median < run.best.seconds) {
-      run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent };
+      run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent, device: r.device };
     }
   }
 }

@@ -280,6 +280,13 @@ export class CoordinatorMetrics {
       ['campaign', 'workload', 'device_class'], (r) => r.t.best?.gflops ?? null, workload);
     perTarget('flexfarm_best_seconds', 'Median seconds of the best schedule so far per campaign, workload and device class.',
       ['campaign', 'workload', 'device_class'], (r) => r.t.best?.seconds ?? null, workload);
+    // The best against its device's yardstick (target-yardstick.ts); absent while unknown.
+    perTarget('flexfarm_best_speedup', 'Best schedule\'s speedup over the unscheduled reference on its device, per campaign and device class.',
+      ['campaign', 'workload', 'device_class'], (r) => r.t.yardstick?.speedup ?? null, workload);
+    perTarget('flexfarm_best_of_library', 'Best schedule\'s GFLOP/s divided by the vendor library\'s at that shape on its device (library named), per campaign and device class.',
+      ['campaign', 'workload', 'device_class', 'library'], (r) => r.t.yardstick?.ofLibrary ?? null, (r) => ({ ...workload(r), library: r.t.yardstick?.library?.name ?? '' }));
+    perTarget('flexfarm_best_of_peak', 'Best schedule\'s GFLOP/s as a fraction of its device\'s FP32 peak (0..1), per campaign and device class.',
+      ['campaign', 'workload', 'device_class'], (r) => r.t.yardstick?.ofPeak ?? null, workload);
     perTarget('flexfarm_campaign_budget', 'Measurements a campaign may spend per device class.',
       ['campaign', 'device_class'], (r) => r.t.budget);
     const explorer = (row: Row) => ({ explorer: row.c.explorer });

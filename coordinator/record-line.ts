@@ -13,8 +13,9 @@ export function checkRecordLine(value: unknown): void {
   string(r.workload, 'workload', TEXT);
   string(r.target, 'target', 64);
   checkDevice(r.device);
-  if (type === 'reference') {
+  if (type === 'reference' || type === 'library') {
     number(r.median, 'median', 0, Infinity);
+    if (type === 'library') string(r.library, 'library', 200);
     return;
   }
   string(r.candidateId, 'candidateId', TEXT);

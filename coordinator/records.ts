@@ -32,6 +32,22 @@ export interface ReferenceRecord {
   at: string;
 }
 
+/** A line with `type: "library"`: the vendor library's timing at a workload's shape on a device
+ *  (an agent times it once per workload it serves: contracts/yardstick.ts). Never a search result. */
+export interface LibraryRecord {
+  v: number;
+  type: 'library';
+  workload: string;
+  target: TargetKind;
+  device: DeviceInfo;
+  /** The library's name, e.g. "oneDNN". */
+  library: string;
+  /** Median seconds of one run of the library's kernel. */
+  median: number;
+  simulated?: boolean;
+  at: string;
+}
+
 /** A line with `type: "remeasure"`: a config of the search's top k measured again, in a fresh
  *  process, after the search (coordinator/remeasure/). Never a search result: explorers never see
  *  it, and the measurement line it re-measures stays as it was. */
@@ -64,6 +80,7 @@ export class RecordLog {
   private readonly records: TuningRecord[] = [];
   private readonly referenceRecords: ReferenceRecord[] = [];
   private readonly remeasureRecords: RemeasureRecord[] = [];
+  private readonly libraryRecords: LibraryRecord[] = [];
   /** The file does not end in a newline (torn last line): the next append starts a new line. */
   private needsNewline = false;
 
@@ -103,7 +120,7 @@ export class RecordLog {
         throw new RecordFormatError(`${this.path}:${i + 1}: tuning log format v${record.v} is newer than this flexfarm reads (v${RECORD_FORMAT_VERSION}); upgrade flexfarm`);
       }
       const type = (record as { type?: unknown }).type;
-      if (type === undefined || type === 'reference' || type === 'remeasure') {
+      if (type === undefined || type === 'reference' || type === 'remeasure' || type === 'library') {
         try {
           checkRecordLine(record);
         } catch (err) {
@@ -113,6 +130,7 @@ export class RecordLog {
       }
       if (type === 'reference') this.referenceRecords.push(record as unknown as ReferenceRecord);
       else if (type === 'remeasure') this.remeasureRecords.push(record as unknown as RemeasureRecord);
+      else if (type === 'library') this.libraryRecords.push(record as unknown as LibraryRecord);
       else if (type === undefined) this.records.push(record);
       else warn(`${this.path}:${i + 1}: line of unknown type ${JSON.stringify(type)} skipped`);
     });
@@ -161,6 +179,14 @@ export class RecordLog {
     return record;
   }
 
+  /** Append the vendor library's timing on a device (a `type: "library"` line). */
+  appendLibrary(library: Omit<LibraryRecord, 'v' | 'type' | 'at'> & { at?: string }): LibraryRecord {
+    const record: LibraryRecord = { v: RECORD_FORMAT_VERSION, type: 'library', ...library, at: library.at ?? new Date().toISOString() };
+    this.writeLine(record);
+    this.libraryRecords.push(record);
+    return record;
+  }
+
   /** Append a re-measurement of a config (a `type: "remeasure"` line); on disk when this returns. */
   appendRemeasure(result: MeasureResult, extra: { round: number; of: string }): RemeasureRecord {
     const record: RemeasureRecord = { v: RECORD_FORMAT_VERSION, type: 'remeasure', ...result, ...extra };
@@ -170,7 +196,7 @@ export class RecordLog {
   }
 
   private writeLine(record: object): void {
-    if (!this.records.length && !this.referenceRecords.length && !this.remeasureRecords.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
+    if (!this.records.length && !this.referenceRecords.length && !this.remeasureRecords.length && !this.libraryRecords.length && !existsSync(this.path)) mkdirSync(dirname(this.path), { recursive: true });
     if (this.needsNewline && fileEndsWithoutNewline(this.path)) appendFileSync(this.path, '\n');
     this.needsNewline = false;
     appendFileSync(this.path, `${JSON.stringify(record)}\n`);
@@ -185,6 +211,11 @@ export class RecordLog {
   /** Every reference-timing line. */
   references(): readonly ReferenceRecord[] {
     return this.referenceRecords;
+  }
+
+  /** Every library-timing line. */
+  libraries(): readonly LibraryRecord[] {
+    return this.libraryRecords;
   }
 
   /** Every re-measurement line. */

@@ -133,7 +133,15 @@ export function campaignToWire(c: CampaignSnapshot): pb.Campaign {
     targets: c.targets.map((t) => ({
       target: t.target, budget: t.budget, measured: t.measured, valid: t.valid, queued: t.queued, inFlight: t.inFlight,
       stopReason: t.stopReason ?? '', remeasureDone: t.remeasure?.done ?? 0, remeasureTotal: t.remeasure?.total ?? 0,
-      state: t.state, message: t.message ?? '',
+      state: t.state, message: t.message ?? '', simulated: Boolean(t.simulated),
+      ...(t.yardstick ? {
+        yardstick: {
+          device: t.yardstick.device, referenceSeconds: t.yardstick.reference?.seconds ?? 0,
+          libraryName: t.yardstick.library?.name ?? '', librarySeconds: t.yardstick.library?.seconds ?? 0, libraryMissing: t.yardstick.libraryMissing ?? '',
+          peakGflops: t.yardstick.peak?.gflops ?? 0, peakSource: t.yardstick.peak?.source ?? '',
+          speedup: t.yardstick.speedup ?? 0, ofLibrary: t.yardstick.ofLibrary ?? 0, ofPeak: t.yardstick.ofPeak ?? 0,
+        },
+      } : {}),
       ...(t.best ? {
         best: {
           configJson: JSON.stringify(t.best.config), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,

@@ -86,6 +86,13 @@ export interface TuneOutcome {
   /** How noisy the host was (spreads of the repeats, load average). */
   noise: NoiseSummary;
   reference: ReferenceTiming;
+  /** The best against the vendor library (ours ÷ library in GFLOP/s) and the device's FP32
+   *  peak, where the agent timed one and the device knows its peak (coordinator/best.ts). */
+  library: BestEntry['library'];
+  ofLibrary: number | null;
+  libraryMissing?: string;
+  peak: BestEntry['peak'];
+  ofPeak: number | null;
   records: string;
   kernel: string | null;
   /** Why the search ended before the budget, if it did. */
@@ -155,7 +162,10 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
     );
   }
   const reference = await backend.reference(def, protocol);
-  if (Number.isFinite(reference.seconds) && reference.seconds > 0) {
+  // The agent's yardstick normally put the reference line in the log during the run already.
+  const logged = RecordLog.open(options.recordsPath, { warn: () => {} }).references()
+    .some((r) => r.workload === def.key && deviceKey(r) === deviceKey({ target, device: backend.describe() }) && r.at >= new Date(started).toISOString());
+  if (!logged && Number.isFinite(reference.seconds) && reference.seconds > 0) {
     const device = backend.describe();
     log.appendReference({ workload: def.key, target, device, toolchain: device.toolchain, median: reference.seconds, ...(targetSpec(target)?.simulated ? { simulated: true } : {}) });
   }
@@ -171,7 +181,9 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
     searchBest: { config: searchBest.config, seconds: searchBest.median! },
     remeasured: remeasured.length, remeasureSeconds: remeasured.length ? (ended - searchEnded) / 1000 : 0, wallSeconds: (ended - started) / 1000,
     noise: summariseNoise([...results, ...remeasured], { loadBefore, cores: os.availableParallelism() }),
-    reference, records: options.recordsPath, kernel,
+    reference, library: best.library, ofLibrary: best.ofLibrary, peak: best.peak, ofPeak: best.ofPeak,
+    ...(!best.library && run.libraryMissing ? { libraryMissing: run.libraryMissing } : {}),
+    records: options.recordsPath, kernel,
     ...(stopReason ? { stopReason } : {}),
     ...(record.simulated ? { simulated: true } : {}),
     ...(record.estimated ? { estimated: true, estimator: record.estimator } : {}),
@@ -182,7 +194,7 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
 /** The best as `flexfarm best` reads it from the log: this device's entry, else the fastest device's. */
 function loggedBest(path: string, workload: string, target: string, device: string): BestEntry {
   const log = RecordLog.open(path, { warn: () => {} }); // its warnings were given when the run opened it
-  const entries = bestPerWorkloadDevice(log.all(), log.references(), { workload, target }, log.remeasures());
+  const entries = bestPerWorkloadDevice(log.all(), log.references(), { workload, target }, log.remeasures(), log.libraries());
   return entries.find((e) => e.deviceKey === device) ?? entries[0];
 }
 

@@ -120,7 +120,7 @@ describe('flexfarm codegen', () => {
 });
 
 describe('flexfarm tune --target cpu', () => {
-  const KEYS = ['best', 'kernel', 'noise', 'records', 'reference', 'remeasureSeconds', 'searchBest', 'target', 'trials', 'valid', 'wallSeconds', 'workload'];
+  const KEYS = ['best', 'kernel', 'library', 'libraryMissing', 'noise', 'ofLibrary', 'ofPeak', 'peak', 'records', 'reference', 'remeasureSeconds', 'searchBest', 'speedup', 'target', 'trials', 'valid', 'wallSeconds', 'workload'];
   const shape = ['--shape', 'M=64,N=48,K=40'];
   let out: string;
   let records: string;

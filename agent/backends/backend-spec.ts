@@ -2,7 +2,7 @@
 // takes for it and how its backend is made. The agent CLI reads the flags for parsing and for its
 // usage text; createBackend (index.ts) calls `create`. What both sides know of the kind (template,
 // capacity, timeouts) is its TargetSpec in contracts/targets.ts, under the same name.
-import type { Backend } from '../../contracts/backend.ts';
+import type { Backend, LibraryMeasure } from '../../contracts/backend.ts';
 import type { TargetKind } from '../../contracts/targets.ts';
 
 export interface AgentFlag {
@@ -30,6 +30,9 @@ export interface BackendOptions {
   cacheDir: string;
   /** Only render and check configs (codegen): no device, driver or compiler is needed. */
   renderOnly?: boolean;
+  /** The host CPU's vendor libraries at a workload's shape (the CLI wires bench/anchors): a
+   *  backend whose kernels run on the host CPU offers them as its yardstick's library figure. */
+  hostCpuLibrary?: LibraryMeasure;
 }
 
 /** Whether this host has a device of the kind (`flexfarm farm up` starts an agent for each one

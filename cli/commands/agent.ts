@@ -13,6 +13,7 @@ import { TARGET_KINDS, TARGETS } from '../../contracts/targets.ts';
 import { kindFlagOptions, kindFlagUsage, readKindFlags } from '../agent-flags.ts';
 import { oneOf, parseFlags, parseInteger, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { hostCpuLibrary } from '../library-timing.ts';
 import { NATS_FLAGS, NATS_SECRET_FLAG_NOTES, natsUsage, readNatsConnection } from '../nats-flags.ts';
 import { readSecurity, SECRET_FLAG_NOTES, SERVER_SECURITY_FLAGS, securityUsage } from '../security-flags.ts';
 import { logLine, quietGrpcLog, waitForSignal } from '../service.ts';
@@ -85,8 +86,11 @@ export async function run(argv: string[]): Promise<number> {
   if (refused) throw new InsecureListenError(refused);
 
   // Refuse at once, clearly, when the device's toolchain is missing (e.g. no gcc on a cpu agent).
-  const backend = createBackend(device, { cacheDir: values.cache ?? cacheDir() }, kindFlags);
+  const cache = values.cache ?? cacheDir();
+  const backend = createBackend(device, { cacheDir: cache, hostCpuLibrary: hostCpuLibrary(cache, kindFlags) }, kindFlags);
   const log = (line: string) => logLine('agent', line);
+  // The FP32 peak microbenchmark (where the backend has one) before anything is served.
+  await backend.start?.(log);
   const bus = await NatsBus.connect({
     servers: nats.url, name: `flexfarm-agent-${name}`, security: nats.security, inboxPrefix: agentInboxPrefix(name), log,
   });
@@ -115,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const d = backend.describe();
   process.stdout.write(`flexfarm agent ${server.agent.name} (${device}) listening on ${server.address}${metricsServer ? ` (metrics ${metricsServer.address})` : ''}\n`);
-  log(`${d.model}; ${d.toolchain}; capacity ${server.agent.capacity}; results to ${nats.url} (${nats.security.description}); gRPC: ${describeSecurity(security)}`);
+  log(`${d.model}; ${d.peakGflops ? `FP32 peak ${d.peakGflops} GFLOP/s (${d.peakSource ?? 'reported by the backend'}); ` : ''}${d.toolchain}; capacity ${server.agent.capacity}; results to ${nats.url} (${nats.security.description}); gRPC: ${describeSecurity(security)}`);
   const signal = await waitForSignal();
   log(`${signal}: finishing measurements in progress`);
   await server.stop();

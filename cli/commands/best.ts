@@ -7,6 +7,7 @@ import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { bestPerWorkloadDevice, deviceLabel, openLog, type BestEntry } from '../../coordinator/best.ts';
 import { oneOf, parseFlags, UsageError } from '../args.ts';
 import { formatSeconds } from '../progress.ts';
+import { yardstickParts } from '../yardstick-text.ts';
 
 /** The targets are the registry's, live. */
 const usage = () => `usage: flexfarm best [--records FILE] [--workload KEY|OP] [--target ${TARGET_KINDS.join('|')}] [--json]
@@ -30,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const entries: BestEntry[] = [];
   for (const path of paths) {
     const log = openLog(path, { warn });
-    entries.push(...bestPerWorkloadDevice(log.all(), log.references(), { workload: values.workload, target }, log.remeasures()));
+    entries.push(...bestPerWorkloadDevice(log.all(), log.references(), { workload: values.workload, target }, log.remeasures(), log.libraries()));
   }
   if (!entries.length) {
     const filters = [values.workload && `--workload ${values.workload}`, target && `--target ${target}`].filter(Boolean).join(' ');
@@ -49,8 +50,10 @@ export async function run(argv: string[]): Promise<number> {
     }
     const gflops = e.gflops === null ? '? GFLOP/s' : `${e.gflops.toFixed(1)} GFLOP/s`;
     const speedup = e.speedup === null ? '' : `, ${e.speedup.toFixed(1)}x the reference`;
+    const against = yardstickParts({ ...e, speedup: null });
     process.stdout.write(`  ${deviceLabel(e)}${e.simulated ? ' [SIMULATED]' : ''}\n`);
     process.stdout.write(`    ${formatSeconds(e.seconds)} median, ${gflops}${speedup} (best of ${e.valid} valid / ${e.measurements} measured)\n`);
+    if (against.length) process.stdout.write(`    ${against.join('; ')}\n`);
     process.stdout.write(`    ${e.remeasured
       ? `re-measured: median of ${e.remeasured.runs} fresh runs (the search measured ${formatSeconds(e.remeasured.searchSeconds)})`
       : 'not re-measured: the search\'s own measurement'}\n`);
@@ -66,6 +69,7 @@ function toJson(e: BestEntry) {
     config: e.config, seconds: e.seconds, gflops: e.gflops, remeasured: e.remeasured,
     measurements: e.measurements, valid: e.valid,
     reference: e.reference, speedup: e.speedup,
+    library: e.library, ofLibrary: e.ofLibrary, peak: e.peak, ofPeak: e.ofPeak,
     ...(e.simulated ? { simulated: true } : {}), ...(e.estimated ? { estimated: true } : {}),
     at: e.at,
   };

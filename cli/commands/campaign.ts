@@ -5,6 +5,7 @@ import { parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { campaignProgressWriter } from '../campaign-progress.ts';
 import { CoordinatorClient, coordinatorClientFor } from '../coordinator-client.ts';
 import { CLIENT_SECURITY_FLAGS, SECRET_FLAG_NOTES, securityUsage } from '../security-flags.ts';
+import { yardstickParts } from '../yardstick-text.ts';
 
 const USAGE = `usage:
   flexfarm campaign submit <op> --shape K=V[,K=V...] --targets cpu,sim --trials N [--explorer NAME] [--seed N]
@@ -54,6 +55,12 @@ export interface CampaignJson {
       config: unknown; seconds: number; gflops: number; candidateId: string; agent: string;
       remeasured: { searchSeconds: number; runs: number } | null;
     } | null;
+    simulated: boolean;
+    /** The best against its device's reference, library and FP32 peak; null before a best. */
+    yardstick: {
+      device: string; referenceSeconds: number | null; library: { name: string; seconds: number } | null; libraryMissing: string | null;
+      peak: { gflops: number; source: string } | null; speedup: number | null; ofLibrary: number | null; ofPeak: number | null;
+    } | null;
   }[];
 }
 
@@ -69,7 +76,19 @@ export function campaignJson(c: pb.Campaign): CampaignJson {
         config: JSON.parse(t.best.configJson), seconds: t.best.seconds, gflops: t.best.gflops, candidateId: t.best.candidateId, agent: t.best.agent,
         remeasured: t.best.remeasured ? { searchSeconds: t.best.searchSeconds, runs: t.best.remeasureRuns } : null,
       } : null,
+      simulated: t.simulated,
+      yardstick: t.yardstick ? yardstickJson(t.yardstick) : null,
     })),
+  };
+}
+
+function yardstickJson(y: pb.Yardstick): NonNullable<CampaignJson['targets'][number]['yardstick']> {
+  const known = (x: number) => (x > 0 ? x : null);
+  return {
+    device: y.device, referenceSeconds: known(y.referenceSeconds),
+    library: y.libraryName && y.librarySeconds > 0 ? { name: y.libraryName, seconds: y.librarySeconds } : null, libraryMissing: y.libraryMissing || null,
+    peak: y.peakGflops > 0 ? { gflops: y.peakGflops, source: y.peakSource } : null,
+    speedup: known(y.speedup), ofLibrary: known(y.ofLibrary), ofPeak: known(y.ofPeak),
   };
 }
 
@@ -169,6 +188,12 @@ function describe(c: pb.Campaign): string {
     const best = t.best ? `best ${t.best.seconds.toExponential(3)} s${again}  ${t.best.gflops.toFixed(2)} GFLOP/s  on ${t.best.agent || '?'}  ${t.best.configJson}` : 'no valid measurement yet';
     const remeasuring = t.remeasureTotal ? `, re-measured ${t.remeasureDone}/${t.remeasureTotal}` : '';
     lines.push(`  ${t.target.padEnd(5)} ${t.state.padEnd(7)} ${t.measured}/${t.budget} measured, ${t.valid} valid${remeasuring}, ${t.queued} queued, ${t.inFlight} in flight; ${best}`);
+    const y = t.yardstick ? yardstickJson(t.yardstick) : null;
+    const against = y && t.best ? yardstickParts({
+      speedup: y.speedup, ofLibrary: y.ofLibrary, ofPeak: y.ofPeak, peak: y.peak, libraryMissing: y.libraryMissing ?? undefined,
+      library: y.library ? { name: y.library.name, gflops: (t.best.gflops * t.best.seconds) / y.library.seconds } : null,
+    }) : [];
+    if (against.length) lines.push(`        ${t.simulated ? '[simulated] ' : ''}${against.join('; ')}`);
   }
   if (c.message) lines.push(`  ${c.message}`);
   return lines.join('\n');

@@ -10,6 +10,8 @@ import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, MAX_REMEASURE } from '../.
 import { defineWorkload } from '../../tensor/ops/registry.ts';
 import { oneOf, parseFlags, parseInteger, parseShape, UsageError } from '../args.ts';
 import { cacheDir } from '../cache-dir.ts';
+import { hostCpuLibrary } from '../library-timing.ts';
+import { yardstickParts } from '../yardstick-text.ts';
 import { tune } from '../embedded-tune.ts';
 import { formatSeconds, progressWriter } from '../progress.ts';
 
@@ -36,7 +38,7 @@ const usage = () => `usage: flexfarm tune <op> --shape K=V[,K=V...] [--target ${
 /** The embedded agent's backend; a flag value its kind refuses (an ISA this CPU lacks) is a usage error. */
 function backendFor(target: string, flags: { seed: number; threads?: number; isa?: string }) {
   try {
-    return createBackend(target, { cacheDir: cacheDir() }, flags);
+    return createBackend(target, { cacheDir: cacheDir(), hostCpuLibrary: hostCpuLibrary(cacheDir(), flags) }, flags);
   } catch (err) {
     if (err instanceof RangeError) throw new UsageError(`--isa: ${err.message}`);
     throw err;
@@ -64,6 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const recordsPath = values.records ?? join(outDir, 'records.jsonl');
   const json = values.json ?? false;
   const backend = backendFor(target, { seed, threads, isa: values.isa });
+  await backend.start?.((line) => process.stderr.write(`${line}\n`));
 
   const progress = progressWriter(process.stderr, { forcePlain: json });
   if (!json) process.stderr.write(`tuning ${def.key} on ${target} (${backend.describe().model}), ${trials} measurements, explorer ${explorer}\n`);
@@ -85,7 +88,10 @@ export async function run(argv: string[]): Promise<number> {
       },
       searchBest: outcome.searchBest, remeasureSeconds: outcome.remeasureSeconds, wallSeconds: outcome.wallSeconds,
       noise: outcome.noise,
-      reference: outcome.reference, records: outcome.records, kernel: outcome.kernel,
+      reference: outcome.reference, speedup: outcome.reference.seconds / best.seconds,
+      library: outcome.library, ofLibrary: outcome.ofLibrary, libraryMissing: outcome.libraryMissing ?? null,
+      peak: outcome.peak, ofPeak: outcome.ofPeak,
+      records: outcome.records, kernel: outcome.kernel,
       ...(outcome.simulated ? { simulated: true } : {}),
     })}\n`);
     return 0;
@@ -103,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
         `${outcome.searchBest && configKey(outcome.searchBest.config) !== configKey(best.config) ? ` (the search's own best, ${formatSeconds(outcome.searchBest.seconds)}, did not hold up)` : ''}` +
         `; re-measuring took ${outcome.remeasureSeconds.toFixed(1)} s of ${outcome.wallSeconds.toFixed(1)} s`
       : `  not re-measured${remeasure ? '' : ' (--remeasure 0)'}: the search's own measurement`,
+    ...yardstickParts({ ...outcome, speedup: null }).map((p) => `  ${p}`),
     describeNoise(outcome.noise),
     `records: ${outcome.records}`,
     `kernel:  ${outcome.kernel}`,

@@ -16,12 +16,13 @@ export function readDevice(value: unknown, field: string): DeviceInfo {
   const d = object(value, field);
   const text = (key: string) => string(d[key], `${field}.${key}`, LIMITS.textChars);
   const peakGflops = optional(d, 'peakGflops', (v) => number(v, `${field}.peakGflops`, 0, 1e9));
+  const peakSource = optional(d, 'peakSource', (v) => string(v, `${field}.peakSource`, LIMITS.textChars));
   const limits = d.limits === undefined ? {} : object(d.limits, `${field}.limits`);
   if (JSON.stringify(limits).length > LIMITS.configJsonBytes) throw new MessageError(`${field}.limits`, `is over ${LIMITS.configJsonBytes} bytes`, 'too_large');
   return {
     kind: readTarget(d.kind, `${field}.kind`), name: text('name'), model: text('model'),
     cores: integer(d.cores, `${field}.cores`, 0, 1e7), memoryBytes: number(d.memoryBytes, `${field}.memoryBytes`, 0, 2 ** 64),
-    ...(peakGflops === undefined ? {} : { peakGflops }), toolchain: text('toolchain'), limits,
+    ...(peakGflops === undefined ? {} : { peakGflops }), ...(peakSource === undefined ? {} : { peakSource }), toolchain: text('toolchain'), limits,
   };
 }
 

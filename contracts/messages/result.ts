@@ -82,4 +82,18 @@ function readExtras(r: JsonObject, field: string, out: MeasureResult): void {
     const n = (k: string) => number(e[k], `${f('estimate')}.${k}`, 0, 1e18);
     return { cycles: n('cycles'), clockMhz: n('clockMhz'), ii: n('ii'), dsp: n('dsp'), bram18: n('bram18'), lut: n('lut'), ff: n('ff'), uram: n('uram') };
   });
+  set('yardstick', (v) => {
+    const y = object(v, f('yardstick'));
+    const g = (k: string) => `${f('yardstick')}.${k}`;
+    const referenceSeconds = optional(y, 'referenceSeconds', (x) => seconds(x, g('referenceSeconds'), LIMITS.maxSeconds));
+    const library = optional(y, 'library', (x) => {
+      const l = object(x, g('library'));
+      return { name: string(l.name, g('library.name'), 64), seconds: seconds(l.seconds, g('library.seconds'), LIMITS.maxSeconds) };
+    });
+    const libraryMissing = optional(y, 'libraryMissing', (x) => string(x, g('libraryMissing'), LIMITS.errorMessageChars));
+    return {
+      ...(referenceSeconds === undefined ? {} : { referenceSeconds }), ...(library === undefined ? {} : { library }),
+      ...(libraryMissing === undefined ? {} : { libraryMissing }),
+    };
+  });
 }

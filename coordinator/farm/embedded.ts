@@ -46,6 +46,8 @@ export interface EmbeddedRunResult {
   remeasured: MeasureResult[];
   /** Why the search ended before the budget, if it did. */
   stopReason?: string;
+  /** Why the agent's yardstick has no library figure, when it has none. */
+  libraryMissing?: string;
 }
 
 export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunResult> {
@@ -81,7 +83,11 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
         }
       });
     });
-    return { state: final.state, results, remeasured, ...(final.targets[0]?.stopReason ? { stopReason: final.targets[0].stopReason } : {}) };
+    const libraryMissing = results.find((r) => r.yardstick?.libraryMissing)?.yardstick?.libraryMissing;
+    return {
+      state: final.state, results, remeasured, ...(final.targets[0]?.stopReason ? { stopReason: final.targets[0].stopReason } : {}),
+      ...(libraryMissing ? { libraryMissing } : {}),
+    };
   } finally {
     clearInterval(keepAlive);
     await agent.stop(0);

@@ -15,7 +15,10 @@ import { targetSpec } from '../../contracts/targets.ts';
 import { Campaign, type CampaignExtras, type CampaignSnapshot, type PersistedCampaign } from '../campaign.ts';
 import { validateSpec, type CampaignSpecInput } from '../campaign-spec.ts';
 import { CampaignStore } from '../campaign-store.ts';
+import { deviceKey } from '../keys.ts';
 import { RecordLog } from '../records.ts';
+import { markYardsticks } from '../target-yardstick.ts';
+import { YardstickBook } from '../yardstick-book.ts';
 import { GrpcAgentClient, LocalAgentClient, type AgentClient } from './agent-client.ts';
 import { Dispatcher, type DispatcherObserver } from './dispatcher.ts';
 import { CampaignEndedError, NoAgentError, TooManyCampaignsError, UnknownCampaignError } from './errors.ts';
@@ -60,6 +63,8 @@ export interface AgentStatus {
   load: AgentEntry['load'];
   device: AgentEntry['device'];
   source: AgentEntry['source'];
+  /** It serves an analytical landscape, not a device (contracts/targets.ts). */
+  simulated?: true;
 }
 
 export interface FarmOptions {
@@ -111,11 +116,14 @@ export class Farm {
   private readonly staticAgents: StaticAgents | null;
   /** Which targets were waiting for an agent of their kind when last checked (stalls.ts). */
   private readonly waiting = new WaitingTracker();
+  /** Reference and library timings per workload and device, from the log and agents' results. */
+  readonly yardsticks: YardstickBook;
 
   constructor(private readonly options: FarmOptions) {
     this.log = options.log ?? (() => {});
     this.records = RecordLog.open(options.recordsPath, { warn: options.warn });
     this.records.assertAppendable();
+    this.yardsticks = YardstickBook.fromLog(this.records.references(), this.records.libraries());
     this.store = options.statePath ? new CampaignStore(options.statePath) : null;
     this.registry = new AgentRegistry({
       lostAfterMs: options.lostAfterMs ?? 3_000,
@@ -258,6 +266,7 @@ export class Farm {
       name: a.name, address: a.address, kind: a.kind, model: a.device.model, capacity: a.capacity,
       inFlight: this.dispatcher.inFlightOn(a.name), state: a.state, lastSeenSecondsAgo: (now - a.lastSeenMs) / 1000,
       measured: a.measured, load: a.load, device: a.device, source: a.source,
+      ...(targetSpec(a.kind)?.simulated ? { simulated: true as const } : {}),
     }));
   }
 
@@ -305,8 +314,9 @@ export class Farm {
         for (const d of fresh) {
           const line = campaign.lineOf(d.result);
           if (line.type !== 'measurement') remeasured.add(d.result.candidateId);
-          if (line.type === 'measurement') this.records.append(d.result, { explorer: line.explorer });
-          else if (line.type === 'remeasure') this.records.appendRemeasure(d.result, { round: line.round, of: line.of });
+          this.noteYardstick(d.result);
+          if (line.type === 'measurement') this.records.append(withoutYardstick(d.result), { explorer: line.explorer });
+          else if (line.type === 'remeasure') this.records.appendRemeasure(withoutYardstick(d.result), { round: line.round, of: line.of });
           else this.log(`campaign ${campaign.id}: re-measurement ${d.result.candidateId} has no slot left in the plan (measured again since a restart); not logged`);
         }
       } catch (err) {
@@ -455,10 +465,32 @@ export class Farm {
     return campaign;
   }
 
-  /** The campaign now, its targets without an agent of their kind marked waiting. */
+  /** The campaign now, its targets without an agent of their kind marked waiting, each best
+   *  against its device's yardstick. */
   private snapshot(campaign: Campaign, nowMs = Date.now()): CampaignSnapshot {
-    return markWaiting(campaign.snapshot((kind) => this.dispatcher.counts(campaign.id, kind)), this.registry, nowMs);
+    const snapshot = markWaiting(campaign.snapshot((kind) => this.dispatcher.counts(campaign.id, kind)), this.registry, nowMs);
+    return markYardsticks(snapshot, this.yardsticks, campaign.def.flops);
   }
+
+  /** A result's yardstick: what is new for its workload and device goes into the log once. */
+  private noteYardstick(result: MeasureResult): void {
+    if (!result.yardstick) return;
+    const fresh = this.yardsticks.note(result.workload, deviceKey(result), result.yardstick);
+    const common = {
+      workload: result.workload, target: result.target, device: result.device,
+      ...(targetSpec(result.target)?.simulated ? { simulated: true } : {}),
+    };
+    if (fresh.referenceSeconds !== undefined) this.records.appendReference({ ...common, toolchain: result.toolchain, median: fresh.referenceSeconds });
+    if (fresh.library) this.records.appendLibrary({ ...common, library: fresh.library.name, median: fresh.library.seconds });
+    if (fresh.libraryMissing) this.log(`no library figure for ${result.workload} on ${result.device.name}: ${fresh.libraryMissing}`);
+  }
+}
+
+/** A result as the log keeps it: its yardstick goes into `reference` and `library` lines, once. */
+function withoutYardstick(result: MeasureResult): MeasureResult {
+  if (!result.yardstick) return result;
+  const { yardstick: _, ...rest } = result;
+  return rest;
 }
 
 /** Subject-safe and sortable by creation time: `c` + base-36 time + random. */

@@ -1,7 +1,7 @@
 // `model report`'s figures: per layer, the best kernel in the log measured again now, the
 // unscheduled reference and a library (oneDNN) at the same shape, all with one timing protocol on
 // this host; and the model's totals for its tunable layers (each layer's time x its count).
-import type { Backend } from '../../contracts/backend.ts';
+import type { Backend, LibraryMeasure, LibraryTiming } from '../../contracts/backend.ts';
 import { FlexfarmError } from '../../contracts/errors.ts';
 import { DEFAULT_PROTOCOL, type TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
@@ -11,9 +11,9 @@ import { deviceKey } from '../keys.ts';
 import type { ModelLayer, ModelLayers } from './model-layers.ts';
 import { summarizeModel } from './model-summary.ts';
 
-/** A library's time for a workload, or why there is none (not installed, no kernel for the op). */
-export type LibraryTiming = { seconds: number; library: string } | { missing: string };
-export type LibraryMeasure = (def: ComputeDef, protocol: TimingProtocol) => Promise<LibraryTiming>;
+/** A library's time for a workload, or why there is none (not installed, no kernel for the op):
+ *  the agents' type (contracts/backend.ts). */
+export type { LibraryMeasure, LibraryTiming } from '../../contracts/backend.ts';
 
 export class NothingToReportError extends FlexfarmError {
   override name = 'NothingToReportError';

@@ -6,7 +6,8 @@
 // of each run; logs without one (e.g. a farm campaign's) show "—".
 import { bestPerWorkloadDevice, deviceLabel, workloadFlops, type BestEntry } from '../best.ts';
 import { deviceKey } from '../keys.ts';
-import type { ReferenceRecord, RemeasureRecord, TuningRecord } from '../records.ts';
+import { knobStudy, type KnobStudy } from './knob-importance.ts';
+import type { LibraryRecord, ReferenceRecord, RemeasureRecord, TuningRecord } from '../records.ts';
 
 export interface ReportInput {
   path: string;
@@ -14,6 +15,8 @@ export interface ReportInput {
   references: readonly ReferenceRecord[];
   /** Re-measurements: the best kernels are chosen and shown by their re-measured figures. */
   remeasures?: readonly RemeasureRecord[];
+  /** Library timings (`library` lines): ours ÷ library per device. */
+  libraries?: readonly LibraryRecord[];
 }
 
 export interface ConvergenceSeries {
@@ -35,6 +38,8 @@ export interface WorkloadSection {
   series: ConvergenceSeries[];
   /** Best per device, fastest first. */
   best: BestEntry[];
+  /** Per device with enough valid measurements: what the search learned of each knob. */
+  knobs: KnobStudy[];
 }
 
 export interface DeviceColumn { key: string; label: string; simulated: boolean }
@@ -49,7 +54,7 @@ export interface ReportData {
 export function buildReportData(inputs: readonly ReportInput[]): ReportData {
   const records = inputs.flatMap((i) => i.records);
   const references = inputs.flatMap((i) => i.references);
-  const best = bestPerWorkloadDevice(records, references, {}, inputs.flatMap((i) => i.remeasures ?? []));
+  const best = bestPerWorkloadDevice(records, references, {}, inputs.flatMap((i) => i.remeasures ?? []), inputs.flatMap((i) => i.libraries ?? []));
   const byWorkload = new Map<string, TuningRecord[]>();
   for (const r of records) {
     const list = byWorkload.get(r.workload);
@@ -68,7 +73,11 @@ export function buildReportData(inputs: readonly ReportInput[]): ReportData {
       if (!devices.has(key)) devices.set(key, { key, label: deviceLabel(r), simulated: Boolean(r.simulated) });
     }
     const series = [...perDevice.entries()].map(([key, group]) => convergence(key, group, flops));
-    workloads.push({ workload, op: workload.split('(')[0], flops, series, best: best.filter((b) => b.workload === workload) });
+    const knobs = [...perDevice.entries()].flatMap(([key, group]) => {
+      const study = knobStudy(group, flops, { deviceKey: key, label: deviceLabel(group[0]), simulated: group.some((r) => r.simulated) });
+      return study ? [study] : [];
+    });
+    workloads.push({ workload, op: workload.split('(')[0], flops, series, best: best.filter((b) => b.workload === workload), knobs });
   }
   return {
     sources: inputs.map((i) => i.path), measurements: records.length, workloads,

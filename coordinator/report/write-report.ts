@@ -16,7 +16,7 @@ export interface WriteReportOptions {
 export function writeReport(options: WriteReportOptions): ReportData {
   const inputs = options.recordsPaths.map((path) => {
     const log = openLog(path, { warn: options.warn });
-    return { path, records: log.all(), references: log.references(), remeasures: log.remeasures() };
+    return { path, records: log.all(), references: log.references(), remeasures: log.remeasures(), libraries: log.libraries() };
   });
   const data = buildReportData(inputs);
   const html = renderReport(data, { generatedAt: options.generatedAt ?? new Date().toISOString() });

@@ -10,6 +10,7 @@ import { CoordinatorMetrics } from '../metrics.ts';
 import { combineObservers } from '../metrics/combine-observers.ts';
 import { EventStream } from './event-stream.ts';
 import { MeasurementStore, type MeasurementPoint } from './measurement-store.ts';
+import { measurementsCsv } from './measurements-csv.ts';
 import { loadPageFiles, type StaticFile } from './static-files.ts';
 
 /** Measurements are sent in batches at this pace; campaign states as often when they change. */
@@ -74,8 +75,16 @@ export class Observability {
       sendFile(res, file);
     });
     server.addRoute('/api/measurements/', (req, res) => {
-      const id = decodeURIComponent((req.url ?? '').split('?')[0].slice('/api/measurements/'.length));
-      if (!this.farm?.list().some((c) => c.id === id)) return sendJson(res, 404, { error: `unknown campaign '${id}'` });
+      const name = decodeURIComponent((req.url ?? '').split('?')[0].slice('/api/measurements/'.length));
+      const csv = name.endsWith('.csv');
+      const id = csv ? name.slice(0, -'.csv'.length) : name;
+      const campaign = this.farm?.list().find((c) => c.id === id);
+      if (!campaign) return sendJson(res, 404, { error: `unknown campaign '${id}'` });
+      if (csv) {
+        const records = this.farm!.records.all().filter((r) => r.campaign === id);
+        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${id}-measurements.csv"` });
+        return void res.end(measurementsCsv(records, flopsOf(campaign.workload)));
+      }
       sendJson(res, 200, { campaign: id, points: this.store.points(id) });
     });
     server.addRoute('/api/events', (req, res) => {
@@ -125,6 +134,10 @@ export class Observability {
       if (r.campaign && ids.has(r.campaign)) this.store.add(r.campaign, r, '', flopsOf(r));
     }
   }
+}
+
+function flopsOf(workload: string): number {
+  try { return defineFromKey(workload).flops; } catch { return 0; }
 }
 
 function sendFile(res: http.ServerResponse, file: StaticFile): void {

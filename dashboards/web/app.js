@@ -1,12 +1,9 @@
 // The coordinator's live page: campaigns and agents from /api/events (server-sent events), every
 // measurement of the selected campaign from /api/measurements/ID, then kept current by events.
-import { drawChart } from './svg-chart.js';
+import { renderCharts as drawCharts } from './charts.js';
+import { color, fmtAgo, fmtGflops, fmtSeconds, h, simTag } from './page-util.js';
+import { yardstickFigures } from './yardstick.js';
 
-const DEVICE_COLORS = { cpu: '#2563eb', gpu: '#16a34a', fpga: '#9333ea', sim: '#ea580c' };
-const ERROR_COLORS = {
-  INSTANTIATION: '#64748b', COMPILE: '#dc2626', RUNTIME: '#991b1b', WRONG_ANSWER: '#db2777',
-  BUILD_TIMEOUT: '#d97706', RUN_TIMEOUT: '#a16207', DEVICE_LOST: '#111827', UNKNOWN: '#475569',
-};
 const STALE_AFTER_S = 5;
 
 const state = {
@@ -18,38 +15,27 @@ const state = {
   /** campaigns whose full history has been fetched since the stream (re)opened */
   loaded: new Set(),
   chosenByUser: false,
+  /** The charts' view: normalised to each device's yardstick or a panel per device; log y. */
+  view: readView(),
 };
+
+function readView() {
+  let saved = {};
+  try { saved = JSON.parse(localStorage.getItem('flexfarm.view') ?? '{}'); } catch { /* defaults */ }
+  return { mode: saved.mode === 'device' ? 'device' : 'normalised', log: saved.log === true };
+}
+
+function setView(change) {
+  state.view = { ...state.view, ...change };
+  try { localStorage.setItem('flexfarm.view', JSON.stringify(state.view)); } catch { /* private mode */ }
+  for (const b of document.querySelectorAll('#view-switch button')) b.setAttribute('aria-pressed', String(b.dataset.view === state.view.mode));
+  document.getElementById('log-scale').checked = state.view.log;
+  scheduleCharts();
+}
 
 // A page load id: tests check that updates arrive without a reload.
 document.documentElement.dataset.loadId = Math.random().toString(36).slice(2);
 
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'style') node.style.cssText = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
-  return node;
-}
-
-function fmtSeconds(s) {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
-  if (s >= 1) return `${s.toFixed(3)} s`;
-  if (s >= 1e-3) return `${(s * 1e3).toFixed(3)} ms`;
-  return `${(s * 1e6).toFixed(2)} µs`;
-}
-function fmtGflops(g) { return Number.isFinite(g) ? `${g >= 100 ? g.toFixed(0) : g.toFixed(1)} GFLOP/s` : '–'; }
-function fmtAgo(s) {
-  if (!Number.isFinite(s)) return '–';
-  if (s < 1) return 'just now';
-  if (s < 60) return `${Math.round(s)} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  return `${(s / 3600).toFixed(1)} h ago`;
-}
 /** One knob per line, values compact: `split.m  [8,2,1,4]`. */
 function configText(config) {
   const keys = Object.keys(config ?? {});
@@ -57,7 +43,6 @@ function configText(config) {
   return keys.map((k) => `${k.padEnd(width)}  ${JSON.stringify(config[k])}`).join('\n');
 }
 function shapeText(shape) { return Object.entries(shape ?? {}).map(([k, v]) => `${k}=${v}`).join(' '); }
-const color = (kind) => DEVICE_COLORS[kind] ?? '#0f766e';
 /** Targets with work left and no agent of their kind up (the coordinator marks them). */
 const waitingTargets = (c) => c.targets.filter((t) => t.state === 'waiting');
 
@@ -125,15 +110,15 @@ function renderCampaigns() {
     class: c.id === state.selected ? 'selected' : '', 'data-campaign': c.id, 'data-state': c.state,
     onclick: () => select(c.id, true),
   },
-  h('td', {}, h('span', { class: `badge ${c.state}` }, c.state),
+  h('td', { 'data-label': 'State' }, h('span', { class: `badge ${c.state}` }, c.state),
     waitingTargets(c).length ? h('div', {}, h('span', { class: 'badge waiting', title: c.message ?? '' }, 'waiting')) : null),
-  h('td', { class: 'mono' }, c.id),
-  h('td', {}, h('div', {}, c.op), h('div', { class: 'muted mono' }, shapeText(c.shape))),
-  h('td', {}, c.explorer, h('span', { class: 'muted' }, ` · seed ${c.seed}`)),
-  h('td', {}, h('div', { class: 'targets' }, c.targets.map((t) => targetRow(t)))),
-  h('td', {}, h('div', { class: 'targets' }, c.targets.map((t) => h('div', { class: 'nums' },
+  h('td', { 'data-label': 'Campaign', class: 'mono' }, c.id),
+  h('td', { 'data-label': 'Workload' }, h('div', {}, c.op), h('div', { class: 'muted mono' }, shapeText(c.shape))),
+  h('td', { 'data-label': 'Explorer' }, c.explorer, h('span', { class: 'muted' }, ` · seed ${c.seed}`)),
+  h('td', { 'data-label': 'Progress' }, h('div', { class: 'targets' }, c.targets.map((t) => targetRow(t)))),
+  h('td', { 'data-label': 'Best' }, h('div', { class: 'targets' }, c.targets.map((t) => h('div', { class: 'nums' },
     h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target), ' ',
-    t.best ? fmtGflops(t.best.gflops) : 'no valid yet')))),
+    t.best ? fmtGflops(t.best.gflops) : 'no valid yet', ' ', simTag(Boolean(t.simulated)))))),
   )));
 }
 
@@ -141,7 +126,7 @@ function targetRow(t) {
   const pct = (n) => `${Math.min(100, (100 * n) / Math.max(1, t.budget)).toFixed(1)}%`;
   const waiting = t.state === 'waiting';
   return h('div', { class: 'target-row', 'data-target': t.target, 'data-state': t.state, title: waiting ? t.message : undefined },
-    h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target),
+    h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target, Boolean(t.simulated) ? h('span', { class: 'sim-mark', title: 'simulated: an analytical model' }, '*') : null),
     h('div', { class: 'bar', title: `${t.measured} measured, ${t.valid} valid of ${t.budget}` },
       h('span', { class: 'measured', style: `width:${pct(t.measured)};background:${color(t.target)}` }),
       h('span', { class: 'valid', style: `width:${pct(t.valid)};background:${color(t.target)}` })),
@@ -167,11 +152,15 @@ function renderDetail() {
   msg.dataset.kind = c.state === 'running' ? 'waiting' : 'ended';
   document.getElementById('best-configs').replaceChildren(...c.targets.map((t) => h('div', { class: 'best-config', 'data-target': t.target, 'data-state': t.state },
     h('div', { class: 'head' },
-      h('span', {}, h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target), ' ',
+      h('span', {}, h('span', { class: 'kind', style: `color:${color(t.target)}` }, t.target), ' ', simTag(Boolean(t.simulated)), ' ',
         t.best ? `${fmtGflops(t.best.gflops)} · ${fmtSeconds(t.best.seconds)}` : 'no valid schedule yet'),
       t.state === 'waiting' ? h('span', { class: 'waiting' }, `waiting: no ${t.target} agent up · ${t.queued} queued`)
         : h('span', { class: 'muted' }, t.best?.agent ? `on ${t.best.agent}` : `${t.queued} queued · ${t.inFlight} in flight`)),
+    yardstickFigures(t),
     t.best ? h('pre', {}, configText(t.best.config)) : null)));
+  const csv = document.getElementById('csv-link');
+  csv.href = `/api/measurements/${encodeURIComponent(c.id)}.csv`;
+  csv.setAttribute('download', `${c.id}-measurements.csv`);
   scheduleCharts();
 }
 
@@ -185,42 +174,7 @@ function scheduleCharts() {
 function renderCharts() {
   const c = state.campaigns.find((x) => x.id === state.selected);
   if (!c) return;
-  const byTarget = state.points.get(c.id) ?? new Map();
-  const budget = Math.max(...c.targets.map((t) => t.budget), 1);
-  const lines = [], dots = [], failuresByCode = new Map();
-  for (const t of c.targets) {
-    const pts = [...(byTarget.get(t.target)?.values() ?? [])].sort((a, b) => a.n - b.n);
-    const curve = [];
-    let best = 0;
-    const scatter = [];
-    for (const p of pts) {
-      // The curve has a point per measurement once one was valid: the best after n measurements.
-      if (p.g !== null && p.g > best) best = p.g;
-      if (best > 0) curve.push([p.n, best, `${t.target}: best after ${p.n} measurements ${fmtGflops(best)}`]);
-      if (p.g !== null) {
-        const info = `${t.target} #${p.n}: ${fmtGflops(p.g)} (${fmtSeconds(p.s)})${p.a ? ` on ${p.a}` : ''}`;
-        scatter.push([p.n, p.g, info]);
-      } else {
-        const code = p.e ?? 'UNKNOWN';
-        if (!failuresByCode.has(code)) failuresByCode.set(code, []);
-        failuresByCode.get(code).push([p.n, `${t.target} #${p.n}: ${code}${p.a ? ` on ${p.a}` : ''}`]);
-      }
-    }
-    lines.push({ name: t.target, color: color(t.target), points: curve });
-    dots.push({ name: t.target, color: color(t.target), points: scatter });
-  }
-  const failures = [...failuresByCode].map(([code, points]) => ({ name: code, color: ERROR_COLORS[code] ?? '#475569', points }));
-  drawChart(document.getElementById('chart-best'), {
-    xLabel: 'measurements', yLabel: 'best GFLOP/s', xMax: budget, lines, empty: 'waiting for the first valid measurement',
-  });
-  drawChart(document.getElementById('chart-all'), {
-    xLabel: 'measurements', yLabel: 'GFLOP/s', xMax: budget, dots, failures, empty: 'waiting for measurements',
-  });
-  const deviceLegend = c.targets.map((t) => h('span', {}, h('span', { class: 'swatch', style: `background:${color(t.target)}` }), t.target));
-  document.getElementById('legend-best').replaceChildren(...deviceLegend);
-  document.getElementById('legend-all').replaceChildren(
-    ...c.targets.map((t) => h('span', {}, h('span', { class: 'swatch', style: `background:${color(t.target)}` }), t.target)),
-    ...failures.map((f) => h('span', { 'data-code': f.name }, h('span', { class: 'cross', style: `color:${f.color}` }, '×'), `${f.name} (${f.points.length})`)));
+  drawCharts(document.getElementById('charts'), c, state.points.get(c.id) ?? new Map(), state.view);
 }
 
 function renderAgents() {
@@ -233,16 +187,16 @@ function renderAgents() {
     const health = a.state === 'lost' ? 'lost' : a.lastSeenSecondsAgo > STALE_AFTER_S ? 'stale' : 'up';
     const pct = Math.min(100, (100 * a.inFlight) / Math.max(1, a.capacity));
     return h('tr', { 'data-agent': a.name, 'data-health': health },
-      h('td', {}, h('span', { class: `health ${health}` }, h('span', { class: 'dot' }), health)),
-      h('td', {}, h('div', { class: 'mono' }, a.name), h('div', { class: 'muted mono' }, a.address || 'in-process')),
-      h('td', {}, h('span', { class: 'kind', style: `color:${color(a.kind)}` }, a.kind), ' ', h('span', { class: 'muted' }, a.model)),
-      h('td', {}, h('div', { class: 'load' }, h('div', { class: 'bar' }, h('span', { style: `width:${pct}%` })), `${a.inFlight} / ${a.capacity}`)),
+      h('td', { 'data-label': 'Health' }, h('span', { class: `health ${health}` }, h('span', { class: 'dot' }), health)),
+      h('td', { 'data-label': 'Agent' }, h('div', { class: 'mono' }, a.name), h('div', { class: 'muted mono' }, a.address || 'in-process')),
+      h('td', { 'data-label': 'Device' }, h('span', { class: 'kind', style: `color:${color(a.kind)}` }, a.kind), ' ', simTag(Boolean(a.simulated)), ' ', h('span', { class: 'muted' }, a.model)),
+      h('td', { 'data-label': 'Load' }, h('div', { class: 'load' }, h('div', { class: 'bar' }, h('span', { style: `width:${pct}%` })), `${a.inFlight} / ${a.capacity}`)),
       // A lost agent's last heartbeat says nothing about now: its queue is not shown as live.
       health === 'lost'
-        ? h('td', { class: 'nums muted', 'data-load': 'unknown', title: `last heard ${fmtAgo(a.lastSeenSecondsAgo)}: ${loadText(a.load)}` }, '– (lost)')
-        : h('td', { class: 'nums', 'data-load': 'live' }, loadText(a.load)),
-      h('td', {}, String(a.measured)),
-      h('td', { class: 'muted' }, fmtAgo(a.lastSeenSecondsAgo)));
+        ? h('td', { 'data-label': 'Queue', class: 'nums muted', 'data-load': 'unknown', title: `last heard ${fmtAgo(a.lastSeenSecondsAgo)}: ${loadText(a.load)}` }, '– (lost)')
+        : h('td', { 'data-label': 'Queue', class: 'nums', 'data-load': 'live' }, loadText(a.load)),
+      h('td', { 'data-label': 'Measured' }, String(a.measured)),
+      h('td', { 'data-label': 'Last seen', class: 'muted' }, fmtAgo(a.lastSeenSecondsAgo)));
   }));
 }
 
@@ -279,4 +233,7 @@ function connect() {
 }
 
 window.addEventListener('resize', scheduleCharts);
+for (const b of document.querySelectorAll('#view-switch button')) b.addEventListener('click', () => setView({ mode: b.dataset.view }));
+document.getElementById('log-scale').addEventListener('change', (e) => setView({ log: e.target.checked }));
+setView({});
 connect();

@@ -1,5 +1,5 @@
-// A small SVG chart for the live page: step lines and scatter dots on linear axes, plus a strip
-// of × marks for failures under the plot. No dependencies; thousands of points stay cheap because
+// A small SVG chart for the live page: step lines and scatter dots on a linear or logarithmic
+// y-axis, plus a strip of × marks for failures under the plot. No dependencies; thousands of points stay cheap because
 // each series is drawn as one <path> (a dot is a zero-length segment with a round cap).
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -18,11 +18,28 @@ export function niceTicks(min, max, count = 5) {
   return { ticks, step };
 }
 
+/** Log-axis ticks: powers of ten covering [min, max] (with 2 and 5 between when under three decades). */
+export function logTicks(min, max) {
+  if (!(min > 0)) min = 1e-3;
+  if (!(max > min)) max = min * 10;
+  const lo = Math.floor(Math.log10(min) + 1e-9), hi = Math.ceil(Math.log10(max) - 1e-9);
+  const decades = Math.max(1, hi - lo);
+  const ticks = [];
+  for (let e = lo; e <= Math.max(hi, lo + 1); e++) {
+    for (const m of decades < 3 ? [1, 2, 5] : [1]) {
+      const v = Number((m * 10 ** e).toPrecision(12));
+      if (v >= 10 ** lo * (1 - 1e-9) && v <= 10 ** Math.max(hi, lo + 1) * (1 + 1e-9)) ticks.push(v);
+    }
+  }
+  return { ticks, min: 10 ** lo, max: 10 ** Math.max(hi, lo + 1) };
+}
+
 function fmtTick(v) {
   if (v === 0) return '0';
   const a = Math.abs(v);
   if (a >= 1e6) return `${(v / 1e6).toPrecision(3).replace(/\.?0+$/, '')}M`;
   if (a >= 1e3) return `${(v / 1e3).toPrecision(3).replace(/\.?0+$/, '')}k`;
+  if (a < 0.01) return v.toExponential(0);
   return String(Number(v.toPrecision(3)));
 }
 
@@ -36,16 +53,18 @@ function el(name, attrs = {}, text) {
 /**
  * Draws into `container` (replacing its content).
  * spec: {
- *   xLabel, yLabel, xMax (domain end, e.g. the budget),
- *   lines:   [{ name, color, points: [[x, y], ...] }]   step lines, x ascending
+ *   xLabel, yLabel, xMax (domain end, e.g. the budget), yLog (a logarithmic y-axis),
+ *   yFormat (tick text of a y value; default compact numbers),
+ *   lines:   [{ name, color, dashed, points: [[x, y], ...] }]   step lines, x ascending
  *   dots:    [{ name, color, points: [[x, y, info], ...] }]
  *   failures:[{ name, color, points: [[x, info], ...] }]  × marks in a strip under the plot
+ *   rules:   [{ y, label }]   dashed horizontal lines (a library's figure), inside the y range
  *   empty: text shown when there is nothing to draw
  * }
  * Returns { svg } and keeps a hover tooltip showing each point's `info` (or its values).
  */
 export function drawChart(container, spec) {
-  const width = Math.max(280, container.clientWidth || 560);
+  const width = Math.max(240, container.clientWidth || 560);
   const height = Math.max(180, container.clientHeight || 260);
   const hasFailures = (spec.failures ?? []).some((f) => f.points.length);
   const plotBottom = height - MARGIN.bottom - (hasFailures ? FAIL_STRIP : 0);
@@ -54,18 +73,29 @@ export function drawChart(container, spec) {
 
   const all = [...(spec.lines ?? []), ...(spec.dots ?? [])].flatMap((s) => s.points);
   const xMax = Math.max(spec.xMax ?? 0, ...all.map((p) => p[0]), ...(spec.failures ?? []).flatMap((f) => f.points.map((p) => p[0])), 1);
-  const yMaxData = all.length ? Math.max(...all.map((p) => p[1])) : 1;
-  const { ticks: yTicks } = niceTicks(0, yMaxData * 1.04 || 1);
-  const yMax = yTicks[yTicks.length - 1] || 1;
+  const ys = [...all.map((p) => p[1]), ...(all.length ? (spec.rules ?? []).map((r) => r.y) : [])].filter((y) => Number.isFinite(y));
+  const yMaxData = ys.length ? Math.max(...ys) : 1;
   const { ticks: xTicks } = niceTicks(0, xMax, Math.max(2, Math.min(8, Math.floor(plotW / 70))));
   const sx = (x) => MARGIN.left + (x / xMax) * plotW;
-  const sy = (y) => MARGIN.top + plotH - (y / yMax) * plotH;
+  let yTicks, sy;
+  if (spec.yLog) {
+    const positive = ys.filter((y) => y > 0);
+    const axis = logTicks(positive.length ? Math.min(...positive) : 0.1, positive.length ? Math.max(...positive) : 1);
+    yTicks = axis.ticks;
+    const l0 = Math.log10(axis.min), l1 = Math.log10(axis.max);
+    sy = (y) => MARGIN.top + plotH - ((Math.log10(Math.max(y, axis.min)) - l0) / (l1 - l0)) * plotH;
+  } else {
+    yTicks = niceTicks(0, yMaxData * 1.04 || 1).ticks;
+    const yMax = yTicks[yTicks.length - 1] || 1;
+    sy = (y) => MARGIN.top + plotH - (y / yMax) * plotH;
+  }
+  const fmtY = spec.yFormat ?? fmtTick;
 
-  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img' });
+  const svg = el('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'data-y-scale': spec.yLog ? 'log' : 'linear' });
   const grid = el('g', { class: 'grid' });
   for (const t of yTicks) {
     grid.append(el('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: sy(t), y2: sy(t) }));
-    grid.append(el('text', { x: MARGIN.left - 6, y: sy(t) + 4, 'text-anchor': 'end', class: 'tick' }, fmtTick(t)));
+    grid.append(el('text', { x: MARGIN.left - 6, y: sy(t) + 4, 'text-anchor': 'end', class: 'tick' }, fmtY(t)));
   }
   for (const t of xTicks) {
     if (t > xMax) continue;
@@ -78,6 +108,12 @@ export function drawChart(container, spec) {
   svg.append(el('text', { x: 14, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${MARGIN.top + plotH / 2})` }, spec.yLabel ?? ''));
 
   const hover = [];
+  if (all.length) {
+    for (const r of spec.rules ?? []) {
+      svg.append(el('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: sy(r.y), y2: sy(r.y), class: 'rule', 'data-rule': r.label }));
+      svg.append(el('text', { x: width - MARGIN.right - 4, y: sy(r.y) - 4, 'text-anchor': 'end', class: 'rule-label' }, r.label));
+    }
+  }
   for (const s of spec.lines ?? []) {
     if (!s.points.length) continue;
     let d = `M${sx(s.points[0][0]).toFixed(1)},${sy(s.points[0][1]).toFixed(1)}`;
@@ -86,7 +122,7 @@ export function drawChart(container, spec) {
     }
     // The curve holds its level up to the last measurement made so far.
     if (s.until !== undefined && s.until > s.points[s.points.length - 1][0]) d += `H${sx(s.until).toFixed(1)}`;
-    svg.append(el('path', { d, class: 'line', stroke: s.color, 'data-series': s.name, 'data-points': s.points.length }));
+    svg.append(el('path', { d, class: 'line', stroke: s.color, 'stroke-dasharray': s.dashed ? '6 4' : undefined, 'data-series': s.name, 'data-basis': s.basis, 'data-points': s.points.length }));
     for (const p of s.points) hover.push({ x: sx(p[0]), y: sy(p[1]), color: s.color, text: p[2] ?? `${s.name}: ${fmtTick(p[1])} at ${p[0]}` });
   }
   for (const s of spec.dots ?? []) {

@@ -127,9 +127,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** The search's measurement lines of a tuning log (re-measurement lines are apart: readLines). */
+/** The search's measurement lines of a tuning log (re-measurement, reference and library lines are apart: readLines). */
 export function readRecords(path: string): MeasureResult[] {
-  return readLines(path).filter((r) => (r as { type?: string }).type !== 'remeasure');
+  return readLines(path).filter((r) => (r as { type?: string }).type === undefined);
 }
 
 /** Candidate ids of every result of a campaign in the log: search and re-measurement lines. */

@@ -15,3 +15,12 @@ test('ticks start at the minimum, step by 1, 2, 2.5 or 5 times a power of ten, a
     expect([1, 2, 2.5, 5]).toContain(Number(mantissa.toPrecision(6)));
   }
 });
+
+test('log-axis ticks: whole decades around the data, with 2 and 5 between under three decades', async () => {
+  // @ts-expect-error -- plain browser JavaScript
+  const { logTicks } = await import('../../dashboards/web/svg-chart.js');
+  expect(logTicks(6.6, 82)).toEqual({ ticks: [1, 2, 5, 10, 20, 50, 100], min: 1, max: 100 });
+  expect(logTicks(6.6, 822)).toEqual({ ticks: [1, 10, 100, 1000], min: 1, max: 1000 });
+  expect(logTicks(0.02, 900).ticks).toEqual([0.01, 0.1, 1, 10, 100, 1000]);
+  expect(logTicks(3, 3)).toEqual({ ticks: [1, 2, 5, 10, 20, 50, 100], min: 1, max: 100 });
+});

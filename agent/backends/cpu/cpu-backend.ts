@@ -9,6 +9,8 @@ import type { DeviceInfo } from '../../../contracts/result.ts';
 import { renderHarness } from '../../c-harness.ts';
 import { CpuRenderer } from '../../cpu-renderer.ts';
 import { compilerVersion } from '../../toolchain.ts';
+import type { LibraryMeasure } from '../../../contracts/backend.ts';
+import { measureFmaPeak } from './fma-peak.ts';
 import { capSimd, hostCpuFlags, hostSimd } from './host-simd.ts';
 
 // Where it was first defined; the C compiler check now serves every C backend (agent/toolchain.ts).
@@ -33,6 +35,10 @@ export interface CpuBackendOptions {
   isa?: string;
   /** When a noisy timing is timed again (default RETIME in agent/measure.ts). */
   retime?: RetimePolicy;
+  /** The host's vendor libraries at a workload's shape (the yardstick's library figure). */
+  library?: LibraryMeasure;
+  /** false: no FP32 peak microbenchmark at start() (default true). */
+  measurePeak?: boolean;
 }
 
 /** The C program for a nest: the kernel followed by the harness. */
@@ -54,10 +60,13 @@ export function createCpuBackend(options: CpuBackendOptions): CompiledBackend {
     kind: 'cpu', name: os.hostname(), model: cpuModel(), cores: threads, memoryBytes: os.totalmem(),
     toolchain: `${version} ${flags.join(' ')}`, limits,
   };
+  const compiler = { command, flags, libs: ['-lm'], extension: '.c', version };
   return new CompiledBackend({
     kind: 'cpu', template: cpuTemplate, limits, device, cacheDir: options.cacheDir,
+    ...(options.library ? { library: options.library } : {}),
+    ...(options.measurePeak === false ? {} : { peak: () => measureFmaPeak({ compiler, cacheDir: options.cacheDir, threads, vectorWidth, isa: simd.isa }) }),
     toolchain: {
-      compiler: { command, flags, libs: ['-lm'], extension: '.c', version },
+      compiler,
       program: (def, nest, note) => cpuProgram(def, nest, note, vectorWidth),
       runEnv: { OMP_NUM_THREADS: String(threads) },
     },

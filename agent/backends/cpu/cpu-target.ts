@@ -19,6 +19,9 @@ export const cpuBackendSpec: BackendSpec = {
     { name: 'threads', type: 'integer', min: 1, help: 'OpenMP threads of timing runs', defaultText: 'all cores' },
     { name: 'isa', type: 'string', metavar: 'ISA', help: 'widest vector ISA the kernels use: avx512f, avx2, avx or sse2', defaultText: "the CPU's widest" },
   ],
-  create: (options, flags) => createCpuBackend({ cacheDir: options.cacheDir, threads: integerFlag(flags, 'threads'), isa: stringFlag(flags, 'isa') }),
+  create: (options, flags) => createCpuBackend({
+    cacheDir: options.cacheDir, threads: integerFlag(flags, 'threads'), isa: stringFlag(flags, 'isa'),
+    ...(options.hostCpuLibrary ? { library: options.hostCpuLibrary } : {}),
+  }),
   detect: detectCpu,
 };

@@ -79,6 +79,7 @@ export class FpgaBackend implements Backend {
       model: `${part.description} (${part.partNumber}) at ${clockMhz} MHz, estimated by ${this.estimator === 'vitis_hls' ? 'Vitis HLS synthesis' : 'the analytical model'}`,
       // cores: DSP slices (the FPGA's arithmetic units); memory: the board's off-chip memory.
       cores: part.dsp, memoryBytes: part.memoryBytes, peakGflops: peakGflops(part, clockMhz, DSP_PER_MAC),
+      peakSource: `spec: DSP bound of ${part.partNumber} (${part.dsp} DSPs ÷ ${DSP_PER_MAC} per FP32 MAC × 2 FLOP × ${clockMhz} MHz)`,
       toolchain, limits: { ...this.limits },
     };
     this.csim = options.csim === false ? null : new CompiledBackend({

@@ -82,6 +82,7 @@ export function gpuBackendFor(device: GpuDevice, options: GpuBackendOptions, hea
     cores: probe.sms,
     memoryBytes: probe.memoryBytes,
     peakGflops: Math.round(peakGflops),
+    peakSource: `spec: ${probe.sms} SMs × ${fp32LanesPerSm(probe.computeCapability)} FP32 lanes × 2 FLOP × ${smi.maxSmClockMHz || probe.clockMHz} MHz`,
     toolchain: `${nvcc.version} ${flags.join(' ')}; driver ${smi.driver}`,
     limits: { ...probe.limits, computeCapability: probe.computeCapability },
   };

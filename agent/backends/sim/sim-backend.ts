@@ -55,6 +55,7 @@ export class SimBackend implements Backend {
       cores: d.cores,
       memoryBytes: 0,
       peakGflops: (d.peakCoreFlops * d.cores) / 1e9,
+      peakSource: `spec of the sim landscape: ${d.cores} cores × ${d.peakCoreFlops / 1e9} GFLOP/s (simulated)`,
       toolchain: SIM_TOOLCHAIN,
       limits: { ...this.limits },
     };

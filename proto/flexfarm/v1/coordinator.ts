@@ -119,6 +119,34 @@ export interface TargetProgress {
    * 8 queued"; empty otherwise.
    */
   message: string;
+  /** The best against its device's yardstick; absent until a valid measurement exists. */
+  yardstick?:
+    | Yardstick
+    | undefined;
+  /** The target is an analytical landscape (sim): its figures are simulated. */
+  simulated: boolean;
+}
+
+/**
+ * What the best kernel of a target is judged against, on the device that measured it: the
+ * unscheduled reference and the vendor library timed by its agent, and the device's FP32 peak.
+ * A figure that is not known is 0 (a name or source then empty).
+ */
+export interface Yardstick {
+  /** Model of the device the figures are of. */
+  device: string;
+  referenceSeconds: number;
+  libraryName: string;
+  librarySeconds: number;
+  /** Why there is no library figure, when there is none. */
+  libraryMissing: string;
+  peakGflops: number;
+  /** "measured: …" (a microbenchmark at the agent's start) or "spec: …". */
+  peakSource: string;
+  /** Reference ÷ ours; ours ÷ library (GFLOP/s); ours ÷ peak. 0 where unknown. */
+  speedup: number;
+  ofLibrary: number;
+  ofPeak: number;
 }
 
 export interface Campaign {
@@ -906,6 +934,8 @@ function createBaseTargetProgress(): TargetProgress {
     remeasureTotal: 0,
     state: "",
     message: "",
+    yardstick: undefined,
+    simulated: false,
   };
 }
 
@@ -946,6 +976,12 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     }
     if (message.message !== "") {
       writer.uint32(98).string(message.message);
+    }
+    if (message.yardstick !== undefined) {
+      Yardstick.encode(message.yardstick, writer.uint32(106).fork()).join();
+    }
+    if (message.simulated !== false) {
+      writer.uint32(112).bool(message.simulated);
     }
     return writer;
   },
@@ -1059,6 +1095,22 @@ export const TargetProgress: MessageFns<TargetProgress> = {
             message.message = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.yardstick = Yardstick.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.simulated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1088,6 +1140,184 @@ export const TargetProgress: MessageFns<TargetProgress> = {
     message.remeasureTotal = object.remeasureTotal ?? 0;
     message.state = object.state ?? "";
     message.message = object.message ?? "";
+    message.yardstick = (object.yardstick !== undefined && object.yardstick !== null)
+      ? Yardstick.fromPartial(object.yardstick)
+      : undefined;
+    message.simulated = object.simulated ?? false;
+    return message;
+  },
+};
+
+function createBaseYardstick(): Yardstick {
+  return {
+    device: "",
+    referenceSeconds: 0,
+    libraryName: "",
+    librarySeconds: 0,
+    libraryMissing: "",
+    peakGflops: 0,
+    peakSource: "",
+    speedup: 0,
+    ofLibrary: 0,
+    ofPeak: 0,
+  };
+}
+
+export const Yardstick: MessageFns<Yardstick> = {
+  encode(message: Yardstick, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.device !== "") {
+      writer.uint32(10).string(message.device);
+    }
+    if (message.referenceSeconds !== 0) {
+      writer.uint32(17).double(message.referenceSeconds);
+    }
+    if (message.libraryName !== "") {
+      writer.uint32(26).string(message.libraryName);
+    }
+    if (message.librarySeconds !== 0) {
+      writer.uint32(33).double(message.librarySeconds);
+    }
+    if (message.libraryMissing !== "") {
+      writer.uint32(42).string(message.libraryMissing);
+    }
+    if (message.peakGflops !== 0) {
+      writer.uint32(49).double(message.peakGflops);
+    }
+    if (message.peakSource !== "") {
+      writer.uint32(58).string(message.peakSource);
+    }
+    if (message.speedup !== 0) {
+      writer.uint32(65).double(message.speedup);
+    }
+    if (message.ofLibrary !== 0) {
+      writer.uint32(73).double(message.ofLibrary);
+    }
+    if (message.ofPeak !== 0) {
+      writer.uint32(81).double(message.ofPeak);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Yardstick {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseYardstick();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.device = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.referenceSeconds = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.libraryName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.librarySeconds = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.libraryMissing = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.peakGflops = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.peakSource = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.speedup = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.ofLibrary = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.ofPeak = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Yardstick>, I>>(base?: I): Yardstick {
+    return Yardstick.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Yardstick>, I>>(object: I): Yardstick {
+    const message = createBaseYardstick();
+    message.device = object.device ?? "";
+    message.referenceSeconds = object.referenceSeconds ?? 0;
+    message.libraryName = object.libraryName ?? "";
+    message.librarySeconds = object.librarySeconds ?? 0;
+    message.libraryMissing = object.libraryMissing ?? "";
+    message.peakGflops = object.peakGflops ?? 0;
+    message.peakSource = object.peakSource ?? "";
+    message.speedup = object.speedup ?? 0;
+    message.ofLibrary = object.ofLibrary ?? 0;
+    message.ofPeak = object.ofPeak ?? 0;
     return message;
   },
 };

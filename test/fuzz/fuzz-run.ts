@@ -45,7 +45,7 @@ export async function checkProperty<T>(
   }), { numRuns: runs, seed: options.seed, endOnFailure: true });
   if (out.failed) {
     const error = out.errorInstance as Error | undefined;
-    throw new Error(`${surface}: failed at run ${out.numRuns} (seed ${out.seed}, path ${out.path}): ${String(error?.message ?? error).slice(0, 1_500)}\n` +
+    throw new Error(`${surface}: failed at run ${out.numRuns} (seed ${out.seed}): ${String(error?.message ?? error).slice(0, 1_500)}\n` +
       `input: ${fc.stringify(out.counterexample?.[0]).slice(0, 1_500)}`, { cause: error });
   }
   return { surface, runs: count, seconds: (performance.now() - started) / 1000 };

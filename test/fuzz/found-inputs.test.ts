@@ -67,3 +67,17 @@ test('a log line of an unknown type is named by a bounded prefix', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a report that cannot be written names its file and why, not a raw EISDIR', async () => {
+  const { writeReport } = await import('../../coordinator/report/write-report.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'flexfarm-found-'));
+  try {
+    const path = join(dir, 'r.jsonl');
+    writeFileSync(path, '');
+    expect(() => writeReport({ recordsPaths: [path], outFile: dir })).toThrow(new RegExp(`cannot write the report to ${dir}: it is a directory`));
+    writeFileSync(join(dir, 'f'), '');
+    expect(() => writeReport({ recordsPaths: [path], outFile: join(dir, 'f', 'x.html') })).toThrow(/a part of its path is a file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

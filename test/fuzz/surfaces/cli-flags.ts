@@ -43,6 +43,9 @@ async function runCli(runs: number, options?: { seed?: number }) {
   const out = join(dir, 'out');
   const saved = { out: process.stdout.write, err: process.stderr.write, env: process.env.FLEXFARM_COORDINATOR };
   process.env.FLEXFARM_COORDINATOR = peers.coordinator.address;
+  // Relative --out and --records values land in the temporary folder, not the repository.
+  const cwd = process.cwd();
+  process.chdir(dir);
   const modules = new Map<string, { run(argv: string[]): Promise<number> }>();
   try {
     for (const name of Object.keys(COMMANDS)) modules.set(name, await import(`../../../cli/commands/${name}.ts`));
@@ -66,6 +69,7 @@ async function runCli(runs: number, options?: { seed?: number }) {
   } finally {
     process.stdout.write = saved.out;
     process.stderr.write = saved.err;
+    process.chdir(cwd);
     if (saved.env === undefined) delete process.env.FLEXFARM_COORDINATOR; else process.env.FLEXFARM_COORDINATOR = saved.env;
     await peers.close();
     rmSync(dir, { recursive: true, force: true });

@@ -81,3 +81,17 @@ test('a report that cannot be written names its file and why, not a raw EISDIR',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('best without --records where out is a file is a usage error, not a raw ENOTDIR', async () => {
+  const { run } = await import('../../cli/commands/best.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'flexfarm-found-'));
+  const cwd = process.cwd();
+  try {
+    process.chdir(dir);
+    writeFileSync('out', '');
+    await expect(run([])).rejects.toThrow(/no --records given and no out\/\*\/records\.jsonl here/);
+  } finally {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

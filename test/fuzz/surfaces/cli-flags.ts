@@ -2,7 +2,7 @@
 // export, and campaign / agents against an in-process coordinator), run in this process. Each
 // ends with a status and, on a refusal, one of flexfarm's errors with a bounded message — never a
 // TypeError or a raw Node error, never a hang; the tuning log it reads stays as it was.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -45,7 +45,8 @@ async function runCli(runs: number, options?: { seed?: number }) {
   process.env.FLEXFARM_COORDINATOR = peers.coordinator.address;
   // Relative --out and --records values land in the temporary folder, not the repository.
   const cwd = process.cwd();
-  process.chdir(dir);
+  mkdirSync(join(dir, 'work'));
+  process.chdir(join(dir, 'work'));
   const modules = new Map<string, { run(argv: string[]): Promise<number> }>();
   try {
     for (const name of Object.keys(COMMANDS)) modules.set(name, await import(`../../../cli/commands/${name}.ts`));

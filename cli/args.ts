@@ -1,6 +1,7 @@
 // Flag parsing shared by the commands: strict (unknown flags are errors), with clear messages.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FlexfarmError } from '../contracts/errors.ts';
+import { quote } from '../contracts/messages/limits.ts';
 import { unknownFlagMessage } from './flag-suggestion.ts';
 
 /** A usage error: the command prints it on stderr and exits with status 2. */
@@ -40,11 +41,12 @@ function joinNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig
 /** `M=512,N=512,K=512` → { M: 512, N: 512, K: 512 }. Values must be integers. */
 export function parseShape(text: string | undefined): Record<string, number> {
   if (!text) throw new UsageError('--shape is required, e.g. --shape M=512,N=512,K=512 (see `flexfarm ops`)');
-  const shape: Record<string, number> = {};
+  // No prototype: `constructor=3` or `__proto__=3` is an unknown parameter, not "given twice" or lost.
+  const shape: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?\d+)$/.exec(part);
-    if (!m) throw new UsageError(`--shape: cannot read '${part}': expected NAME=INTEGER`);
-    if (m[1] in shape) throw new UsageError(`--shape: ${m[1]} given twice`);
+    if (!m) throw new UsageError(`--shape: cannot read ${quote(part)}: expected NAME=INTEGER`);
+    if (Object.hasOwn(shape, m[1])) throw new UsageError(`--shape: ${m[1]} given twice`);
     shape[m[1]] = Number(m[2]);
   }
   return shape;
@@ -52,7 +54,7 @@ export function parseShape(text: string | undefined): Record<string, number> {
 
 export function parseInteger(flag: string, text: string | undefined, fallback: number, min = 0): number {
   if (text === undefined) return fallback;
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer, got '${text}'`);
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag}: expected an integer, got ${quote(text)}`);
   const value = Number(text);
   if (value < min) throw new UsageError(`${flag}: must be >= ${min}, got ${value}`);
   return value;
@@ -60,6 +62,6 @@ export function parseInteger(flag: string, text: string | undefined, fallback: n
 
 export function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${flag}: '${text}' is not one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${flag}: ${quote(text)} is not one of ${allowed.join(', ')}`);
   return text as T;
 }

@@ -5,6 +5,7 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import { dirname } from 'node:path';
 import { FlexfarmError } from '../contracts/errors.ts';
 import type { DeviceInfo, MeasureResult, TargetKind } from '../contracts/result.ts';
+import { quote } from '../contracts/messages/limits.ts';
 import { checkRecordLine } from './record-line.ts';
 
 export const RECORD_FORMAT_VERSION = 1;
@@ -132,7 +133,7 @@ export class RecordLog {
       else if (type === 'remeasure') this.remeasureRecords.push(record as unknown as RemeasureRecord);
       else if (type === 'library') this.libraryRecords.push(record as unknown as LibraryRecord);
       else if (type === undefined) this.records.push(record);
-      else warn(`${this.path}:${i + 1}: line of unknown type ${JSON.stringify(type)} skipped`);
+      else warn(`${this.path}:${i + 1}: line of unknown type ${quote(String(JSON.stringify(type)))} skipped`);
     });
   }
 

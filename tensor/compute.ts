@@ -50,7 +50,8 @@ export interface OpFamily {
   params: ParamSpec[];
   /** Build the definition from validated, defaulted params; throws ShapeError on inconsistent shapes. */
   build(p: Record<string, number>): Omit<ComputeDef, 'op' | 'params' | 'key' | 'dtype' | 'flops'> & {
-    /** Useful FLOPs when they differ from (spatial x reduce points x body ops), e.g. taps a guard skips. */
-    flops?: number;
+    /** Useful FLOPs when they differ from (spatial x reduce points x body ops), e.g. taps a guard skips;
+     *  a function when counting them takes time: called only once the tensors fit the memory cap. */
+    flops?: number | (() => number);
   };
 }

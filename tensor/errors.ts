@@ -1,10 +1,11 @@
 // Errors of the tensor core. Each names what is wrong so a user can fix their input.
+import { quote } from './quote.ts';
 
 /** An operator name flexfarm does not know. */
 export class UnknownOpError extends Error {
   override name = 'UnknownOpError';
   constructor(readonly op: string, known: string[]) {
-    super(`unknown operator '${op}' (known: ${known.join(', ')})`);
+    super(`unknown operator ${quote(op)} (known: ${known.join(', ')})`);
   }
 }
 
@@ -12,7 +13,7 @@ export class UnknownOpError extends Error {
 export class ShapeError extends Error {
   override name = 'ShapeError';
   constructor(readonly op: string, readonly param: string, detail: string) {
-    super(`${op}: parameter ${param}: ${detail}`);
+    super(`${op.length > 64 ? quote(op) : op}: parameter ${param.length > 64 ? quote(param) : param}: ${detail}`);
   }
 }
 

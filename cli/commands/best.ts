@@ -1,7 +1,7 @@
 // `flexfarm best [--records FILE] [--workload KEY|OP] [--target T] [--json]`: the best valid
 // measurement per workload and device in tuning logs, with config, seconds and GFLOP/s (the
 // re-measured figure where the log has re-measurements, and it says so).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TARGET_KINDS } from '../../contracts/targets.ts';
 import { bestPerWorkloadDevice, deviceLabel, openLog, type BestEntry } from '../../coordinator/best.ts';
@@ -77,7 +77,8 @@ function toJson(e: BestEntry) {
 
 /** The logs `flexfarm tune` writes by default: out/<op>-<target>/records.jsonl. */
 function defaultLogs(): string[] {
-  const found = existsSync('out')
+  // `out` may be a file (found by fuzzing: a raw ENOTDIR): then there are no default logs.
+  const found = existsSync('out') && statSync('out').isDirectory()
     ? readdirSync('out').map((d) => join('out', d, 'records.jsonl')).filter((p) => existsSync(p)).sort()
     : [];
   if (!found.length) throw new UsageError('no --records given and no out/*/records.jsonl here');

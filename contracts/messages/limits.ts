@@ -47,15 +47,8 @@ export const PROTOCOL_LIMITS = {
   runTimeoutMs: { min: 1, max: 3_600_000 },
 } as const;
 
-/** Most characters of a client's string quoted in an error message. */
-const QUOTED_CHARS = 64;
-
-/** A string as error messages quote it, in single quotes: at most 64 characters (with the full
- *  length when cut), control characters and quotes escaped. */
-export function quote(value: string): string {
-  const shown = value.slice(0, QUOTED_CHARS).replace(/[\x00-\x1f\x7f'\\]/g, (c) => (c === "'" ? "\\'" : JSON.stringify(c).slice(1, -1)));
-  return value.length > QUOTED_CHARS ? `'${shown}'… (${value.length} characters)` : `'${shown}'`;
-}
+/** Quoting a client's string in an error message (tensor/quote.ts: one implementation for every layer). */
+export { quote } from '../../tensor/quote.ts';
 
 export function isSafeCampaignId(id: unknown): id is string {
   return typeof id === 'string' && CAMPAIGN_ID_PATTERN.test(id);

@@ -12,14 +12,16 @@ export function convTransposeOutSize(x: number, r: number, stride: number, pad: 
   return (x - 1) * stride - 2 * pad + dilation * (r - 1) + 1;
 }
 
-/** Number of (output position, kernel tap) pairs along one dimension that read a real input. */
-function validTaps(outSize: number, taps: number, inSize: number, stride: number, pad: number, dilation: number): number {
+/** Number of (output position, kernel tap) pairs along one dimension that read a real input:
+ *  per tap r, the outputs o whose q = o + pad - r*dilation is a multiple of the stride inside
+ *  [0, (inSize - 1) * stride]. Counted per tap, not per output (an extent of 10^9 took minutes). */
+export function validTaps(outSize: number, taps: number, inSize: number, stride: number, pad: number, dilation: number): number {
   let count = 0;
-  for (let o = 0; o < outSize; o++) {
-    for (let r = 0; r < taps; r++) {
-      const q = o + pad - r * dilation;
-      if (q >= 0 && q % stride === 0 && q / stride < inSize) count++;
-    }
+  for (let r = 0; r < taps; r++) {
+    const shift = pad - r * dilation;
+    const lo = Math.max(0, shift);
+    const hi = Math.min(outSize - 1 + shift, (inSize - 1) * stride);
+    if (hi >= lo) count += Math.floor(hi / stride) - Math.ceil(lo / stride) + 1;
   }
   return count;
 }
@@ -46,10 +48,11 @@ function convTransposeFamily(rank: 1 | 2 | 3): OpFamily {
         if (Math.floor((outSizes[i] - 1 + pad) / stride) > X - 1) guards.push(lt(div(q, int(stride)), int(X)));
         return div(q, int(stride));
       });
-      // Useful work: only (output, tap) pairs whose source index passes the guards (2 FLOPs each).
-      const pairs = dims.out.map((_, i) => validTaps(outSizes[i], p[dims.kernel[i]], p[dims.input[i]], stride, pad, dilation));
+      // Useful work: only (output, tap) pairs whose source index passes the guards (2 FLOPs each);
+      // counted once the shape is known to fit in memory (a loop over every tap).
+      const flops = () => 2 * N * K * C * dims.out.map((_, i) => validTaps(outSizes[i], p[dims.kernel[i]], p[dims.input[i]], stride, pad, dilation)).reduce((a, b) => a * b, 1);
       return {
-        flops: 2 * N * K * C * pairs.reduce((a, b) => a * b, 1),
+        flops,
         inputs: [
           { name: 'I', shape: [N, C, ...dims.input.map((d) => p[d])] },
           { name: 'W', shape: [C, K, ...dims.kernel.map((d) => p[d])], constant: true },

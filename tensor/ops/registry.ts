@@ -3,6 +3,7 @@ import type { ComputeDef, OpFamily } from '../compute.ts';
 import type { Expr } from '../ir.ts';
 import { ShapeError, UnknownOpError } from '../errors.ts';
 import { OP_FAMILIES } from './all.ts';
+import { quote } from '../quote.ts';
 
 /** Refuse workloads whose tensors together exceed this many bytes (a typo like K=10000000). */
 export const DEFAULT_MEMORY_CAP_BYTES = 2 * 1024 ** 3;
@@ -39,7 +40,7 @@ export function defineWorkload(
   }
   const points = built.spatial.concat(built.reduce).reduce((n, a) => n * a.extent, 1);
   const { flops: usefulFlops, ...rest } = built;
-  const flops = usefulFlops ?? points * (floatOps(built.body) + (built.reduce.length ? 1 : 0));
+  const flops = typeof usefulFlops === 'function' ? usefulFlops() : usefulFlops ?? points * (floatOps(built.body) + (built.reduce.length ? 1 : 0));
   return { op, params, key: workloadKey(op, params), dtype: 'float32', flops, ...rest };
 }
 
@@ -53,7 +54,7 @@ function validateParams(family: OpFamily, shape: Record<string, number>): Record
     const value = shape[spec.name] ?? (spec.inherit !== undefined ? params[spec.inherit] : spec.default);
     if (value === undefined) throw new ShapeError(family.name, spec.name, 'missing (required)');
     if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new ShapeError(family.name, spec.name, `must be an integer, got ${JSON.stringify(value)}`);
+      throw new ShapeError(family.name, spec.name, `must be an integer, got ${typeof value === 'string' ? quote(value) : quote(String(JSON.stringify(value)))}`);
     }
     if (value < spec.min) throw new ShapeError(family.name, spec.name, `must be >= ${spec.min}, got ${value}`);
     if (value > 2 ** 31 - 1) throw new ShapeError(family.name, spec.name, `too large: ${value}`);
@@ -74,14 +75,17 @@ export function workloadKey(op: string, params: Record<string, number>, dtype = 
 /** Inverse of workloadKey: `gemm(M=1,N=2,K=3,dtype=float32)` → definition. */
 export function defineFromKey(key: string): ComputeDef {
   const m = /^([a-z0-9_]+)\(([^)]*)\)$/.exec(key.trim());
-  if (!m) throw new ShapeError('workload', 'key', `cannot parse workload key '${key}'`);
-  const shape: Record<string, number> = {};
+  if (!m) throw new ShapeError('workload', 'key', `cannot parse workload key ${quote(key)}`);
+  // No prototype: a parameter named `constructor` or `__proto__` is an unknown parameter, not a field.
+  const shape: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const part of m[2].split(',').filter(Boolean)) {
-    const [name, value] = part.split('=');
+    const [name, value, ...more] = part.split('=');
     if (name === 'dtype') {
-      if (value !== 'float32') throw new ShapeError(m[1], 'dtype', `only float32 is supported, got ${value}`);
+      if (value !== 'float32') throw new ShapeError(m[1], 'dtype', `only float32 is supported, got ${quote(String(value))}`);
       continue;
     }
+    if (more.length || value === undefined || !/^-?\d+$/.test(value)) throw new ShapeError(m[1], name, `must be an integer, got ${quote(part.slice(name.length + 1))}`);
+    if (Object.hasOwn(shape, name)) throw new ShapeError(m[1], name, 'given twice in the workload key');
     shape[name] = Number(value);
   }
   return defineWorkload(m[1], shape);

@@ -5,13 +5,19 @@ import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { checkFactors, isPerfect } from './split.ts';
 import type { Config } from './template.ts';
+import { quote, shown } from '../quote.ts';
+
+/** A config is an object (knob name → entity); `null`, a number or an array is refused. */
+export function checkConfigObject(config: unknown): asserts config is Config {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new InstantiationError(`config must be an object, got ${shown(config)}`);
+  }
+}
 
 export function checkKnobNames(def: ComputeDef, config: Config, target: string, knobNames: readonly string[]): void {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new InstantiationError(`config must be an object, got ${JSON.stringify(config)}`);
-  }
+  checkConfigObject(config);
   for (const key of Object.keys(config)) {
-    if (!knobNames.includes(key)) throw new InstantiationError(`unknown knob '${key}' for ${def.op} on ${target} (expected: ${knobNames.join(', ')})`);
+    if (!knobNames.includes(key)) throw new InstantiationError(`unknown knob ${quote(key)} for ${def.op} on ${target} (expected: ${knobNames.join(', ')})`);
   }
 }
 
@@ -41,7 +47,7 @@ export function planAxis(config: Config, axis: { name: string; extent: number },
 export function choiceKnob(config: Config, knob: string, entities: readonly number[]): number {
   const value = config[knob];
   if (typeof value !== 'number' || !entities.includes(value)) {
-    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${JSON.stringify(value)}`);
+    throw new InstantiationError(`knob '${knob}' must be one of ${entities.join(', ')}, got ${shown(value)}`);
   }
   return value;
 }

@@ -1,6 +1,7 @@
 // A CPU config parsed and checked against the compute definition: split factors per axis, the
 // loop order and unroll knobs, and the layout knobs (vector axis, packed and staged inputs).
 // Every problem is an InstantiationError naming the knob.
+import { shown } from '../quote.ts';
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { checkKnobNames, choiceKnob, planAxis, splitKnobNames, type AxisPlan } from './config-checks.ts';
@@ -85,7 +86,7 @@ function chooseVectorAxis(def: ComputeDef, config: Config, spatial: AxisPlan[]):
   const allowed = vectorAxes(def);
   if (typeof value !== 'number' || !allowed.includes(value)) {
     const names = allowed.map((i) => `${i} (${def.spatial[i].name})`).join(', ');
-    throw new InstantiationError(`knob 'vector' must be one of ${names} — spatial axes whose loads are contiguous or invariant along them, or strided only in constant inputs — got ${JSON.stringify(value)}`);
+    throw new InstantiationError(`knob 'vector' must be one of ${names} — spatial axes whose loads are contiguous or invariant along them, or strided only in constant inputs — got ${shown(value)}`);
   }
   return spatial[value];
 }

@@ -26,6 +26,8 @@
 // Tails of imperfect splits are guarded: a register tile that fits entirely takes a
 // constant-extent path the compiler can unroll and vectorise; edge tiles are moved back or
 // masked to run the same code where that is safe, and take bounded loops otherwise (cpu-lower.ts).
+import { checkConfigObject } from './config-checks.ts';
+import { shown } from '../quote.ts';
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { packableInputs, stageableInputs, vectorAxes } from './cpu-layout.ts';
@@ -99,6 +101,7 @@ function makeCpuTemplate(layoutKnobs: boolean): Template {
 /** The definition the config schedules (phases, then fused axes), its plan, and the views of
  *  the tensors it reshapes, in order (the later view of a tensor is the one its loads use). */
 function resolve(def: ComputeDef, config: Config, layoutKnobs: boolean) {
+  checkConfigObject(config);
   const phases = layoutKnobs ? phasesFor(def, config) : null;
   const scheduled = resolveFusion(phases?.def ?? def, config, layoutKnobs);
   return { ...scheduled, views: [...(phases?.views ?? []), ...scheduled.views] };
@@ -125,7 +128,7 @@ function resolveFusion(def: ComputeDef, config: Config, layoutKnobs: boolean) {
   const pairs = layoutKnobs ? fusablePairs(def) : [];
   const fuse = config.fuse ?? 0;
   if (pairs.length && (typeof fuse !== 'number' || !(fuse === 0 || pairs.includes(fuse - 1)))) {
-    throw new InstantiationError(`knob 'fuse' must be one of 0, ${pairs.map((i) => i + 1).join(', ')} (fuse spatial axes i-1 and i), got ${JSON.stringify(fuse)}`);
+    throw new InstantiationError(`knob 'fuse' must be one of 0, ${pairs.map((i) => i + 1).join(', ')} (fuse spatial axes i-1 and i), got ${shown(fuse)}`);
   }
   const own: Config = { ...config };
   delete own.fuse;

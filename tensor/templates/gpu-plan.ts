@@ -1,6 +1,7 @@
 // The GPU template's plan: the knobs of a config parsed and checked (planGpu), the launch shape,
 // shared-memory boxes and accumulator size they imply (gpuGeometry), and the device limits the
 // geometry is checked against (checkGeometry). gpu-lower.ts turns a plan into the loop nest.
+import { shown } from '../quote.ts';
 import type { ComputeDef } from '../compute.ts';
 import { InstantiationError } from '../errors.ts';
 import { forEachExpr, int, v, type Expr } from '../ir.ts';
@@ -133,7 +134,7 @@ export function planGpu(def: ComputeDef, config: Config): GpuPlan {
   const fuse = config.fuse;
   const fuses = fuseEntities(spatial.length);
   if (!Array.isArray(fuse) || !fuses.some((f) => f.length === fuse.length && f.every((x, i) => x === fuse[i]))) {
-    throw new InstantiationError(`knob 'fuse' must be one of ${JSON.stringify(fuses)} (group sizes of the spatial axes), got ${JSON.stringify(fuse)}`);
+    throw new InstantiationError(`knob 'fuse' must be one of ${JSON.stringify(fuses)} (group sizes of the spatial axes), got ${shown(fuse)}`);
   }
   const groups: AxisPlan[][] = [];
   let next = 0;

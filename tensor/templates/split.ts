@@ -15,6 +15,7 @@
 // tile axis may also carry its remainder at an inner level, the levels above it 1:
 // [1, 11, 1, 12] or [1, 1, 11, 12] loop over the tiles inside each parallel tile instead.
 
+import { shown } from '../quote.ts';
 import type { ComputeDef } from '../compute.ts';
 import type { Knob } from './template.ts';
 
@@ -100,8 +101,8 @@ export const isPerfect = (factors: number[], extent: number) => product(factors)
 
 /** Validate a factor list from a config; returns an error message or null. */
 export function checkFactors(factors: unknown, parts: number, extent: number, registerTile = false): string | null {
-  if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${JSON.stringify(factors)}`;
-  if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${JSON.stringify(factors)}`;
+  if (!Array.isArray(factors) || factors.length !== parts) return `expected ${parts} factors, got ${shown(factors)}`;
+  if (!factors.every((f) => Number.isInteger(f) && f >= 1)) return `factors must be positive integers, got ${shown(factors)}`;
   const allowed = candidateFactors(extent), innermost = candidateFactors(extent, registerTile);
   const level = registerTile ? remainderLevel(factors, extent) : 0;
   const outside = factors.slice(level + 1).find((f: number, i: number) => !(i + level === parts - 2 ? innermost : allowed).includes(f));

@@ -1,5 +1,6 @@
 // FlexTensor's unroll knob, the same on CPU and GPU: its sub-space, its check, and the rule by
 // which the lowering unrolls a loop (TVM's auto_unroll_max_step).
+import { shown } from '../quote.ts';
 import { InstantiationError } from '../errors.ts';
 import type { Config } from './template.ts';
 
@@ -15,7 +16,7 @@ export interface UnrollPlan {
 export function planUnroll(config: Config): UnrollPlan {
   const unroll = config.unroll;
   if (!Array.isArray(unroll) || unroll.length !== 2 || !UNROLL_ENTITIES.some((u) => u[0] === unroll[0] && u[1] === unroll[1])) {
-    throw new InstantiationError(`knob 'unroll' must be one of ${JSON.stringify(UNROLL_ENTITIES)}, got ${JSON.stringify(unroll)}`);
+    throw new InstantiationError(`knob 'unroll' must be one of ${JSON.stringify(UNROLL_ENTITIES)}, got ${shown(unroll)}`);
   }
   return { unrollMaxStep: unroll[0], unrollReduce: unroll[1] === 1 };
 }

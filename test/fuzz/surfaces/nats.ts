@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { connect } from 'nats';
 import { SimBackend } from '../../../agent/backends/sim/sim-backend.ts';
 import { AgentServer } from '../../../agent/server.ts';
-import { SUBJECTS } from '../../../contracts/bus.ts';
+import { heartbeatSubject, resultSubject, SUBJECTS } from '../../../contracts/subjects.ts';
 import { NatsBus } from '../../../contracts/bus-nats.ts';
 import { Farm } from '../../../coordinator/farm/farm.ts';
 import { startNatsServer } from '../../helpers/nats-server.ts';
@@ -32,16 +32,18 @@ const heartbeat = (name: string) => ({
   name, address: '127.0.0.1:1', device, capacity: 2, maxBatch: 8, load: { queued: 0, measuring: 0, unpublished: 0 }, held: [], startedAt: 's', intervalMs: 1000,
 });
 
-type Message = { subject: 'results' | 'results_' | 'heartbeat' | 'discover'; data: string };
+/** `via`: the agent named in the subject (an agent's own subjects), or none (the older bare subjects). */
+type Message = { subject: 'results' | 'results_' | 'heartbeat' | 'discover'; data: string; via?: string };
 
 function messages(campaign: string): fc.Arbitrary<Message> {
   const name = fc.constantFrom('intruder', AGENT, 'fake-1');
   const result = fc.tuple(fc.nat({ max: 400 }), name).chain(([n, a]) => jsonText(forgedEnvelope(campaign, n, a)));
+  const via = fc.option(name, { nil: undefined });
   return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ subject: fc.constant('results' as const), data: result }) },
+    { weight: 5, arbitrary: fc.record({ subject: fc.constant('results' as const), data: result, via }) },
     { weight: 1, arbitrary: fc.record({ subject: fc.constant('results_' as const), data: result }) },
     // A heartbeat with the real agent's name comes from elsewhere (an address not its own).
-    { weight: 4, arbitrary: fc.record({ subject: fc.constant('heartbeat' as const), data: name.chain((n) => fc.oneof(jsonText(heartbeat(n)), mutated(heartbeat(n)).map((h) => JSON.stringify({ ...h, name: n === AGENT ? AGENT : h.name, address: n === AGENT ? '10.9.9.9:1' : h.address })))) }) },
+    { weight: 4, arbitrary: fc.record({ subject: fc.constant('heartbeat' as const), via, data: name.chain((n) => fc.oneof(jsonText(heartbeat(n)), mutated(heartbeat(n)).map((h) => JSON.stringify({ ...h, name: n === AGENT ? AGENT : h.name, address: n === AGENT ? '10.9.9.9:1' : h.address })))) }) },
     { weight: 1, arbitrary: fc.record({ subject: fc.constant('discover' as const), data: fc.oneof(absurdString, fc.jsonValue().map((v) => JSON.stringify(v))) }) },
   );
 }
@@ -67,9 +69,10 @@ async function runNats(runs: number, options?: { seed?: number }) {
     const encoder = new TextEncoder();
     const outcome = await checkProperty('NATS subjects', messages(id), async (m) => {
       const data = encoder.encode(m.data);
-      if (m.subject === 'heartbeat') forger.publish(SUBJECTS.heartbeat, data);
+      if (m.subject === 'heartbeat') forger.publish(m.via ? heartbeatSubject(m.via) : SUBJECTS.heartbeat, data);
       else if (m.subject === 'discover') forger.publish(SUBJECTS.discover, data);
-      else await js.publish(m.subject === 'results' ? `${SUBJECTS.resultsPrefix}.${id}` : `${SUBJECTS.resultsPrefix}._`, data);
+      else if (m.subject === 'results_') await js.publish(`${SUBJECTS.resultsPrefix}._`, data);
+      else await js.publish(m.via ? resultSubject(id, m.via) : `${SUBJECTS.resultsPrefix}.${id}`, data);
     }, runs, options);
     await until('the campaign ended', () => farm.get(id).state !== 'running', 120_000);
     const final = farm.get(id);

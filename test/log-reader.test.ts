@@ -19,7 +19,8 @@ beforeAll(async () => {
   log = join(dir, 'records.jsonl');
   const first = await cli(tuneArgs(log));
   expect(first.code, first.stderr).toBe(0);
-  const [line] = readFileSync(log, 'utf8').split('\n');
+  // a search line (tune also logs the yardstick's reference and library lines, with a `type`)
+  const line = readFileSync(log, 'utf8').split('\n').find((l) => l && !('type' in (JSON.parse(l) as object)))!;
   const { workload: _w, ...noWorkload } = JSON.parse(line) as Record<string, unknown>;
   appendFileSync(log, ['null', JSON.stringify(noWorkload), JSON.stringify({ ...JSON.parse(line), config: null }),
     JSON.stringify({ ...JSON.parse(line), device: null, candidateId: 'other' }), '[1,2]'].map((l) => `${l}\n`).join(''));

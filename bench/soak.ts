@@ -3,7 +3,8 @@
 //
 // Issue 15, item 7: a farm under faults. A coordinator process, agent host processes (each many
 // in-process sim agents, bench/soak-agents.ts) and a real nats-server; campaigns totalling
-// --candidates run while, every --fault-every-s seconds, in turn: an agent host is SIGKILLed (and
+// --candidates run while, every --fault-every-s seconds (and at the latest by each quarter of the
+// budget measured, until each kind has come once), in turn: an agent host is SIGKILLed (and
 // started again with fresh agent names), the coordinator is SIGKILLed and started again on the
 // same log, state and durable consumer, and nats-server is restarted on the same store. At the
 // end the tuning log is read back: lost results (budget not in the log) and duplicated ones (an id
@@ -123,7 +124,11 @@ async function main(argv: string[]): Promise<number> {
         if (bad) throw new Error(`campaign ${bad.id} ended ${bad.state}: ${bad.message}`);
         break;
       }
-      if (Date.now() >= nextFault) {
+      // Faults come every --fault-every-s, and also by progress: one of each kind before three
+      // quarters of the budget is measured, so a fast run cannot finish having dodged a kind.
+      const measured = states.reduce((n, c) => n + c.targets[0].measured, 0);
+      const dueByProgress = turn < 3 && measured >= ((turn + 1) / 4) * candidates;
+      if (Date.now() >= nextFault || dueByProgress) {
         const kind = turn++ % 3;
         if (kind === 0) {
           const h = turn % hosts;
@@ -140,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
           faults.natsRestarts++;
         }
         out.write(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${['SIGKILLed an agent host (started again)', 'SIGKILLed the coordinator (started again)', 'restarted nats-server'][kind]}; ` +
-          `measured ${states.reduce((n, c) => n + c.targets[0].measured, 0)} of ${candidates}\n`);
+          `measured ${measured} of ${candidates}\n`);
         nextFault = Date.now() + faultEveryMs;
       }
       await new Promise((r) => setTimeout(r, 250));

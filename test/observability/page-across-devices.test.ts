@@ -92,10 +92,13 @@ test('a cpu and a sim campaign: the page normalises, switches to panels and a lo
   const { page, errors } = await openPage(1400);
   await page.locator('#view-switch button[data-view="normalised"]').click();
   const line = (t: string) => page.locator(`#chart-best svg path.line[data-series="${t}"]`);
-  await line('cpu').waitFor({ timeout: 15_000 });
-  await line('sim').waitFor({ timeout: 15_000 });
+  // 'attached', not 'visible': a curve that stays flat (every measurement at the same fraction of
+  // its yardstick) is a path of zero height, which Playwright counts as hidden.
+  await line('cpu').waitFor({ state: 'attached', timeout: 15_000 });
+  await line('sim').waitFor({ state: 'attached', timeout: 15_000 });
   expect(await page.locator('#charts').getAttribute('data-view')).toBe('normalised');
   for (const t of ['cpu', 'sim']) {
+    expect(await line(t).getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+/);
     expect(['library', 'peak', 'best']).toContain(await line(t).getAttribute('data-basis'));
     expect(Number(await line(t).getAttribute('data-points'))).toBeGreaterThan(0);
   }
@@ -113,8 +116,8 @@ test('a cpu and a sim campaign: the page normalises, switches to panels and a lo
   await page.locator('#log-scale').check();
   await page.waitForFunction(() => document.querySelector('#chart-best svg')?.getAttribute('data-y-scale') === 'log');
   await page.locator('#view-switch button[data-view="device"]').click();
-  await page.locator('figure[data-figure="device-cpu"] svg path.line').waitFor();
-  await page.locator('figure[data-figure="device-sim"] svg path.line').waitFor();
+  await page.locator('figure[data-figure="device-cpu"] svg path.line').waitFor({ state: 'attached' });
+  await page.locator('figure[data-figure="device-sim"] svg path.line').waitFor({ state: 'attached' });
   expect(await page.locator('#charts').getAttribute('data-y-scale')).toBe('log');
   await page.screenshot({ path: join(SHOTS, 'page-1400-per-device-log.png'), fullPage: true });
   await page.locator('#log-scale').uncheck();
@@ -122,7 +125,7 @@ test('a cpu and a sim campaign: the page normalises, switches to panels and a lo
 
   // 420 px: no horizontal overflow anywhere on the page.
   const narrow = await openPage(420);
-  await narrow.page.locator('#chart-best svg path.line[data-series="cpu"]').waitFor({ timeout: 15_000 });
+  await narrow.page.locator('#chart-best svg path.line[data-series="cpu"]').waitFor({ state: 'attached', timeout: 15_000 });
   const widths = await narrow.page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
   expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
   await narrow.page.screenshot({ path: join(SHOTS, 'page-420.png'), fullPage: true });

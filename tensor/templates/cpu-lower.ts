@@ -224,7 +224,8 @@ function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffer
   const value = simplify(substitute(body, { ...reduceEnv, ...spatialEnv }));
   let compute = s3Loops({ k: 'store', tensor: 'acc', index: accIndex, value, accumulate: true }, true);
 
-  // Reduce loops inside the tile: R2 innermost (unrolled when asked), then R1, then R0 if kept inside.
+  // Reduce loops inside the tile: R2 innermost (unrolled when asked), then R1, then R0 if kept
+  // inside. Unroll max step 1 forbids unrolling R1 and R0 (and R2 with the reduce flag).
   const levels = plan.reorder === 1 ? [2, 1, 0] : [2, 1];
   const s3Product = spatial.reduce((n, a) => n * a.factors[3], 1);
   let unrolledProduct = s3Product;
@@ -240,6 +241,12 @@ function tileBody(def: ComputeDef, plan: CpuPlan, { accumulateIntoOutput, buffer
       if (level === 2 && plan.unrollReduce && !guardTail) {
         unrolledProduct *= f;
         step = unrollStep(plan, unrolledProduct, f);
+      } else if (level < 2 && plan.unrollTile && plan.unrollMaxStep === 1) {
+        // "Forbid" holds for the tile's outer reduce loops too: gcc peels short ones (3 taps of
+        // a 3x3 convolution) whole, and keeps neighbouring taps' overlapping input values live
+        // across them, which spills a large tile (0.53-0.60x oneDNN on yolo-C4, AVX2, against
+        // 0.68-0.91x with the taps kept a loop).
+        step = 1;
       }
       compute = loop(levelVar(a.name, level), extent, 'serial', compute, step);
     }

@@ -17,6 +17,9 @@ export interface WorkloadSummary {
   tuneSeconds: number;
   /** Compiler time (summed over parallel compiles) over the search's wall time. */
   compileShare: number;
+  /** The config behind `oursGflops` (absent in runs saved before it was recorded): a saved
+   *  figure can be re-timed or exported. */
+  config?: Record<string, unknown> | null;
   cpu: string;
   isa: string;
   loadAverage: string;

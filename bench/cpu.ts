@@ -189,6 +189,7 @@ async function benchWorkload(
   let reference: BenchRow | null = null;
   let failedSearch: BenchRow | null = null;
   let searchGflops: number | null = null;
+  let bestConfig: WorkloadSummary['config'] = null;
 
   // The search's trajectory (best after each measurement) and the compiler's time.
   const trajectory: { measured: number; seconds: number; elapsedMs: number }[] = [];
@@ -209,6 +210,7 @@ async function benchWorkload(
     }).finally(() => { progress.finish(); stopListening(); tuneWall = Date.now() - tuneStarted; });
     const best = outcome.best!;
     searchGflops = best.gflops;
+    bestConfig = best.config;
     // The search's best is the fastest of many noisy medians: it is measured again, like the anchors.
     let round = 0;
     contenders.push({
@@ -276,7 +278,7 @@ async function benchWorkload(
   const libraries = rows.filter((r) => r.gflops !== undefined).sort((a, b) => b.gflops! - a.gflops!);
   const summary = {
     oursGflops, library: libraries.length ? { label: libraries[0].label, gflops: libraries[0].gflops! } : null,
-    measurements, to90, tuneSeconds, compileShare: compileSeconds / Math.max(tuneSeconds, 1e-9),
+    measurements, to90, tuneSeconds, compileShare: compileSeconds / Math.max(tuneSeconds, 1e-9), config: bestConfig,
   };
   return { summary, name: workload.name, oursGflops, searchGflops, failed };
 }

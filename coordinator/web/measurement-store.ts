@@ -20,6 +20,9 @@ export interface MeasurementPoint {
   e: string | null;
   /** Agent that measured it ('' when read back from the log). */
   a: string;
+  /** When it was measured, ms since the epoch (the result's `at`): the page's wall-clock axis.
+   *  Null when the result carries no readable time. */
+  w: number | null;
 }
 
 export interface MeasurementStoreOptions {
@@ -57,7 +60,7 @@ export class MeasurementStore {
     const seconds = valid ? result.median! : null;
     const point: MeasurementPoint = {
       c: campaign, t: result.target, n, s: seconds, g: seconds !== null && flops > 0 ? flops / seconds / 1e9 : null,
-      e: result.error ? result.error.code : valid ? null : 'UNKNOWN', a: agent,
+      e: result.error ? result.error.code : valid ? null : 'UNKNOWN', a: agent, w: measuredAt(result),
     };
     const best = entry.best.get(result.target);
     const improves = seconds !== null && (best === undefined || seconds < best);
@@ -72,4 +75,9 @@ export class MeasurementStore {
   }
 
   has(campaign: string): boolean { return this.campaigns.has(campaign); }
+}
+
+function measuredAt(result: MeasureResult): number | null {
+  const ms = typeof result.at === 'string' ? Date.parse(result.at) : NaN;
+  return Number.isFinite(ms) ? ms : null;
 }

@@ -14,7 +14,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-export const PAGE_FILES = ['index.html', 'app.js', 'charts.js', 'page-util.js', 'yardstick.js', 'svg-chart.js', 'style.css', 'favicon.svg'] as const;
+export const PAGE_FILES = ['index.html', 'app.js', 'charts.js', 'page-util.js', 'yardstick.js', 'svg-chart.js', 'x-axis.js', 'style.css', 'favicon.svg'] as const;
 
 export class PageFileError extends FlexfarmError {
   override name = 'PageFileError';

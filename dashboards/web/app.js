@@ -15,20 +15,22 @@ const state = {
   /** campaigns whose full history has been fetched since the stream (re)opened */
   loaded: new Set(),
   chosenByUser: false,
-  /** The charts' view: normalised to each device's yardstick or a panel per device; log y. */
+  /** The charts' view: normalised to each device's yardstick or a panel per device; log y;
+   *  x: measurements ('n') or the wall clock ('time'). */
   view: readView(),
 };
 
 function readView() {
   let saved = {};
   try { saved = JSON.parse(localStorage.getItem('flexfarm.view') ?? '{}'); } catch { /* defaults */ }
-  return { mode: saved.mode === 'device' ? 'device' : 'normalised', log: saved.log === true };
+  return { mode: saved.mode === 'device' ? 'device' : 'normalised', log: saved.log === true, x: saved.x === 'time' ? 'time' : 'n' };
 }
 
 function setView(change) {
   state.view = { ...state.view, ...change };
   try { localStorage.setItem('flexfarm.view', JSON.stringify(state.view)); } catch { /* private mode */ }
   for (const b of document.querySelectorAll('#view-switch button')) b.setAttribute('aria-pressed', String(b.dataset.view === state.view.mode));
+  for (const b of document.querySelectorAll('#x-switch button')) b.setAttribute('aria-pressed', String(b.dataset.x === state.view.x));
   document.getElementById('log-scale').checked = state.view.log;
   scheduleCharts();
 }
@@ -234,6 +236,7 @@ function connect() {
 
 window.addEventListener('resize', scheduleCharts);
 for (const b of document.querySelectorAll('#view-switch button')) b.addEventListener('click', () => setView({ mode: b.dataset.view }));
+for (const b of document.querySelectorAll('#x-switch button')) b.addEventListener('click', () => setView({ x: b.dataset.x }));
 document.getElementById('log-scale').addEventListener('change', (e) => setView({ log: e.target.checked }));
 setView({});
 connect();

@@ -1,7 +1,7 @@
 // Acceptance of issue 18 items 2, 3 and 6 with real processes: a nats-server, a coordinator with
 // --http, a cpu agent and a sim agent, one cross-device campaign. Headless Chromium opens the live
 // page: at 1400 px the best-so-far chart holds both devices' curves normalised to their own
-// yardsticks, a log scale and per-device panels are a click away, sim is marked simulated; at
+// yardsticks, a log scale, a wall-clock axis and per-device panels are a click away, sim is marked simulated; at
 // 420 px nothing overflows sideways. Screenshots stay under test-results/. The measurements come
 // as CSV; `best` and `report` on the campaign's log show the yardstick figures.
 import { execFileSync } from 'node:child_process';
@@ -123,13 +123,34 @@ test('a cpu and a sim campaign: the page normalises, switches to panels and a lo
   await page.locator('#log-scale').uncheck();
   await page.locator('#view-switch button[data-view="normalised"]').click();
 
+  // The wall-clock axis: every point knows when it was measured, and the curves run against
+  // seconds since the campaign was submitted, the axis reaching the last measurement.
+  const { points } = await httpJson<{ points: { w: number | null }[] }>(http, `/api/measurements/${campaignId}`);
+  const t0 = Date.parse(done.createdAt), t1 = Date.parse(done.finishedAt!);
+  expect(points.length).toBe(2 * trials);
+  for (const p of points) expect(p.w! >= t0 - 2000 && p.w! <= t1 + 2000, `measured at ${p.w}, campaign ${t0}..${t1}`).toBe(true);
+  const spanS = Math.max(...points.map((p) => (p.w! - t0) / 1000));
+  await page.locator('#x-switch button[data-x="time"]').click();
+  await page.waitForFunction(() => document.querySelector('#charts')?.getAttribute('data-x-axis') === 'time');
+  await line('cpu').waitFor({ state: 'attached' });
+  const xAxis = await page.evaluate(() => {
+    const svg = document.querySelector('#chart-best svg')!;
+    const ticks = [...svg.querySelectorAll('text.tick[text-anchor="middle"]')].map((t) => Number(t.textContent));
+    return { label: svg.querySelector('text.label')!.textContent, last: Math.max(...ticks), step: ticks[1] - ticks[0] };
+  });
+  expect(xAxis.label).toBe(spanS > 600 ? 'minutes since submitted' : 'seconds since submitted');
+  expect(xAxis.last).toBeLessThanOrEqual(spanS + 1e-6);
+  expect(xAxis.last + xAxis.step).toBeGreaterThan(spanS);
+  await page.screenshot({ path: join(SHOTS, 'page-1400-wall-clock.png'), fullPage: true });
+  await page.locator('#x-switch button[data-x="n"]').click();
+
   // 420 px: no horizontal overflow anywhere on the page.
   const narrow = await openPage(420);
   await narrow.page.locator('#chart-best svg path.line[data-series="cpu"]').waitFor({ state: 'attached', timeout: 15_000 });
   const widths = await narrow.page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: innerWidth }));
   expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
   await narrow.page.screenshot({ path: join(SHOTS, 'page-420.png'), fullPage: true });
-  for (const shot of ['page-1400-normalised.png', 'page-1400-per-device-log.png', 'page-420.png']) expect(statSync(join(SHOTS, shot)).size).toBeGreaterThan(10_000);
+  for (const shot of ['page-1400-normalised.png', 'page-1400-per-device-log.png', 'page-1400-wall-clock.png', 'page-420.png']) expect(statSync(join(SHOTS, shot)).size).toBeGreaterThan(10_000);
   // 1920 px holds too.
   await narrow.page.setViewportSize({ width: 1920, height: 1000 });
   expect(await narrow.page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);

@@ -1,7 +1,7 @@
 // The GPU device check (run by bench/gpu-check.sh, which brings its own Node where there is none):
 // tunes gemm 1024 and yolo-C9 briefly on an NVIDIA GPU, prints GFLOP/s, and — where PyTorch is
 // installed — the ratio to torch.matmul (cuBLAS) and to cuDNN's conv2d, timed in the same run
-// with CUDA events (bench/gpu-anchors.py). Our best config is measured again after the anchors,
+// with CUDA events (agent/backends/gpu/torch-anchors.py). Our best config is measured again after the anchors,
 // so that both sides see the same clocks.
 //
 // --dry-run needs no GPU: it renders a random valid config of each workload, compiles the whole
@@ -10,11 +10,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { archLimits } from '../agent/backends/gpu/arch.ts';
 import { cudaProgram } from '../agent/backends/gpu/cuda-program.ts';
-import { deviceEnv, nvccInfo } from '../agent/backends/gpu/device-probe.ts';
+import { nvccInfo } from '../agent/backends/gpu/device-probe.ts';
 import { createGpuBackend, GPU_FLAGS } from '../agent/backends/gpu/gpu-backend.ts';
+import { runTorchAnchors, type AnchorReport } from '../agent/backends/gpu/torch-anchors.ts';
 import { runChild } from '../agent/child-process.ts';
 import { parseFlags, parseInteger, UsageError } from '../cli/args.ts';
 import { tune } from '../cli/embedded-tune.ts';
@@ -27,7 +27,6 @@ import { GPU_CHECK_WORKLOADS } from './gpu-check-workloads.ts';
 import type { Config } from '../tensor/templates/template.ts';
 
 const PROTOCOL: TimingProtocol = { repeat: 3, minRepeatMs: 100, buildTimeoutMs: 180_000, runTimeoutMs: 30_000 };
-const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 
 const USAGE = `usage: bench/gpu-check.sh [--trials N] [--explorer NAME] [--seed N] [--gpu-index N] [--out DIR] [--python CMD] [--dry-run]
   --trials N        measurements per workload (default 200; invalid configs are cheap: no compile)
@@ -37,19 +36,8 @@ const USAGE = `usage: bench/gpu-check.sh [--trials N] [--explorer NAME] [--seed 
   --python CMD      Python with PyTorch for the anchors (default python3)
   --dry-run         no GPU needed: render and nvcc-compile one config per workload, run the anchor script`;
 
-interface AnchorReport { available: boolean; reason?: string; device?: string; torch?: string; cudnn?: number; results?: { name: string; library?: string; seconds?: number; skipped?: string }[] }
-
-async function anchors(python: string, gpuIndex: number): Promise<AnchorReport> {
-  try {
-    const out = await runChild(python, [join(ROOT, 'bench', 'gpu-anchors.py'), '--workloads', JSON.stringify(GPU_CHECK_WORKLOADS)], {
-      timeoutMs: 600_000, env: { ...process.env, ...deviceEnv(gpuIndex) },
-    });
-    const line = out.stdout.trim().split('\n').pop() ?? '';
-    if (out.code !== 0 || !line) return { available: false, reason: `${python} bench/gpu-anchors.py failed (status ${out.code}): ${(out.stderr || out.stdout).trim().slice(-300)}` };
-    return JSON.parse(line) as AnchorReport;
-  } catch (err) {
-    return { available: false, reason: `${python} cannot be run (${(err as Error).message})` };
-  }
+function anchors(python: string, gpuIndex: number): Promise<AnchorReport> {
+  return runTorchAnchors(GPU_CHECK_WORKLOADS, { python, gpuIndex, timeoutMs: 600_000 });
 }
 
 const gflops = (flops: number, seconds: number) => flops / seconds / 1e9;

@@ -23,6 +23,7 @@ import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../co
 import { drive, driveAsync, type DriveResult } from '../coordinator/explore/drive.ts';
 import { createExplorer, explorerNames } from '../coordinator/explore/index.ts';
 import { Space } from '../coordinator/space.ts';
+import { templateSpace } from '../coordinator/template-space.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import type { Config } from '../tensor/templates/template.ts';
@@ -102,8 +103,9 @@ async function main(argv: string[]): Promise<number> {
     const def = defineWorkload(w.op, w.shape);
     let id = 0;
     const measure = (config: Config) => sim.measureNow({ id: String(id++), workload: def.key, target: 'sim', config }, DEFAULT_PROTOCOL);
-    const cost = explorerCostTable(new Space(sim.template.knobs(def)), measure, explorers, sizes);
-    write([`sim ${w.name}: ${def.key} — simulated landscape`, ...cost.lines, '']);
+    // The space as a campaign has it: the template's validity filter asked about every neighbour.
+    const cost = explorerCostTable(templateSpace(sim.template, def), measure, explorers, sizes);
+    write([`sim ${w.name}: ${def.key} — simulated landscape, the campaign's space (template filter on)`, ...cost.lines, '']);
     const line = costTargetLine(cost.cells, sizes);
     if (line) targets.push([line]);
   }

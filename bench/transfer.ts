@@ -6,7 +6,9 @@
 // of a workload, tuned from scratch and tuned seeded from a log of neighbouring shapes (by
 // default yolo-C9 after yolo-C7 and yolo-C11). Each seed tunes the sources, then the target
 // without and with transfer, through coordinator/tune.ts (the code path of the CLI flag); the
-// transferred seeds count against the budget. On `sim` (an analytical landscape, not a device)
+// transferred seeds count against the budget; with `--explorer model` the sources' measurements
+// are also the model's prior (coordinator/transfer-prior.ts), and `--transfer-seeds 0` measures
+// what that prior alone saves. On `sim` (an analytical landscape, not a device)
 // over several seeds; once on the real local CPU with a small budget.
 // The best known: on sim, the best of every run here and of 3 long flextensor runs; on the CPU,
 // the best of the two target runs (a small budget: a weaker anchor, said so in the output).
@@ -32,7 +34,7 @@ const REACH = 0.9;
 
 const USAGE = `usage: npm run bench:transfer -- [--seeds N] [--budget N] [--source-budget N] [--explorer NAME]
                                   [--target NAME] [--sources A,B] [--no-cpu] [--cpu-budget N]
-                                  [--cpu-source-budget N] [--threads N]
+                                  [--cpu-source-budget N] [--threads N] [--transfer-seeds N]
   --seeds N              sim seeds (default 7)
   --budget N             measurements per target run on sim, seeds included (default 200)
   --source-budget N      measurements per source workload on sim (default 200)
@@ -42,7 +44,9 @@ const USAGE = `usage: npm run bench:transfer -- [--seeds N] [--budget N] [--sour
   --no-cpu               skip the real-CPU run
   --cpu-budget N         measurements per target run on the CPU (default 24)
   --cpu-source-budget N  measurements per source workload on the CPU (default 40)
-  --threads N            OpenMP threads of CPU kernels (default 2)`;
+  --threads N            OpenMP threads of CPU kernels (default 2)
+  --transfer-seeds N     transferred configs measured first (default: tune's, a fifth of the budget, 1 to 8;
+                         0 with --explorer model: the sources' measurements only as the model's prior)`;
 
 interface Pair { seed: number; without: number[]; with: number[]; seeds: number }
 
@@ -50,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     seeds: { type: 'string' }, budget: { type: 'string' }, 'source-budget': { type: 'string' }, explorer: { type: 'string' },
     target: { type: 'string' }, sources: { type: 'string' }, 'no-cpu': { type: 'boolean' }, 'cpu-budget': { type: 'string' },
-    'cpu-source-budget': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    'cpu-source-budget': { type: 'string' }, threads: { type: 'string' }, 'transfer-seeds': { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'\n${USAGE}`);
@@ -61,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
   const [target, ...sources] = findWorkloads([targetName, ...sourceNames]).map((w) => defineWorkload(w.op, w.shape));
   const work = mkdtempSync(join(os.tmpdir(), 'flexfarm-bench-transfer-'));
   try {
-    const setup = { target, sources, targetName, sourceNames, explorer, work };
+    const transferSeeds = values['transfer-seeds'] === undefined ? undefined : parseInteger('--transfer-seeds', values['transfer-seeds'], 0, 0);
+    const setup = { target, sources, targetName, sourceNames, explorer, work, transferSeeds };
     const sim = await simSection(setup, parseInteger('--seeds', values.seeds, 7, 1),
       parseInteger('--budget', values.budget, 200, 2), parseInteger('--source-budget', values['source-budget'], 200, 1));
     let cpu: string | null = null;
@@ -76,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-interface Setup { target: ComputeDef; sources: ComputeDef[]; targetName: string; sourceNames: string[]; explorer: string; work: string }
+interface Setup { target: ComputeDef; sources: ComputeDef[]; targetName: string; sourceNames: string[]; explorer: string; work: string; transferSeeds?: number }
 
 async function simSection(s: Setup, seeds: number, budget: number, sourceBudget: number): Promise<string> {
   const started = performance.now();
@@ -91,7 +96,7 @@ async function simSection(s: Setup, seeds: number, budget: number, sourceBudget:
   }
   write([
     `sim: ${s.targetName} ${s.target.key} after ${s.sourceNames.join(', ')} — simulated landscape, not a device measurement`,
-    `  explorer ${s.explorer}; budget ${budget} per target run (transferred seeds included); sources ${sourceBudget} measurements each; ` +
+    `  explorer ${s.explorer}; budget ${budget} per target run (transferred seeds included); sources ${sourceBudget} measurements each; ${transferLine(s)}; ` +
     `best known ${formatSeconds(bestKnown)} (${gflops(s.target, bestKnown)} GFLOP/s simulated): every run here and ${LONG_RUN.seeds} ` +
     `${LONG_RUN.explorer} runs of up to ${LONG_RUN.budget}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
     ...table(pairs, bestKnown, budget),
@@ -107,7 +112,7 @@ async function cpuSection(s: Setup, budget: number, sourceBudget: number, thread
   const bestKnown = Math.min(...pair.without, ...pair.with);
   write([
     `cpu: ${s.targetName} ${s.target.key} after ${s.sourceNames.join(', ')} on ${backend.describe().model}, ${threads} threads`,
-    `  explorer ${s.explorer}; budget ${budget} per target run (transferred seeds included); sources ${sourceBudget} measurements each; ` +
+    `  explorer ${s.explorer}; budget ${budget} per target run (transferred seeds included); sources ${sourceBudget} measurements each; ${transferLine(s)}; ` +
     `best known ${formatSeconds(bestKnown)} (${gflops(s.target, bestKnown)} GFLOP/s): the best of these two runs only; ` +
     `${((performance.now() - started) / 60000).toFixed(1)} min`,
     ...table([pair], bestKnown, budget),
@@ -115,6 +120,12 @@ async function cpuSection(s: Setup, budget: number, sourceBudget: number, thread
   ]);
   await backend.close?.();
   return verdict([pair], bestKnown, budget);
+}
+
+/** What "with transfer" gives the search. */
+function transferLine(s: Setup): string {
+  const seeds = s.transferSeeds === undefined ? 'seeds as tune gives them' : `${s.transferSeeds} seeds`;
+  return `with transfer: ${seeds}${s.explorer === 'model' ? ', and the sources\' measurements as the model\'s prior' : ''}`;
 }
 
 /** Tune the sources into one log, then the target without and with --transfer-from that log. */
@@ -130,7 +141,7 @@ async function runPair(s: Setup, backend: Backend, seed: number, budget: number,
   progress?.(`tuning ${s.targetName} from scratch (${budget})`);
   await tune({ def: s.target, backend, trials: budget, explorer: s.explorer, seed, recordsPath: without, outDir: out });
   progress?.(`tuning ${s.targetName} with --transfer-from (${budget})`);
-  const seeded = await tune({ def: s.target, backend, trials: budget, explorer: s.explorer, seed, recordsPath: withTransfer, outDir: out, transferFrom: sourceLog });
+  const seeded = await tune({ def: s.target, backend, trials: budget, explorer: s.explorer, seed, recordsPath: withTransfer, outDir: out, transferFrom: sourceLog, transferSeeds: s.transferSeeds });
   return {
     seed, seeds: seeded.transferred ?? 0,
     without: curve(without, s.target.key, backend.kind), with: curve(withTransfer, s.target.key, backend.kind),

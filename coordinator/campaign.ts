@@ -11,13 +11,14 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config, DeviceLimits, Template } from '../tensor/templates/template.ts';
 import type { CampaignSpec } from './campaign-spec.ts';
 import { createExplorer } from './explore/index.ts';
+import type { PriorMeasurement } from './explore/batch-explorer.ts';
 import type { Explorer } from './explore/explorer.ts';
 import { templateFor } from './farm/templates.ts';
 import { deviceKey } from './keys.ts';
 import type { RemeasureRecord } from './records.ts';
 import { RemeasurePhase, type RemeasureResult } from './remeasure/phase.ts';
 import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS, planRemeasure } from './remeasure/plan.ts';
-import { Space } from './space.ts';
+import { templateSpace } from './template-space.ts';
 import type { TargetYardstick } from './target-yardstick.ts';
 
 export type CampaignState = 'running' | 'done' | 'cancelled' | 'failed';
@@ -124,6 +125,9 @@ export interface CampaignExtras {
   /** The limits of the device that measures each target, when known (an embedded agent): the
    *  explorer then proposes only configs its template accepts under them. */
   limits?: Partial<Record<TargetKind, DeviceLimits>>;
+  /** Other workloads' measurements adapted to each target's space, for learned explorers to
+   *  train on (transfer-prior.ts). */
+  prior?: Partial<Record<TargetKind, readonly PriorMeasurement[]>>;
 }
 
 interface TargetRun {
@@ -485,8 +489,9 @@ export class Campaign {
   private createExplorer(run: TargetRun): Explorer {
     const template = this.templateOf(run.kind)!;
     return createExplorer(this.spec.explorer, {
-      space: new Space(template.knobs(this.def), { accepts: acceptedBy(template, this.def, this.extras.limits?.[run.kind] ?? {}) }), seed: this.spec.seed,
+      space: templateSpace(template, this.def, this.extras.limits?.[run.kind]), seed: this.spec.seed,
       budget: Math.max(1, this.spec.trials - run.measured), history: [...run.outsideHistory, ...run.results],
+      prior: this.extras.prior?.[run.kind],
     });
   }
 
@@ -522,13 +527,4 @@ export class Campaign {
       run.best = { config: r.config, seconds: r.median, gflops: this.def.flops / r.median / 1e9, candidateId: r.candidateId, agent, device: r.device };
     }
   }
-}
-
-/** The explorer's filter: configs the template accepts under the device's limits and deems worth
- *  measuring there. */
-function acceptedBy(template: Template, def: ComputeDef, limits: DeviceLimits): (config: Config) => boolean {
-  return (config) => {
-    try { template.check(def, config, limits); } catch { return false; }
-    return !template.unpromising?.(def, config, limits);
-  };
 }

@@ -213,8 +213,11 @@ export class Space {
     return point.length === this.subs.length && point.every((x, s) => Number.isInteger(x) && x >= 0 && x < this.subs[s].size);
   }
 
-  randomPoint(rng: Rng): Point {
+  /** A uniform random point the validity filter accepts; `filtered: false` skips the filter (for
+   *  callers that draw many and check only the few they keep). */
+  randomPoint(rng: Rng, filtered = true): Point {
     let point = this.subs.map((s) => rng.int(s.size));
+    if (!filtered) return point;
     // Bounded: a space that accepts almost nothing still yields points (measured as INSTANTIATION).
     for (let tries = 1; tries < MAX_RANDOM_TRIES && !this.isAccepted(point); tries++) point = this.subs.map((s) => rng.int(s.size));
     return point;

@@ -19,6 +19,7 @@ import { summariseNoise, type NoiseSummary } from './noise.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS } from './remeasure/plan.ts';
 import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
+import { transferPriorFromLog } from './transfer-prior.ts';
 
 export interface TuneOptions {
   def: ComputeDef;
@@ -39,7 +40,8 @@ export interface TuneOptions {
   warn?: (message: string) => void;
   /** A tuning log whose nearest workloads seed this search (coordinator/transfer.ts): their best
    *  configs, adapted to this shape, are measured first (they count against `trials`, logged
-   *  with explorer "transfer"), then given to the explorer as history. */
+   *  with explorer "transfer"), then given to the explorer as history; and the `model` explorer
+   *  trains on those workloads' measurements too (coordinator/transfer-prior.ts). */
   transferFrom?: string;
   /** Seeds taken from `transferFrom` at most (default: a fifth of `trials`, 1 to 8). */
   transferSeeds?: number;
@@ -127,8 +129,12 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
       count: Math.min(options.trials, options.transferSeeds ?? defaultSeedCount(options.trials)),
     }, options.warn).map((s) => s.config)
     : [];
+  // A learned explorer also trains on the sources' measurements (transfer-prior.ts).
+  const prior = options.transferFrom
+    ? transferPriorFromLog(options.transferFrom, def, backend.template, backend.limits, { target, deviceKey: deviceKey({ target, device: backend.describe() }) })
+    : [];
   const transferred = seedQueue.length;
-  if (options.transferFrom && !transferred) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
+  if (options.transferFrom && !transferred && !prior.length) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
   // The search runs through the farm's own code (campaign, dispatcher, agent queue, bus, log)
   // over the in-process bus; transferred seeds are measured first, then the explorer starts.
   const loadBefore = os.loadavg()[0];
@@ -139,7 +145,7 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
   const remeasured: MeasureResult[] = [];
   const run = await runEmbedded({
     def, backend, createAgent, trials: options.trials, explorer: explorerName, seed: options.seed ?? 0, protocol,
-    recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer',
+    recordsPath: options.recordsPath, concurrency: options.batchSize ?? 4, history, seeds: seedQueue, seedLabel: 'transfer', prior,
     remeasure, remeasureRounds: rounds, warn: options.warn,
     onResult: (result, { remeasure: again, remeasured: plan }) => {
       if (again) remeasured.push(result);

@@ -21,6 +21,7 @@ import { lowerNaive } from '../tensor/lower.ts';
 import { defineWorkload } from '../tensor/ops/registry.ts';
 import { DEFAULT_GPU_LIMITS } from '../tensor/templates/gpu.ts';
 import type { Config } from '../tensor/templates/template.ts';
+import { H200_PROBE, H200_SMI } from './fixtures/gpu-h200.ts';
 
 /** These tests describe a machine without an NVIDIA GPU; on one with a GPU the refusals cannot happen. */
 const HAS_GPU = (() => { try { execFileSync('nvidia-smi', ['-L'], { stdio: 'ignore', timeout: 10_000 }); return true; } catch { return false; } })();
@@ -28,11 +29,6 @@ const PROTOCOL: TimingProtocol = { repeat: 1, minRepeatMs: 1, buildTimeoutMs: 12
 const gemm = defineWorkload('gemm', { M: 64, N: 64, K: 64 });
 const VALID: Config = { 'split.m': [2, 2, 8, 2], 'split.n': [2, 1, 16, 2], 'split.k': [8, 2, 4], fuse: [1, 1], reorder: 2, unroll: [512, 1] };
 const TOO_MANY_THREADS: Config = { ...VALID, 'split.m': [1, 1, 64, 1], 'split.n': [1, 1, 64, 1] };
-const H200_SMI = '0, NVIDIA H200, 143771, 1980, 570.124.06\n';
-/** What the probe program prints on an H200 (the fields of cudaDeviceProp it reads). */
-const H200_PROBE = '{"ok":true,"name":"NVIDIA H200","major":9,"minor":0,"sms":132,"memoryBytes":150754820096,"sharedMemPerBlock":49152,'
-  + '"maxThreadsPerBlock":1024,"maxThreadsDim":[1024,1024,64],"maxGridSize":[2147483647,65535,65535],"clockKHz":1980000,'
-  + '"driverVersion":12080,"runtimeVersion":13000}';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'flexfarm-gpu-backend-')); });

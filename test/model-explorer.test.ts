@@ -50,6 +50,22 @@ describe('model explorer with results outstanding', () => {
   });
 });
 
+describe('model explorer rounds in a farm', () => {
+  it('walks once for what it hands out until the next fit when asked for one at a time', () => {
+    const history = drive(new RandomExplorer({ space, seed: 6, budget: 1000 }), onSim, 1000, 64).results;
+    const explorer = new ModelExplorer({ space, seed: 6, budget: 2000, history, constants: { randomPool: 40, walkSteps: 2 } });
+    const c = explorer.constants;
+    // Nothing outstanding: the learning step, `batch` points, fit on the 1,000 measurements.
+    expect(explorer.next(64)).toHaveLength(c.batch);
+    expect(explorer.rounds).toEqual({ count: 1, lastSize: c.batch });
+    // Outstanding: the next fit is due after 4 % of 1,000 new results; one round covers them.
+    const untilRefit = Math.round(c.retrainFraction * 1000);
+    expect(untilRefit).toBeGreaterThan(c.batch);
+    for (let k = 0; k < untilRefit; k++) expect(explorer.next(1)).toHaveLength(1);
+    expect(explorer.rounds).toEqual({ count: 2, lastSize: untilRefit });
+  });
+});
+
 describe('model explorer training', () => {
   it('trains on a bounded sample of a long history', () => {
     const history = drive(new RandomExplorer({ space, seed: 4, budget: 600 }), onSim, 600, 64).results;
@@ -112,6 +128,19 @@ describe('Space filter', () => {
     }
     expect(asked.size).toBeGreaterThan(100);
     expect(Math.max(...asked.values())).toBe(1);
+  });
+
+  it('the model explorer draws its random pool unfiltered, asks only about its picks, and never proposes a refused point', () => {
+    let asked = 0;
+    const filtered = new Space(cpuTemplate.knobs(def), { accepts: (c) => { asked++; return (c.reorder as number) !== 1; } });
+    const explorer = new ModelExplorer({ space: filtered, seed: 7, budget: 120, constants: { randomPool: 300, walkSteps: 1, starts: 1 } });
+    const results = drive(explorer, onSim, 120, explorer.constants.batch).results;
+    expect(results).toHaveLength(120);
+    expect(results.every((r) => r.config.reorder !== 1)).toBe(true);
+    // Filtered, 300 random points a round would cost some 300 questions each (of 17 rounds).
+    const rounds = explorer.rounds.count;
+    expect(rounds).toBeGreaterThan(10);
+    expect(asked).toBeLessThan(rounds * 300);
   });
 });
 

@@ -19,6 +19,18 @@ export interface ExplorerOptions {
   history?: MeasureResult[];
   /** Measurements without a single valid one before giving up (default max(20, budget / 2)). */
   giveUpAfter?: number;
+  /** Measurements of other workloads, adapted to this space (coordinator/transfer-prior.ts): a
+   *  learned method trains on them until its own measurements outweigh them; others ignore them. */
+  prior?: readonly PriorMeasurement[];
+}
+
+/** One measurement of another workload (a neighbouring shape, another device), as a learned
+ *  cost model can use it for this one: its config adapted to this space, and its time relative
+ *  to the best of its own workload (so that workloads of different sizes share one scale). */
+export interface PriorMeasurement {
+  config: Config;
+  /** log(seconds / the best seconds of its own workload): 0 for that best, above 0 for the rest. */
+  relativeLogSeconds: number;
 }
 
 export interface Measured {
@@ -168,20 +180,21 @@ export abstract class BatchExplorer implements Explorer {
     return this.rankedValid.top(count);
   }
 
-  /** A random point never proposed, or null when none is left. */
-  protected randomUnvisited(exclude?: KeySet): Point | null {
+  /** A random point never proposed, or null when none is left; `filtered: false` leaves the
+   *  space's validity filter to the caller. */
+  protected randomUnvisited(exclude?: KeySet, filtered = true): Point | null {
     const free = (p: Point) => {
       const key = this.space.pointKey(p);
       return !this.proposed.has(key) && !exclude?.has(key);
     };
     for (let t = 0; t < REJECTION_TRIES; t++) {
-      const p = this.space.randomPoint(this.rng);
+      const p = this.space.randomPoint(this.rng, filtered);
       if (free(p)) return p;
     }
     if (this.space.size > ENUMERABLE_POINTS) {
       // Huge space and still no luck: keep drawing (the space is practically never exhausted).
       for (let t = 0; t < 100 * REJECTION_TRIES; t++) {
-        const p = this.space.randomPoint(this.rng);
+        const p = this.space.randomPoint(this.rng, filtered);
         if (free(p)) return p;
       }
       return null;
@@ -214,14 +227,14 @@ export abstract class BatchExplorer implements Explorer {
   }
 
   /** Up to `count` distinct unvisited random points, none of them in `exclude` (keys, or a set or
-   *  map of them, consulted as it is). */
-  protected randomBatch(count: number, exclude: Iterable<string> | KeySet = []): Point[] {
+   *  map of them, consulted as it is); `filtered` as for randomUnvisited. */
+  protected randomBatch(count: number, exclude: Iterable<string> | KeySet = [], filtered = true): Point[] {
     const out: Point[] = [];
     const given = 'has' in exclude ? exclude : null;
     const taken = new Set<string>(given ? [] : exclude as Iterable<string>);
     const excluded: KeySet = given ? { has: (key) => taken.has(key) || given.has(key) } : taken;
     while (out.length < count) {
-      const p = this.randomUnvisited(excluded);
+      const p = this.randomUnvisited(excluded, filtered);
       if (!p) break;
       taken.add(this.space.pointKey(p));
       out.push(p);

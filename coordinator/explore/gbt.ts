@@ -55,8 +55,9 @@ export class Gbt {
     return this.fitSamples(new GbtSamples(xs), ys);
   }
 
-  /** Fit on binned samples; `weights` (default 1 each) are whole counts, e.g. of a bootstrap
-   *  resample, and a weight of 0 leaves the sample out. Refitting replaces the previous trees. */
+  /** Fit on binned samples; `weights` (default 1 each) are counts (of a bootstrap resample) or
+   *  fractions (a prior's samples, worth less than the workload's own), and a weight of 0 leaves
+   *  the sample out; a leaf needs `minLeaf` of weight. Refitting replaces the previous trees. */
   fitSamples(samples: GbtSamples, ys: ArrayLike<number>, weights?: ArrayLike<number>): this {
     const n = samples.count;
     this.treeCount = 0;

@@ -8,6 +8,7 @@ import type { LocalAgentFactory } from '../../contracts/local-agent.ts';
 import type { MeasureResult, TimingProtocol } from '../../contracts/result.ts';
 import type { ComputeDef } from '../../tensor/compute.ts';
 import type { Config } from '../../tensor/templates/template.ts';
+import type { PriorMeasurement } from '../explore/batch-explorer.ts';
 import type { CampaignState } from '../campaign.ts';
 import { Farm } from './farm.ts';
 
@@ -29,6 +30,8 @@ export interface EmbeddedRunOptions {
   /** Configs measured before the explorer starts, logged with `seedLabel` as their explorer. */
   seeds?: Config[];
   seedLabel?: string;
+  /** Other workloads' measurements for a learned explorer to train on (transfer-prior.ts). */
+  prior?: readonly PriorMeasurement[];
   /** Top configs re-measured after the search (0: none), and rounds (campaign-spec.ts defaults). */
   remeasure?: number;
   remeasureRounds?: number;
@@ -63,7 +66,8 @@ export async function runEmbedded(o: EmbeddedRunOptions): Promise<EmbeddedRunRes
     farm.start();
     const { id } = farm.submit(
       { op: o.def.op, shape: o.def.params, targets: [kind], trials: o.trials, explorer: o.explorer, seed: o.seed, protocol: o.protocol, remeasure: o.remeasure, remeasureRounds: o.remeasureRounds },
-      { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template }, limits: { [kind]: o.backend.limits } },
+      { history: { [kind]: o.history ?? [] }, seeds: { [kind]: o.seeds ?? [] }, seedLabel: o.seedLabel, templates: { [kind]: o.backend.template }, limits: { [kind]: o.backend.limits },
+        ...(o.prior?.length ? { prior: { [kind]: o.prior } } : {}) },
     );
     const results: MeasureResult[] = [];
     const remeasured: MeasureResult[] = [];

@@ -37,11 +37,21 @@ export function divisors(n: number): number[] {
   return small.concat(large);
 }
 
-function candidateFactors(extent: number, registerTile = false): number[] {
-  const set = new Set(divisors(extent));
-  for (let p = 1; p <= extent; p *= 2) set.add(p);
-  if (registerTile) for (let p = 3; p <= extent; p *= 2) set.add(p);
-  return [...set].sort((a, b) => a - b);
+/** Factors by extent and register-tile flag: a space's validity filter checks every split of
+ *  every neighbour and random point against them, so they are worked out once per extent. */
+const candidateCache = new Map<string, readonly number[]>();
+
+function candidateFactors(extent: number, registerTile = false): readonly number[] {
+  const key = `${extent}/${registerTile}`;
+  let factors = candidateCache.get(key);
+  if (!factors) {
+    const set = new Set(divisors(extent));
+    for (let p = 1; p <= extent; p *= 2) set.add(p);
+    if (registerTile) for (let p = 3; p <= extent; p *= 2) set.add(p);
+    factors = Object.freeze([...set].sort((a, b) => a - b));
+    candidateCache.set(key, factors);
+  }
+  return factors;
 }
 
 /** `registerTile`: the axis is spatial, its innermost factor sizes the register tile (imperfect
@@ -69,7 +79,7 @@ export function splitEntities(extent: number, parts: number, exact: boolean, reg
 /** Entities whose remainder sits at level j >= 1 ([1, …, 1, ceil(E / tail), …tail]), for each
  *  tail of inner factors that does not divide the extent. None is an entity of f0 = ceil(E / inner)
  *  (their product exceeds E with f0 = 1), nor of another level (f_j >= 2 where the tail is below E). */
-function innerRemainderEntities(extent: number, parts: number, factors: number[], innermost: number[]): number[][] {
+function innerRemainderEntities(extent: number, parts: number, factors: readonly number[], innermost: readonly number[]): number[][] {
   const out: number[][] = [];
   const tails = (length: number, remaining: number, acc: number[], level: number): void => {
     if (length === 0) {

@@ -1,7 +1,8 @@
 // The GPU backend: CUDA rendered from the GPU template, built with nvcc for the device's compute
 // capability, each candidate run in a child process that times it with CUDA events and checks it
 // against the reference output (the unscheduled nest computed on the host CPU, cuda-program.ts);
-// speedups are over the unscheduled kernel timed on the same GPU.
+// speedups are over the unscheduled kernel timed on the same GPU, and the library yardstick is
+// cuBLAS or cuDNN through PyTorch where it is installed (torch-anchors.ts).
 //
 // Created with a probe (default) it refuses at once, with a GpuUnavailableError, on a machine
 // without a usable NVIDIA GPU. Created with `probe: false` it only renders (`flexfarm codegen`):
@@ -9,7 +10,7 @@
 // After a failed run it asks nvidia-smi whether the device still answers; if not, that result and
 // every later one is DEVICE_LOST and the backend reports itself unhealthy.
 import os from 'node:os';
-import type { Backend, ReferenceTiming } from '../../../contracts/backend.ts';
+import type { Backend, LibraryTiming, ReferenceTiming } from '../../../contracts/backend.ts';
 import type { Candidate, DeviceInfo, ErrorCode, MeasureResult, TimingProtocol } from '../../../contracts/result.ts';
 import type { ComputeDef } from '../../../tensor/compute.ts';
 import { lower } from '../../../tensor/lower.ts';
@@ -19,6 +20,7 @@ import { runChild } from '../../child-process.ts';
 import { CompiledBackend, type CompiledBackendOptions } from '../../measure.ts';
 import { archLimits, computeCapability, DEFAULT_GPU_ARCH, fp32LanesPerSm } from './arch.ts';
 import { cudaProgram } from './cuda-program.ts';
+import { torchLibrary } from './torch-anchors.ts';
 import {
   archFlags, deviceEnv, GpuUnavailableError, nvccInfo, queryNvidiaSmi, runProbe,
   type NvccInfo, type ProbeInfo, type SmiInfo,
@@ -41,6 +43,9 @@ export interface GpuBackendOptions {
    *  virtual address space at start-up and fails under a limit; host buffers are the tensors'. */
   memoryBytes?: number;
   sourceFilter?: CompiledBackendOptions['sourceFilter'];
+  /** Python with PyTorch for the library yardstick, cuBLAS and cuDNN through PyTorch (default
+   *  python3; without PyTorch the yardstick says the library is missing and why). */
+  python?: string;
 }
 
 /** A device as the probe described it, with the compiler set up for it. */
@@ -97,6 +102,7 @@ export function gpuBackendFor(device: GpuDevice, options: GpuBackendOptions, hea
     // nvcc is slow (seconds per kernel): use the host's cores, leaving one for timing runs.
     maxParallelCompiles: Math.max(2, Math.min(8, os.availableParallelism() - 1)),
     sourceFilter: options.sourceFilter,
+    library: torchLibrary({ python: options.python, gpuIndex: device.index }),
   });
   return new GpuBackend(info, probe.limits, inner, health);
 }
@@ -162,6 +168,11 @@ export class GpuBackend implements Backend {
   async reference(def: ComputeDef, protocol: TimingProtocol): Promise<ReferenceTiming> {
     if (!this.inner || this.lost) throw new GpuUnavailableError(this.unhealthyReason ?? 'no device');
     return this.inner.reference(def, protocol);
+  }
+
+  async library(def: ComputeDef, protocol: TimingProtocol): Promise<LibraryTiming> {
+    if (!this.inner || this.lost) return { missing: `no GPU to time the library on: ${this.unhealthyReason ?? 'no device'}` };
+    return this.inner.library(def, protocol);
   }
 
   private failure(candidate: Candidate, code: ErrorCode, message: string): MeasureResult {

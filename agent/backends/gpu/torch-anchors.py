@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch anchors for bench/gpu-check: FP32 GEMM through torch.matmul (cuBLAS) and conv2d
-through torch.nn.functional.conv2d (cuDNN, benchmark mode), timed with CUDA events as FlexTensor
-timed its baselines: warm-up, then `runs` back-to-back calls per repeat; the median repeat is
-reported. TF32 is off, so both sides compute in full FP32. Prints one JSON object on stdout;
-without PyTorch or without CUDA it says so ({"available": false, "reason": ...}) and exits 0.
-The device is the first visible one (the caller sets CUDA_VISIBLE_DEVICES)."""
+"""PyTorch anchors: FP32 GEMM through torch.matmul (cuBLAS) and conv2d through
+torch.nn.functional.conv2d (cuDNN, benchmark mode), for bench/gpu-check and the GPU agent's
+library yardstick (torch-anchors.ts), timed with CUDA events as FlexTensor timed its baselines:
+warm-up, then `runs` back-to-back calls per repeat; the median repeat is reported. TF32 is off,
+so both sides compute in full FP32. Prints one JSON object on stdout; without PyTorch or without
+CUDA it says so ({"available": false, "reason": ...}) and exits 0. The device is the first
+visible one (the caller sets CUDA_VISIBLE_DEVICES)."""
 import argparse
 import json
 import sys

@@ -4,9 +4,12 @@
 // candidate of a workload, then the same for all its results; a failure to time either is said,
 // never a failed candidate.
 import type { Backend } from '../contracts/backend.ts';
+import { LIMITS } from '../contracts/messages/limits.ts';
 import type { TimingProtocol } from '../contracts/result.ts';
 import type { Yardstick } from '../contracts/yardstick.ts';
 import { defineFromKey } from '../tensor/ops/registry.ts';
+
+const clip = (text: string, chars: number): string => (text.length <= chars ? text : `${text.slice(0, chars - 1)}…`);
 
 export class YardstickTimer {
   private readonly cache = new Map<string, Promise<Yardstick>>();
@@ -39,10 +42,13 @@ export class YardstickTimer {
     try {
       const lib = await this.backend.library(def, protocol);
       if ('missing' in lib) out.libraryMissing = lib.missing;
-      else out.library = { name: lib.library, seconds: lib.seconds };
+      else if (!(lib.seconds > 0 && lib.seconds <= LIMITS.maxSeconds)) out.libraryMissing = `${lib.library} gave no usable time (${lib.seconds} s)`;
+      else out.library = { name: clip(lib.library, LIMITS.libraryNameChars), seconds: lib.seconds };
     } catch (err) {
       out.libraryMissing = `library timing failed: ${(err as Error).message}`;
     }
+    // Within the wire's bounds: a yardstick the coordinator refuses would cost every result it rides on.
+    if (out.libraryMissing !== undefined) out.libraryMissing = clip(out.libraryMissing, LIMITS.errorMessageChars);
     if (out.library) this.log?.(`${out.library.name} at ${workload}: ${(out.library.seconds * 1e3).toFixed(3)} ms`);
     return out;
   }

@@ -9,7 +9,6 @@ import type { ComputeDef } from '../tensor/compute.ts';
 import { InstantiationError } from '../tensor/errors.ts';
 import type { DeviceLimits, Template } from '../tensor/templates/template.ts';
 import type { PriorMeasurement } from './explore/batch-explorer.ts';
-import { openLog } from './best.ts';
 import { configKey } from './keys.ts';
 import type { TuningRecord } from './records.ts';
 import { adaptConfig, transferSources, type TransferOptions } from './transfer.ts';
@@ -45,12 +44,4 @@ export function transferPrior(records: readonly TuningRecord[], def: ComputeDef,
     }
   }
   return [...kept.values()];
-}
-
-/** transferPrior over the log at `path` (what `tune --transfer-from FILE` gives the explorer). */
-export function transferPriorFromLog(
-  path: string, def: ComputeDef, template: Template, limits: DeviceLimits, options: PriorOptions,
-  warn?: (message: string) => void,
-): PriorMeasurement[] {
-  return transferPrior(openLog(path, { warn }).all(), def, template, limits, options);
 }

@@ -11,15 +11,15 @@ import { DEFAULT_PROTOCOL, type MeasureResult, type TimingProtocol } from '../co
 import { targetSpec } from '../contracts/targets.ts';
 import type { ComputeDef } from '../tensor/compute.ts';
 import type { Config } from '../tensor/templates/template.ts';
-import { bestPerWorkloadDevice, type BestEntry } from './best.ts';
+import { bestPerWorkloadDevice, openLog, type BestEntry } from './best.ts';
 import { DEFAULT_EXPLORER } from './explore/index.ts';
 import { deviceKey } from './keys.ts';
 import { runEmbedded } from './farm/embedded.ts';
 import { summariseNoise, type NoiseSummary } from './noise.ts';
 import { bestRecord, RecordLog } from './records.ts';
 import { DEFAULT_REMEASURE, DEFAULT_REMEASURE_ROUNDS } from './remeasure/plan.ts';
-import { defaultSeedCount, transferSeedsFromLog } from './transfer.ts';
-import { transferPriorFromLog } from './transfer-prior.ts';
+import { defaultSeedCount, transferSeeds } from './transfer.ts';
+import { transferPrior } from './transfer-prior.ts';
 
 export interface TuneOptions {
   def: ComputeDef;
@@ -122,17 +122,16 @@ export async function tuneEmbedded(options: TuneOptions, createAgent: LocalAgent
   log.assertAppendable(); // before anything is measured: a log that cannot take lines would stall the run
   const history = log.select(def.key, target);
   const results: MeasureResult[] = [];
-  // Transferred seeds are measured before the explorer starts, which then sees them as history.
-  const seedQueue = options.transferFrom
-    ? transferSeedsFromLog(options.transferFrom, def, backend.template, backend.limits, {
-      target, deviceKey: deviceKey({ target, device: backend.describe() }), exclude: history.map((r) => r.config),
-      count: Math.min(options.trials, options.transferSeeds ?? defaultSeedCount(options.trials)),
-    }, options.warn).map((s) => s.config)
+  // Transferred seeds are measured before the explorer starts, which then sees them as history;
+  // a learned explorer also trains on the sources' measurements (transfer-prior.ts).
+  const sources = options.transferFrom ? openLog(options.transferFrom, { warn: options.warn }).all() : [];
+  const here = { target, deviceKey: deviceKey({ target, device: backend.describe() }) };
+  const seedQueue = sources.length
+    ? transferSeeds(sources, def, backend.template, backend.limits, {
+      ...here, exclude: history.map((r) => r.config), count: Math.min(options.trials, options.transferSeeds ?? defaultSeedCount(options.trials)),
+    }).map((s) => s.config)
     : [];
-  // A learned explorer also trains on the sources' measurements (transfer-prior.ts).
-  const prior = options.transferFrom
-    ? transferPriorFromLog(options.transferFrom, def, backend.template, backend.limits, { target, deviceKey: deviceKey({ target, device: backend.describe() }) })
-    : [];
+  const prior = sources.length ? transferPrior(sources, def, backend.template, backend.limits, here) : [];
   const transferred = seedQueue.length;
   if (options.transferFrom && !transferred && !prior.length) options.warn?.(`${options.transferFrom}: no valid measurement of another ${def.op} shape or device to transfer from; tuning without seeds`);
   // The search runs through the farm's own code (campaign, dispatcher, agent queue, bus, log)

@@ -17,6 +17,8 @@ export const LIMITS = {
   /** Device model, toolchain, estimator, timestamps and other free text of a message. */
   textChars: 1_024,
   errorMessageChars: 4_096,
+  /** A vendor library's name in a result's yardstick. */
+  libraryNameChars: 64,
   configJsonBytes: 64 * 1024,
   configKnobs: 256,
   configEntityLength: 64,

@@ -88,7 +88,7 @@ function readExtras(r: JsonObject, field: string, out: MeasureResult): void {
     const referenceSeconds = optional(y, 'referenceSeconds', (x) => seconds(x, g('referenceSeconds'), LIMITS.maxSeconds));
     const library = optional(y, 'library', (x) => {
       const l = object(x, g('library'));
-      return { name: string(l.name, g('library.name'), 64), seconds: seconds(l.seconds, g('library.seconds'), LIMITS.maxSeconds) };
+      return { name: string(l.name, g('library.name'), LIMITS.libraryNameChars), seconds: seconds(l.seconds, g('library.seconds'), LIMITS.maxSeconds) };
     });
     const libraryMissing = optional(y, 'libraryMissing', (x) => string(x, g('libraryMissing'), LIMITS.errorMessageChars));
     return {
